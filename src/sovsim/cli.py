@@ -1,0 +1,280 @@
+"""The command line: ``sovsim run | compare | validate | scenarios | data | params | bench``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sovsim import history
+from sovsim.errors import SovsimError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="sovsim: the Soviet economic system of 1921-1940 as executable policies.")
+# Wide tables stay readable when output goes to a file or a pipe.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True)
+
+HEADLINE_YEARS = ("1928", "1932", "1933", "1937", "1940")
+HEADLINE = (
+    ("grain_harvest_t", 1e6, "harvest, mt"),
+    ("grain_procurement_t", 1e6, "procurement, mt"),
+    ("grain_exports_t", 1e6, "exports, mt"),
+    ("horses_head", 1e6, "horses, m"),
+    ("cattle_head", 1e6, "cattle, m"),
+    ("urban_population_persons", 1e6, "urban pop., m"),
+    ("collectivized_share", 0.01, "collectivized, %"),
+    ("industrial_output_index", 1, "industry, 1928=100"),
+    ("gdp_per_capita_index", 1, "GDP/head, 1928=100"),
+    ("excess_deaths_persons", 1e3, "excess deaths, k"),
+    ("food_kcal_per_person_day", 1, "food, kcal/day"),
+)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    scenario: str = typer.Argument(..., help="a shipped scenario name or a path to a .toml file"),
+    out: Optional[Path] = typer.Option(None, "--out", help="directory to write tables to"),
+    fmt: str = typer.Option("csv", "--format", help="csv | parquet | json"),
+    freq: str = typer.Option("annual", "--freq", help="annual | monthly"),
+    seed: int = typer.Option(0, "--seed", help="random seed (recorded in the manifest)"),
+    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
+) -> None:
+    """Run one scenario; print headline outcomes, or write the tidy table to --out."""
+    import sovsim
+
+    if fmt not in ("csv", "parquet", "json"):
+        _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet, json)"))
+    if freq not in ("annual", "monthly"):
+        _fail(SovsimError(f"--freq: unknown {freq!r} (allowed: annual, monthly)"))
+    try:
+        res = sovsim.run(scenario, seed=seed, params_file=params_file)
+    except SovsimError as exc:
+        _fail(exc)
+    if out is not None:
+        for path in res.write(out, fmt=fmt, freq=freq):
+            console.print(f"wrote {path}")
+    else:
+        _print_headline([res])
+
+
+@app.command()
+def compare(
+    scenarios: list[str] = typer.Argument(..., help="scenario names or .toml paths"),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="write the chart to this PNG/SVG/PDF"),
+    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
+) -> None:
+    """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart."""
+    import sovsim
+
+    try:
+        results = sovsim.compare(*scenarios, params_file=params_file)
+    except SovsimError as exc:
+        _fail(exc)
+    _print_headline(results)
+    if plot is not None:
+        from sovsim.plots import compare_figure
+
+        compare_figure(results, plot)
+        console.print(f"wrote {plot}")
+
+
+def _print_headline(results) -> None:
+    table = Table(title="sovsim: headline outcomes (model)")
+    table.add_column("variable")
+    for res in results:
+        for y in HEADLINE_YEARS:
+            table.add_column(f"{res.scenario}\n{y}", justify="right")
+    for var, scale, label in HEADLINE:
+        row = [label]
+        for res in results:
+            s = res.series(var)
+            row += [f"{s[y] / scale:,.1f}" for y in HEADLINE_YEARS]
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command()
+def validate(
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    scenario: str = typer.Option("historical", "--scenario"),
+    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
+) -> None:
+    """The model against every historical series and variant, 1926-1940, misses included."""
+    import sovsim
+    from sovsim.results import validate as v
+
+    try:
+        res = sovsim.run(scenario, params_file=params_file)
+    except SovsimError as exc:
+        _fail(exc)
+    table = v.table(res)
+    pts = [p for p in v.points(res) if v.FIT_FROM <= p.year <= v.FIT_TO]
+    famine = v.famine_check(res)
+    coll = v.collectivization_check(res)
+    if as_json:
+        payload = {
+            "scenario": scenario,
+            "series": [
+                {**row, "points": [{"period": p.period, "history": p.history, "model": p.model}
+                                   for p in pts if (p.series, p.region, p.variant) ==
+                                   (row["series"], row["region"], row["variant"])]}
+                for row in table.to_dict(orient="records")
+            ],
+            "famine": famine,
+            "collectivization": coll,
+        }
+        sys.stdout.write(json.dumps(payload, indent=1, default=_json_default) + "\n")
+        return
+    t = Table(title=f"sovsim validate: {scenario} against history, 1926-1940 (MAPE)")
+    for col in ("series", "region", "variant", "n", "MAPE", "nearest", "sources"):
+        t.add_column(col)
+    for row in table.itertuples(index=False):
+        style = "bold" if row.series in v.HEADLINE and row.nearest else None
+        t.add_row(row.series, row.region, row.variant, str(row.n), f"{row.mape:.1%}",
+                  "*" if row.nearest else "", row.sources, style=style)
+    console.print(t)
+    pt = Table(title="per-year values of the headline series (history | model)")
+    for col in ("series", "region", "variant", "period", "history", "model", "error"):
+        pt.add_column(col)
+    for p in pts:
+        if p.series in v.HEADLINE and p.region == "USSR":
+            pt.add_row(p.series, p.region, p.variant, p.period, f"{p.history:,.4g}",
+                       f"{p.model:,.4g}", f"{(p.model - p.history) / p.history:+.1%}")
+    console.print(pt)
+    console.print(f"famine 1930-34: model {famine['model_excess_deaths_1930_1934'] / 1e6:.2f} million "
+                  f"excess deaths; published {famine['published_min'] / 1e6:.1f}-"
+                  f"{famine['published_max'] / 1e6:.1f} million; inside: {famine['inside_range']}; "
+                  f"worst-hit regions (per head): {', '.join(famine['regions_by_deaths_per_head'][:3])}")
+    console.print(f"collectivization: peak {coll['peak_share']:.0%} in {coll['peak_month']}, "
+                  f"{coll['share_1930_07']:.0%} in 1930-07; surge and retreat: {coll['surge_and_retreat']}")
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj)}")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios."""
+    from sovsim.scenario import load_scenario, shipped_scenarios
+
+    t = Table(title="shipped scenarios")
+    for col in ("name", "extends", "changes", "title"):
+        t.add_column(col)
+    for name in sorted(shipped_scenarios()):
+        sc = load_scenario(name)
+        t.add_row(name, sc.parent or "", str(len(sc.changes)), sc.title)
+    console.print(t)
+
+
+@app.command()
+def data(
+    series: Optional[str] = typer.Argument(None, help="a series name; omit to list them all"),
+    as_csv: bool = typer.Option(False, "--csv", help="print CSV"),
+    gaps: bool = typer.Option(False, "--gaps", help="list what was looked for and not found"),
+    sources: bool = typer.Option(False, "--sources", help="print the bibliography"),
+) -> None:
+    """List the historical series, or print one with its sources."""
+    try:
+        if sources:
+            for key in sorted(history.sources()):
+                console.print(f"[bold]{key}[/]: {history.cite(key)}", highlight=False)
+            return
+        if gaps:
+            df = history.gaps()
+            console.print(df.to_string(index=False) if not as_csv else df.to_csv(index=False))
+            return
+        df = history.load(series)
+    except SovsimError as exc:
+        _fail(exc)
+    if series is None:
+        summary = (df.groupby(["series", "unit"])
+                   .agg(rows=("value", "size"), variants=("variant", "nunique"),
+                        first=("period", "min"), last=("period", "max")).reset_index())
+        t = Table(title="historical series (sovsim data SERIES prints one)")
+        for col in summary.columns:
+            t.add_column(col)
+        for row in summary.itertuples(index=False):
+            t.add_row(*[str(x) for x in row])
+        console.print(t)
+        return
+    cols = ["region", "period", "value", "unit", "variant", "source", "location"]
+    if as_csv:
+        sys.stdout.write(df[cols + ["note"]].to_csv(index=False))
+        return
+    t = Table(title=series)
+    for col in cols:
+        t.add_column(col)
+    for row in df.sort_values(["region", "period"])[cols].itertuples(index=False):
+        t.add_row(*[f"{x:,.6g}" if isinstance(x, float) else str(x) for x in row])
+    console.print(t)
+
+
+@app.command()
+def params(
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """List every parameter with its value, unit and provenance."""
+    from sovsim.params import load_parameters
+
+    ps = load_parameters()
+    if as_json:
+        sys.stdout.write(json.dumps([
+            {"name": p.name, "value": np.asarray(p.value).tolist(), "unit": p.unit,
+             "status": p.status, "provenance": p.provenance()} for p in ps], indent=1) + "\n")
+        return
+    t = Table(title="parameters")
+    for col in ("name", "value", "unit", "status", "provenance"):
+        t.add_column(col)
+    for p in ps:
+        val = ", ".join(f"{x:g}" for x in p.value) if p.regional else f"{p.value:g}"
+        t.add_row(p.name, val, p.unit, p.status, p.provenance())
+    console.print(t)
+
+
+@app.command()
+def bench(
+    runs: int = typer.Option(20, "--runs", help="how many coarse runs to time"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Time coarse 1921-1940 runs (a benchmark that prints figures; never a test)."""
+    import sovsim
+    from sovsim.engine.simulation import simulate
+    from sovsim.inputs import load_inputs
+    from sovsim.params import load_parameters
+
+    sc = sovsim.load_scenario("historical")
+    p = load_parameters()
+    inputs = load_inputs()
+    simulate(sc, p, inputs)  # warm caches
+    times = []
+    for _ in range(max(runs, 1)):
+        t0 = time.perf_counter()
+        simulate(sc, p, inputs)
+        times.append(time.perf_counter() - t0)
+    out = {"runs": len(times), "median_s": float(np.median(times)), "min_s": float(np.min(times)),
+           "months": 240, "resolution": "cells"}
+    if as_json:
+        sys.stdout.write(json.dumps(out) + "\n")
+    else:
+        console.print(f"coarse 1921-1940 run: median {out['median_s'] * 1000:.1f} ms, "
+                      f"best {out['min_s'] * 1000:.1f} ms over {out['runs']} runs")
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""The engine: the monthly schedule, the run loop, the invariants."""

@@ -1,0 +1,211 @@
+"""THE monthly order, written once (model.md, "Mechanisms"). Each step calls one mechanism,
+applies its flows to the state, and books them for the accounts. Nothing else changes state.
+
+| # | step                | mechanism module         |
+|---|---------------------|--------------------------|
+| 1 | instruments         | mechanisms.policy        |
+| 2 | free price          | mechanisms.prices        |
+| 3 | sowing, harvest     | mechanisms.agriculture   |
+| 4 | procurement, food   | mechanisms.procurement   |
+| 5 | livestock           | mechanisms.agriculture   |
+| 6 | state grain         | mechanisms.state_grain   |
+| 7 | trade               | mechanisms.trade         |
+| 8 | industry            | mechanisms.industry      |
+| 9 | demography          | mechanisms.demography    |
+|10 | accounts            | engine.accounts          |
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sovsim.engine import invariants
+from sovsim.mechanisms import agriculture, demography, industry, prices, procurement, state_grain, trade
+from sovsim.mechanisms.agriculture import HERDS
+from sovsim.mechanisms.context import Step
+from sovsim.mechanisms.demography import POOR
+from sovsim.regions import TENURES
+from sovsim.state import HouseholdTable, MacroState
+
+KOL = TENURES.index("kolkhoz")
+GRAIN_FLOWS = ("harvest_t", "relief_t", "seed_t", "feed_t", "food_t", "procured_t",
+               "private_sales_t", "losses_t", "confiscated_t")
+
+
+class Memory:
+    """What the schedule carries from month to month beside the state (running sums)."""
+
+    def __init__(self) -> None:
+        self.urban_shortfall = 0.0
+        self.exported_in_year = 0.0
+        self.relief_in_year = 0.0
+        self.gdp_rub_month = 0.0
+        self.harvest_value_rub = 0.0
+
+
+def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
+    """Advance one month; return the month's booked flows and outcomes (by unit or scalar)."""
+    p = s.p
+    n = len(h)
+    book: dict = {k: np.zeros(n) for k in GRAIN_FLOWS}
+    grain_before = h["grain_t"].sum()
+    people_before = h["persons"].sum() + macro["urban_persons"]
+    if s.cm == 7:
+        mem.exported_in_year = mem.relief_in_year = 0.0
+    share_r = demography.kolkhoz_share(h)
+
+    # 2 prices
+    macro["free_price_ratio"] = prices.free_price_ratio(macro, s, mem.urban_shortfall)
+
+    # 3 sowing and harvest
+    sow = agriculture.sowing(h, macro, s)
+    h["grain_t"] -= sow["seed_t"]
+    h["sown_area_ha"] += sow["sown_ha"]
+    book["seed_t"] = sow["seed_t"]
+    book["production_t"] = np.zeros(n)
+    book["area_harvested_ha"] = np.zeros(n)
+    if s.cm == 7:
+        crop = agriculture.crop(h, s)
+        h["crop_t"] += crop
+        book["production_t"] = crop
+        book["area_harvested_ha"] = h["sown_area_ha"].copy()
+        h["area_last_ha"] = h["sown_area_ha"].copy()
+        h["sown_area_ha"] = np.zeros(n)
+        mem.harvest_value_rub = crop.sum() * p["accounts.grain_value_rub_per_t"]
+    hv = agriculture.harvest(h, s)
+    h["crop_t"] -= hv["harvest_t"]
+    h["grain_t"] += hv["harvest_t"] - hv["losses_t"]
+    book["harvest_t"], book["losses_t"] = hv["harvest_t"], hv["losses_t"]
+
+    # 4 procurement, then household food and feed
+    pr = procurement.procure(h, macro, s, hv["harvest_t"])
+    h["grain_t"] -= pr["procured_t"] + pr["private_sales_t"]
+    h["owed_t"] = np.maximum(h["owed_t"] + pr["owed_t"], 0.0)
+    macro["state_grain_t"] = macro["state_grain_t"] + pr["procured_t"].sum()
+    book["procured_t"], book["private_sales_t"] = pr["procured_t"], pr["private_sales_t"]
+    fd = procurement.household_food(h, s)
+    h["grain_t"] -= fd["food_t"] + fd["feed_t"]
+    book["food_t"], book["feed_t"] = fd["food_t"], fd["feed_t"]
+
+    # 5 livestock
+    lv = agriculture.livestock(h, s, fd["feed_t"], share_r)
+    for herd in HERDS:
+        h[herd] += lv[f"{herd}_births"] - lv[f"{herd}_deaths"] - lv[f"{herd}_slaughter"]
+        np.maximum(h[herd], 0.0, out=h[herd])
+
+    # 6 state grain
+    al = state_grain.allocate(h, macro, s, pr["private_sales_t"].sum(), mem.exported_in_year,
+                              mem.relief_in_year)
+    spent = al["army_t"] + al["to_towns_t"] + al["exports_t"] + al["relief_t"].sum()
+    macro["state_grain_t"] = max(macro["state_grain_t"] - spent, 0.0)
+    h["grain_t"] += al["relief_t"]
+    book["relief_t"] = al["relief_t"]
+    mem.exported_in_year += al["exports_t"]
+    mem.relief_in_year += al["relief_t"].sum()
+    mem.urban_shortfall = al["urban_shortfall"]
+
+    # 7 trade
+    tr = trade.machinery_imports(s, al["exports_t"])
+
+    # 8 industry (investment planned on last month's output)
+    ind = industry.produce(macro, s, tr["machinery_imports_rub"], mem.gdp_rub_month)
+    macro["utilisation"] = ind["utilisation"]
+    for g in ("a", "b"):
+        macro[f"capital_{g}_rub"] += ind[f"capital_{g}_added"] - ind[f"capital_{g}_retired"]
+    macro["tractors_hp"] += ind["tractors_hp_added"] - ind["tractors_hp_retired"]
+    rural_persons = h["persons"].sum()
+    macro["goods_availability"] = industry.goods_availability(s, ind["output_b_rub"], rural_persons)
+
+    # 9 demography
+    meat = {k: lv[f"{k}_slaughter"] for k in HERDS}
+    kcal = demography.food_energy(h, s, fd["food_t"], meat)
+    vt = demography.vital(h, s, kcal)
+    _scale_households(h, h["persons"] + vt["births"] - vt["deaths"])
+    h["food_ratio"] = vt["food_ratio"]
+    urban = _urban_vital(macro, s, al["urban_grain_ratio"])
+    deported_persons = _deport(h, macro, s, book)
+    src, dst, frac = demography.collectivize(h, s, share_r)
+    h.move(src, dst, frac)
+    labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
+    mig = demography.migration(h, s, labour_gap, urban["food_ratio"])
+    _scale_households(h, h["persons"] - mig)
+    macro["urban_persons"] += mig.sum()
+    macro["urban_food_ratio"] = urban["food_ratio"]
+    if s.cm == 1:  # after the main campaign: what members kept shapes next year's effort
+        h["retained_kg"] = h["grain_t"] * 1000.0 / np.maximum(h["persons"], 1e-300)
+
+    # invariants
+    flows = {k: float(np.sum(book[k])) for k in GRAIN_FLOWS}
+    invariants.check_grain_balance(s.month, grain_before, h["grain_t"].sum(), flows, "rural")
+    births = vt["births"].sum() + urban["births"]
+    deaths = vt["deaths"].sum() + urban["deaths"]
+    invariants.check_people(s.month, people_before, h["persons"].sum() + macro["urban_persons"],
+                            births, deaths)
+    invariants.check_state(s.month, h, macro)
+
+    # 10 accounts inputs
+    gdp = _gdp_month(h, s, ind, mem)
+    mem.gdp_rub_month = gdp
+    return {
+        "book": book, "vital": vt, "kcal": kcal, "urban": urban, "state": al, "trade": tr,
+        "industry": ind, "gdp_rub": gdp, "deported_persons": deported_persons,
+        "migrants": mig, "share_r": demography.kolkhoz_share(h),
+        "births": births, "deaths": deaths,
+    }
+
+
+def _scale_households(h: HouseholdTable, new_persons: np.ndarray) -> None:
+    """Households shrink and grow with their members (household size is kept)."""
+    ratio = np.where(h["persons"] > 0, new_persons / np.maximum(h["persons"], 1e-300), 0.0)
+    h["households"] = h["households"] * ratio
+    h["persons"] = np.maximum(new_persons, 0.0)
+
+
+def _urban_vital(macro: MacroState, s: Step, grain_ratio: float) -> dict[str, float]:
+    p = s.p
+    urban = macro["urban_persons"]
+    kcal = (grain_ratio * p["state_grain.urban_grain_kg_per_person_year"] * p["food.grain_kcal_per_kg"] / 365.0
+            + p["food.urban_other_kcal_per_person_day"])
+    ratio = kcal / p["food.kcal_need_per_person_day"]
+    thr = p["demography.famine_threshold_ratio"]
+    short = max(thr - ratio, 0.0) / thr
+    famine = p["demography.famine_mortality_per_month"] * short ** p["demography.famine_exponent"]
+    excess = urban * min(famine, 0.5)
+    births = urban * p["demography.urban_birth_rate_per_year"] / 12.0
+    deaths = urban * p["demography.urban_death_rate_per_year"] / 12.0 + excess
+    macro["urban_persons"] = urban + births - deaths
+    return {"births": births, "deaths": deaths, "excess_deaths": excess, "kcal": kcal,
+            "food_ratio": ratio}
+
+
+def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.ndarray:
+    """Dekulakization: move households to special settlements; grain to the state, animals and
+    land to the kolkhoz of their region. Returns persons deported by unit of origin."""
+    src, dst, frac = demography.deport(h, s)
+    deported = np.zeros(len(h))
+    if not np.any(frac > 0):
+        return deported
+    deported[src] = h["persons"][src] * frac
+    h.move(src, dst, frac)
+    kolkhoz_rows = dst - dst % (len(TENURES) * 3) + POOR * len(TENURES) + KOL
+    for col in ("horses", "cattle", "pigs", "sheep_goats", "area_last_ha", "sown_area_ha", "crop_t"):
+        np.add.at(h[col], kolkhoz_rows, h[col][dst])
+        h[col][dst] = 0.0
+    book["confiscated_t"] = np.zeros(len(h))
+    book["confiscated_t"][dst] = h["grain_t"][dst]
+    macro["state_grain_t"] = macro["state_grain_t"] + h["grain_t"][dst].sum()
+    h["grain_t"][dst] = 0.0
+    h["owed_t"][dst] = 0.0
+    return deported
+
+
+def _gdp_month(h: HouseholdTable, s: Step, ind: dict, mem: Memory) -> float:
+    """Gross output of the month in 1926/27 rubles: industry, agriculture, other branches."""
+    p = s.p
+    livestock_units = (h["horses"] + h["cattle"]).sum() + p["accounts.small_animal_unit"] * (
+        h["pigs"] + h["sheep_goats"]).sum()
+    agri = mem.harvest_value_rub / 12.0 + livestock_units * p["accounts.livestock_value_rub_per_unit_year"] / 12.0
+    other = (ind["nonagricultural_employment_persons"]
+             * (1 - p["industry.industrial_share_of_nonagricultural_employment"])
+             * p["accounts.other_output_rub_per_worker_year"] / 12.0)
+    return ind["output_a_rub"] + ind["output_b_rub"] + agri + other

@@ -1,0 +1,32 @@
+"""The run loop: initial state, 240 months of the schedule, monthly records."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sovsim import calendar
+from sovsim.engine import accounts, schedule
+from sovsim.inputs import load_inputs
+from sovsim.mechanisms.context import Inputs, Step
+from sovsim.mechanisms.policy import instruments_at
+from sovsim.mechanisms.prices import terms_of_trade
+from sovsim.params import ParameterSet
+from sovsim.scenario import Scenario
+from sovsim.state import initial_state
+
+
+def simulate(scenario: Scenario, p: ParameterSet, inputs: Inputs | None = None
+             ) -> dict[str, np.ndarray]:
+    """Run ``scenario`` 1921-01..1940-12; return each variable as (months, 1 + regions)."""
+    inputs = inputs or load_inputs()
+    timeline = scenario.timeline()
+    h, macro = initial_state(p)
+    mem = schedule.Memory()
+    rows: dict[str, list[np.ndarray]] = {v.name: [] for v in accounts.VARIABLES}
+    for month in range(calendar.N_MONTHS):
+        s = Step(month, instruments_at(timeline, month), p, inputs)
+        out = schedule.step(h, macro, s, mem)
+        rec = accounts.record(h, macro, out, p, terms_of_trade(macro, s))
+        for name in rows:
+            rows[name].append(rec[name])
+    return {name: np.vstack(vals) for name, vals in rows.items()}

@@ -1,0 +1,150 @@
+"""Mechanism 3, agriculture: sowing, harvest, livestock.
+
+Sowing (winter crops in September, spring crops in April) is limited by land, labour and
+draught power (horses; for kolkhozy also MTS tractors), and moved by incentives: individual
+farmers sow less when the terms of trade are poor. Seed must be at hand. The harvest (set in
+July, brought in July-September) is area x regional yield x weather x effort; kolkhoz effort
+falls when what was left to members after deliveries was small. Livestock breed and eat feed;
+they are slaughtered when collectivization threatens or feed runs short; collectivized herds die
+faster (neglect of socialized animals).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sovsim.mechanisms.context import Step
+from sovsim.mechanisms.prices import incentive, terms_of_trade
+from sovsim.regions import TENURES
+from sovsim.state import HouseholdTable, MacroState
+
+IND, KOL, DEP = (TENURES.index(t) for t in ("individual", "kolkhoz", "deported"))
+HERDS = ("horses", "cattle", "pigs", "sheep_goats")
+HARVEST_SHARE = {7: "agriculture.harvest_share_july", 8: "agriculture.harvest_share_august"}
+
+
+def sowing(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarray]:
+    """Area sown this month and the seed it takes (flows ``sown_ha``, ``seed_t``)."""
+    p, n = s.p, len(h)
+    zero = {"sown_ha": np.zeros(n), "seed_t": np.zeros(n)}
+    if s.cm == 9:
+        season = p["agriculture.winter_crop_share"]
+    elif s.cm == 4:
+        season = 1 - p["agriculture.winter_crop_share"]
+    else:
+        return zero
+    farming = h["tenure"] != DEP
+    workers = h["persons"] * p["agriculture.workers_per_person"]
+    kol_persons = np.where(h["tenure"] == KOL, h["persons"], 0.0)
+    kol_total = kol_persons.sum()
+    tractor_ha = (macro["tractors_hp"] * p["agriculture.ha_per_tractor_hp"]
+                  * (kol_persons / kol_total if kol_total > 0 else 0.0))
+    # Draught power is shared within a region and tenure by hire: horseless households rent
+    # horses (or work for those who own them), so it reaches units in proportion to labour.
+    key = h["region"] * len(TENURES) + h["tenure"]
+    n_keys = len(TENURES) * (int(h["region"].max()) + 1)
+    pool = np.bincount(key, weights=h["horses"] * p["agriculture.ha_per_horse"], minlength=n_keys)
+    labour = np.bincount(key, weights=workers, minlength=n_keys)
+    draught = (pool[key] * workers / np.maximum(labour[key], 1e-300) + tractor_ha
+               + workers * p["agriculture.manual_ha_per_worker"])
+    capacity = np.minimum(workers * p["agriculture.ha_per_worker"], draught)
+    tot = terms_of_trade(macro, s)
+    resp = incentive(tot, p["agriculture.sowing_price_elasticity"],
+                     p["agriculture.sowing_response_min"], 1.0)
+    # Individual farmers sow at least for their own food, seed and feed (Chayanov), and sow
+    # for the market as far as the terms of trade reward it; kolkhozy sow to the area plan.
+    net_yield = np.maximum(p["agriculture.base_yield_t_per_ha"][h["region"]]
+                           - p["agriculture.seed_norm_t_per_ha"], 0.05)
+    own_need_t = (h["persons"] * p["procurement.food_norm_kg_per_person_year"] / 1000.0
+                  + feed_need(h, s, 12))
+    subsistence = np.minimum(own_need_t / net_yield, capacity)
+    market = np.maximum(capacity * resp, subsistence)
+    want = np.where(h["tenure"] == IND, market, capacity) * season * farming
+    # Land: a region cannot sow more than its arable land.
+    land = p["agriculture.arable_land_ha"] * season
+    want_r = h.by_region(want)
+    scale = np.where(want_r > land, land / np.maximum(want_r, 1e-300), 1.0)
+    want = want * scale[h["region"]]
+    seed_norm = p["agriculture.seed_norm_t_per_ha"]
+    area = np.minimum(want, h["grain_t"] / seed_norm)
+    return {"sown_ha": area, "seed_t": area * seed_norm}
+
+
+def kolkhoz_effort(h: HouseholdTable, s: Step) -> np.ndarray:
+    """Effort of kolkhoz members: low when little grain was left to them after deliveries."""
+    p = s.p
+    lo = p["agriculture.kolkhoz_effort_min"]
+    if s.pol["kolkhoz_private_plots"]:
+        lo = lo + p["agriculture.private_plot_effort_gain"] * (1 - lo)
+    half = p["agriculture.kolkhoz_effort_halfsat_kg"]
+    kept = np.maximum(h["retained_kg"], 0.0)
+    eff = lo + (1 - lo) * kept / (kept + half)
+    return np.where(h["tenure"] == KOL, eff, 1.0)
+
+
+def crop(h: HouseholdTable, s: Step) -> np.ndarray:
+    """In July: the standing crop of the year (t), from the sown area."""
+    p = s.p
+    weather = 1 + p["agriculture.yield_per_weather_class"] * s.inputs.weather(s.year)
+    yld = p["agriculture.base_yield_t_per_ha"] * weather
+    trend = (1 + p["agriculture.yield_trend_per_year"]) ** (s.year - p["agriculture.yield_base_year"])
+    return h["sown_area_ha"] * yld[h["region"]] * trend * kolkhoz_effort(h, s)
+
+
+def harvest(h: HouseholdTable, s: Step) -> dict[str, np.ndarray]:
+    """Grain brought in this month from the standing crop, and its losses."""
+    n = len(h)
+    if s.cm not in (7, 8, 9):
+        return {"harvest_t": np.zeros(n), "losses_t": np.zeros(n)}
+    # In September the rest of the crop comes in; in July and August a set share of the year's.
+    if s.cm == 9:
+        got = h["crop_t"].copy()
+    else:
+        share = s.p[HARVEST_SHARE[s.cm]]
+        remaining = 1.0 if s.cm == 7 else 1.0 - s.p[HARVEST_SHARE[7]]
+        got = h["crop_t"] * share / remaining
+    return {"harvest_t": got, "losses_t": got * s.p["agriculture.harvest_loss_share"]}
+
+
+STALL_MONTHS = (11, 12, 1, 2, 3, 4)  # animals graze from May to October
+
+
+def feed_need(h: HouseholdTable, s: Step, months: int = 1) -> np.ndarray:
+    """Grain feed needed in this month and the ``months - 1`` after it (stall months only)."""
+    p = s.p
+    per_year = (h["horses"] * p["livestock.horse_feed_t_per_year"]
+                + h["cattle"] * p["livestock.cattle_feed_t_per_year"]
+                + h["pigs"] * p["livestock.pig_feed_t_per_year"])
+    stall = sum(1 for k in range(months) if (s.cm - 1 + k) % 12 + 1 in STALL_MONTHS)
+    return per_year * stall / len(STALL_MONTHS)
+
+
+def collectivization_pressure(h: HouseholdTable, s: Step, share_r: np.ndarray) -> np.ndarray:
+    """Per unit: the monthly push into kolkhozy that individual households face."""
+    gap = np.maximum(s.pol["collectivization_target_share"] - share_r, 0.0)
+    push = s.pol["collectivization_pace_per_month"] * gap + s.pol["dekulakization_rate_per_month"]
+    return np.where(h["tenure"] == IND, push[h["region"]], 0.0)
+
+
+def livestock(h: HouseholdTable, s: Step, feed_t: np.ndarray, share_r: np.ndarray
+              ) -> dict[str, np.ndarray]:
+    """Births, deaths and slaughter of each herd this month (head)."""
+    p = s.p
+    need = feed_need(h, s)
+    fed = np.where(need > 0, feed_t / np.maximum(need, 1e-300), 1.0)  # 1 on pasture
+    hunger = 1.0 - np.clip(fed, 0.0, 1.0)
+    pressure = collectivization_pressure(h, s, share_r)
+    flows: dict[str, np.ndarray] = {}
+    for herd in HERDS:
+        stock = h[herd]
+        growth = p[f"livestock.{herd}_net_growth_per_year"] / 12.0
+        births = stock * growth * (1.0 - hunger)
+        deaths = stock * p["livestock.starvation_mortality_per_month"] * hunger
+        if herd == "horses":
+            deaths = deaths + np.where(h["tenure"] == KOL, stock * p["livestock.kolkhoz_horse_mortality_per_year"] / 12.0, 0.0)
+        slaughter = stock * np.minimum(p["livestock.slaughter_per_pressure"] * pressure, 0.5)
+        deaths = np.minimum(deaths, stock - slaughter)
+        flows[f"{herd}_births"] = births
+        flows[f"{herd}_deaths"] = deaths
+        flows[f"{herd}_slaughter"] = slaughter
+    return flows

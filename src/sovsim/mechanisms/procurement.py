@@ -1,0 +1,130 @@
+"""Mechanism 4, grain disposal and procurement.
+
+Households keep grain for seed, food and feed to the next harvest, then market the rest.
+Procurement modes (the instrument ``procurement_mode``):
+
+- ``market`` (NEP): households sell a share of their surplus each month, more when the terms
+  of trade are good and goods can be bought, holding back when not (the 1927-28 crisis);
+  a share goes to private traders at the free price when private trade is allowed.
+- ``tax_in_kind``: a share of the harvest is taken as it comes in; the rest is marketed.
+- ``requisition``: collectors take what lies above a food floor and seed (War Communism).
+- ``extraordinary``: market sales, and forced collection from kulak and middle households of
+  what lies above the floor (Article 107, the Urals-Siberian method).
+- ``quota``: deliveries set in August from the *planned* harvest (plan in tonnes, or quota
+  share x planned yield x area), collected month by month with an enforcement efficiency down
+  to the consumption floor; seed is not protected. When the real harvest falls short of the
+  planned one, the shortfall lands on peasant food.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sovsim.mechanisms.agriculture import DEP, IND, feed_need
+from sovsim.mechanisms.context import Step
+from sovsim.mechanisms.prices import incentive, terms_of_trade
+from sovsim.regions import CLASSES
+from sovsim.state import HouseholdTable, MacroState
+
+KULAK, MIDDLE = CLASSES.index("kulak"), CLASSES.index("middle")
+
+
+def reserves(h: HouseholdTable, s: Step, food_kg_year: float) -> np.ndarray:
+    """Grain (t) a unit keeps to the next harvest: food at ``food_kg_year``, seed and feed."""
+    months = s.months_to_harvest
+    food = h["persons"] * food_kg_year / 1000.0 * months / 12.0
+    return food + seed_reserve(h, s) + feed_need(h, s, months)
+
+
+def seed_reserve(h: HouseholdTable, s: Step) -> np.ndarray:
+    """Seed still to be sown before the next harvest (the autumn and spring sowings ahead)."""
+    p = s.p
+    cm = s.cm
+    # Sowing comes first in its month, so in April and September that seed is already sown.
+    share = 0.0
+    if cm >= 7 or cm < 4:  # spring sowing (April) still ahead
+        share += 1 - p["agriculture.winter_crop_share"]
+    if 7 <= cm < 9:  # winter sowing (September) still ahead
+        share += p["agriculture.winter_crop_share"]
+    return h["area_last_ha"] * p["agriculture.seed_norm_t_per_ha"] * share
+
+
+def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
+    """In August under quotas: each unit's delivery obligation for the agricultural year (t)."""
+    p = s.p
+    planned_yield = s.pol["planned_yield_t_per_ha"]
+    yld = planned_yield if planned_yield > 0 else p["agriculture.base_yield_t_per_ha"][h["region"]]
+    planned = h["area_last_ha"] * yld
+    planned = planned * np.where(h["tenure"] == IND, p["procurement.individual_quota_factor"], 1.0)
+    planned = np.where(h["tenure"] == DEP, 0.0, planned)
+    plan_t = s.pol["procurement_plan_t"]
+    if plan_t > 0:
+        total = planned.sum()
+        return plan_t * planned / total if total > 0 else np.zeros(len(h))
+    return s.pol["quota_share"] * planned
+
+
+def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
+            ) -> dict[str, np.ndarray]:
+    """This month's grain taken by the state (``procured_t``) and sold privately."""
+    p, mode, n = s.p, s.pol["procurement_mode"], len(h)
+    grain = h["grain_t"]
+    farming = h["tenure"] != DEP
+    floor = reserves(h, s, s.pol["procurement_floor_kg_per_person_year"])
+    floor_food_only = floor - seed_reserve(h, s) - feed_need(h, s, s.months_to_harvest)
+    above_floor = np.maximum(grain - floor, 0.0) * farming
+    eff = s.pol["enforcement_efficiency"]
+    taken = np.zeros(n)
+    sales = np.zeros(n)
+    owed = np.zeros(n)  # change in obligations (set in August, reduced by deliveries)
+    if mode in ("market", "tax_in_kind", "extraordinary"):
+        surplus = np.maximum(grain - reserves(h, s, p["procurement.food_norm_kg_per_person_year"]), 0.0)
+        tot = terms_of_trade(macro, s)
+        rate = p["procurement.marketing_rate_per_month"] * incentive(
+            tot, p["procurement.marketing_price_elasticity"], 0.0, p["procurement.marketing_response_max"])
+        sales = surplus * min(rate, 1.0) * farming
+    if mode == "tax_in_kind":
+        taken = np.minimum(s.pol["tax_in_kind_share"] * harvest_t, grain - sales)
+    elif mode == "requisition":
+        taken = eff * above_floor
+    elif mode == "extraordinary":
+        weight = np.select([h["klass"] == KULAK, h["klass"] == MIDDLE],
+                           [1.0, p["procurement.extraordinary_middle_weight"]], 0.0)
+        taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0), grain - sales)
+    elif mode == "quota":
+        if s.cm == 8:
+            owed = set_obligations(h, s) - h["owed_t"]
+        due = h["owed_t"] + owed
+        # Quotas reach below seed: only the food floor is protected.
+        collectable = np.maximum(grain - floor_food_only, 0.0) * farming
+        taken = np.minimum(due, eff * collectable)
+        owed = owed - taken
+    if s.cm == 7:  # the agricultural year ends: what is still owed is written off
+        owed = owed - h["owed_t"]
+    private = sales * (p["procurement.private_share_of_sales"] if s.pol["private_trade"] else 0.0)
+    return {"procured_t": taken + sales - private, "private_sales_t": private, "owed_t": owed}
+
+
+def household_food(h: HouseholdTable, s: Step) -> dict[str, np.ndarray]:
+    """Grain eaten (``food_t``) and fed to animals (``feed_t``) this month.
+
+    Households spread what they can eat (their grain less the seed they guard) over the months
+    to the harvest, in proportion to what each month needs (animals eat grain only in the stall
+    months). When short, the month's budget is shared between people and animals, the animals
+    getting ``livestock.feed_priority`` of their proportional share.
+    """
+    p = s.p
+    months = s.months_to_harvest
+    norm = h["persons"] * p["procurement.food_norm_kg_per_person_year"] / 1000.0 / 12.0
+    need = feed_need(h, s)
+    total = norm * months + feed_need(h, s, months)
+    seed = seed_reserve(h, s) * p["procurement.seed_protected_share"]
+    # During the harvest months households count the crop still standing in the fields.
+    edible = np.maximum(h["grain_t"] + h["crop_t"] - seed, 0.0)
+    budget = np.where(edible >= total, norm + need,
+                      edible * (norm + need) / np.maximum(total, 1e-300))
+    budget = np.minimum(budget, h["grain_t"])
+    scale = budget / np.maximum(norm + need, 1e-300)
+    feed = np.where(scale >= 1.0, need, need * scale * p["livestock.feed_priority"])
+    food = np.minimum(norm, budget - feed)
+    return {"food_t": food, "feed_t": feed}

@@ -1,0 +1,209 @@
+"""Model parameters: TOML files in ``data/parameters``, each value with unit and provenance.
+
+Every parameter is one table::
+
+    [agriculture.seed_norm_t_per_ha]
+    value = 0.13                      # or: values = {ukraine = .., ...} (one per region)
+    unit = "t/ha"
+    min = 0.0                         # optional bounds, checked at load and on override
+    max = 0.5
+    source = "jasny_1949"             # a key of the bibliography, with location
+    location = "Table 12, p. 230"
+    # or  status = "calibrated", method = "...", fitted_to = ["grain_harvest_t"]
+    # or  status = "assumption", reason = "why this value, and what it stands in for"
+
+Nothing numeric about the economy is written in the code; mechanisms read parameters from here.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from sovsim.errors import ParameterError
+from sovsim.regions import REGIONS
+
+STATUSES = ("sourced", "calibrated", "assumption")
+FIELDS = {"value", "values", "unit", "min", "max", "source", "location", "note", "status",
+          "method", "fitted_to", "reason", "doc"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter: a scalar, or one value per region (``REGIONS`` order)."""
+
+    name: str
+    value: float | np.ndarray
+    unit: str
+    status: str
+    doc: str = ""
+    source: str = ""
+    location: str = ""
+    method: str = ""
+    fitted_to: tuple[str, ...] = ()
+    reason: str = ""
+    note: str = ""
+    min: float | None = None
+    max: float | None = None
+    file: str = ""
+
+    @property
+    def regional(self) -> bool:
+        return isinstance(self.value, np.ndarray)
+
+    def provenance(self) -> str:
+        if self.status == "sourced":
+            return f"{self.source}" + (f", {self.location}" if self.location else "")
+        if self.status == "calibrated":
+            return f"calibrated ({self.method}; fitted to {', '.join(self.fitted_to)})"
+        return f"assumption: {self.reason}"
+
+
+@dataclass
+class ParameterSet:
+    """All parameters by dotted name; ``with_overrides`` gives a checked copy."""
+
+    params: dict[str, Parameter] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> float | np.ndarray:
+        try:
+            return self.params[name].value
+        except KeyError:
+            raise ParameterError("<parameters>", name, "no such parameter") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.params
+
+    def __iter__(self):
+        return iter(self.params.values())
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> "ParameterSet":
+        if not overrides:
+            return self
+        new = dict(self.params)
+        for name, val in overrides.items():
+            if name not in new:
+                raise ParameterError("<overrides>", name, "no such parameter",
+                                     "a name listed by `sovsim params`")
+            old = new[name]
+            arr = np.asarray(val, dtype=float)
+            if old.regional and arr.ndim == 0:
+                arr = np.full(len(REGIONS), float(arr))
+            if old.regional and arr.shape != (len(REGIONS),):
+                raise ParameterError("<overrides>", name, "needs one value per region",
+                                     ", ".join(REGIONS))
+            value = arr if old.regional else float(arr)
+            _check_range(name, value, old.min, old.max, "<overrides>")
+            new[name] = Parameter(**{**old.__dict__, "value": value})
+        return ParameterSet(new)
+
+    def digest(self) -> str:
+        import hashlib
+
+        h = hashlib.sha256()
+        for name in sorted(self.params):
+            h.update(name.encode())
+            h.update(np.asarray(self.params[name].value, dtype=float).tobytes())
+        return h.hexdigest()[:16]
+
+
+def _check_range(name: str, value: Any, lo: float | None, hi: float | None, file: str) -> None:
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(file, name, "value is not a finite number")
+    if lo is not None and np.any(arr < lo) or hi is not None and np.any(arr > hi):
+        raise ParameterError(file, name, f"value {value!r} out of range", f"{lo} to {hi}")
+
+
+def _parse(name: str, spec: dict, file: str) -> Parameter:
+    unknown = set(spec) - FIELDS
+    if unknown:
+        raise ParameterError(file, f"{name}.{sorted(unknown)[0]}", "unknown field",
+                             ", ".join(sorted(FIELDS)))
+    if "unit" not in spec:
+        raise ParameterError(file, name, "missing unit")
+    if ("value" in spec) == ("values" in spec):
+        raise ParameterError(file, name, "give exactly one of value / values")
+    if "values" in spec:
+        vals = spec["values"]
+        if not isinstance(vals, dict) or set(vals) != set(REGIONS):
+            raise ParameterError(file, f"{name}.values", "needs one value per region",
+                                 ", ".join(REGIONS))
+        value: float | np.ndarray = np.array([float(vals[r]) for r in REGIONS])
+    else:
+        if isinstance(spec["value"], bool) or not isinstance(spec["value"], (int, float)):
+            raise ParameterError(file, f"{name}.value", "expected a number")
+        value = float(spec["value"])
+    status = spec.get("status", "sourced" if "source" in spec else "")
+    if status not in STATUSES:
+        raise ParameterError(file, name, "no provenance: give source, or status",
+                             "source = KEY | status = 'calibrated' | status = 'assumption'")
+    if status == "sourced" and not spec.get("source"):
+        raise ParameterError(file, name, "status sourced needs a source key")
+    if status == "calibrated" and not (spec.get("method") and spec.get("fitted_to")):
+        raise ParameterError(file, name, "a calibrated parameter needs method and fitted_to")
+    if status == "assumption" and not spec.get("reason"):
+        raise ParameterError(file, name, "an assumption needs a reason")
+    _check_range(name, value, spec.get("min"), spec.get("max"), file)
+    return Parameter(
+        name=name, value=value, unit=spec["unit"], status=status, doc=spec.get("doc", ""),
+        source=spec.get("source", ""), location=spec.get("location", ""),
+        method=spec.get("method", ""), fitted_to=tuple(spec.get("fitted_to", ())),
+        reason=spec.get("reason", ""), note=spec.get("note", ""),
+        min=spec.get("min"), max=spec.get("max"), file=file,
+    )
+
+
+def _walk(prefix: str, table: dict, file: str, out: dict[str, Parameter]) -> None:
+    for key, spec in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if not isinstance(spec, dict):
+            raise ParameterError(file, name, "expected a table")
+        if "unit" in spec or "value" in spec or "values" in spec:
+            if name in out:
+                raise ParameterError(file, name, f"defined twice (also in {out[name].file})")
+            out[name] = _parse(name, spec, file)
+        else:
+            _walk(name, spec, file, out)
+
+
+def parameter_files() -> list[Path]:
+    root = resources.files("sovsim") / "data" / "parameters"
+    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def load_parameters(files: Iterable[Path] | None = None) -> ParameterSet:
+    """Load and validate the parameter files (default: the shipped ones).
+
+    A later file may not redefine a parameter; to change values use ``with_overrides``
+    or a calibration file passed to ``sovsim.run(..., params=...)``.
+    """
+    out: dict[str, Parameter] = {}
+    for path in files if files is not None else parameter_files():
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ParameterError(str(path), "(file)", "no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ParameterError(str(path), "(file)", f"not valid TOML: {exc}") from None
+        _walk("", raw, str(path), out)
+    return ParameterSet(out)
+
+
+def load_overrides(path: Path) -> dict[str, Any]:
+    """Read a calibration result file: ``[values]`` name = value (or a region table)."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParameterError(str(path), "(file)", "no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    vals = raw.get("values")
+    if not isinstance(vals, dict):
+        raise ParameterError(str(path), "values", "missing table [values]")
+    return {k: ([v[r] for r in REGIONS] if isinstance(v, dict) else v) for k, v in vals.items()}

@@ -1,0 +1,75 @@
+"""The comparison chart: model lines of each scenario, historical series (every variant)
+behind them as points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sovsim import history  # noqa: E402
+from sovsim.engine.accounts import BY_NAME  # noqa: E402
+from sovsim.results import Results  # noqa: E402
+
+PANELS = (
+    ("grain_harvest_t", 1e6, "grain harvest (million t)"),
+    ("grain_procurement_t", 1e6, "procurement (million t, harvest year)"),
+    ("horses_head", 1e6, "horses (million)"),
+    ("cattle_head", 1e6, "cattle (million)"),
+    ("urban_population_persons", 1e6, "urban population (million)"),
+    ("collectivized_share", 0.01, "collectivized households (%)"),
+    ("industrial_output_index", 1, "industrial output (1928 = 100)"),
+    ("excess_deaths_persons", 1e6, "excess deaths (million)"),
+    ("food_kcal_per_person_day", 1, "food (kcal per person per day)"),
+)
+# Okabe-Ito: a colour-blind-safe palette.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+
+
+def chart_style() -> dict:
+    return {"font.size": 8, "axes.spines.top": False, "axes.spines.right": False,
+            "axes.grid": True, "grid.alpha": 0.3}
+
+
+def compare_figure(results: list[Results], path: Path | None = None, from_year: int = 1921):
+    """A 3x3 panel of headline outcomes; returns the figure (and writes it if ``path``)."""
+    hist = history.load()
+    with plt.rc_context(chart_style()):
+        fig, axes = plt.subplots(3, 3, figsize=(12, 9), constrained_layout=True)
+        for ax, (var, scale, label) in zip(axes.flat, PANELS):
+            rows = hist[(hist["series"] == var) & (hist["region"] == "USSR")]
+            for j, (variant, grp) in enumerate(rows.groupby("variant")):
+                x = grp["period"].map(_decimal_year)
+                keep = x >= from_year
+                ax.scatter(x[keep], grp["value"][keep].astype(float) / scale, s=10, alpha=0.55,
+                           marker="os^vD<>"[j % 7], color="0.45", label=f"history: {variant}")
+            for i, res in enumerate(results):
+                s = res.series(var)
+                years = np.array([int(y) for y in s.index])
+                keep = years >= from_year
+                ax.plot(years[keep], s.values[keep] / scale, color=PALETTE[i % len(PALETTE)],
+                        lw=1.6, label=f"model: {res.scenario}")
+            ax.set_title(label)
+            ax.set_xlabel("year")
+            ax.set_ylabel(BY_NAME[var].unit if scale == 1 else label.split("(")[-1].rstrip(")"))
+            ax.legend(fontsize=5, loc="best")
+        fig.suptitle("sovsim: scenarios against the historical record (grey: published estimates)")
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+        fig.savefig(tmp, dpi=150)
+        tmp.replace(path)
+        plt.close(fig)
+    return fig
+
+
+def _decimal_year(period: str) -> float:
+    y = int(period[:4])
+    if len(period) >= 7:
+        return y + (int(period[5:7]) - 1) / 12.0
+    return y + 0.5

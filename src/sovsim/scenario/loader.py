@@ -1,0 +1,238 @@
+"""Load and validate scenario TOML files; resolve ``extends``; build instrument timelines.
+
+A scenario file::
+
+    name = "mine"
+    extends = "historical"      # a shipped scenario, or a path relative to this file
+    diverge = "1928-01"         # keep the parent's changes before this month only
+    [[change]]
+    date = "1928-01"
+    instrument = "procurement_mode"
+    value = "market"
+    source = "reasoning or a source key"
+
+Everything is checked before anything runs; an error names the file, the key and what is
+allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sovsim import calendar
+from sovsim.errors import ScenarioError
+from sovsim.regions import REGIONS
+from sovsim.scenario.instruments import catalogue
+
+TOP_KEYS = {"name", "title", "description", "extends", "diverge", "change"}
+CHANGE_KEYS = {"date", "instrument", "value", "region", "source", "note"}
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """From ``month`` on, ``instrument`` takes ``value`` (in ``region``, or everywhere)."""
+
+    month: int
+    instrument: str
+    value: Any
+    region: str | None = None
+    source: str = ""
+    note: str = ""
+    origin: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"date": calendar.label(self.month), "instrument": self.instrument, "value": self.value}
+        for key in ("region", "source", "note"):
+            if getattr(self, key):
+                d[key] = getattr(self, key)
+        return d
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: its own and inherited changes, in the order they apply."""
+
+    name: str
+    title: str
+    description: str
+    changes: tuple[PolicyChange, ...]
+    parent: str | None = None
+    diverge: int | None = None
+    path: str = ""
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of what the scenario does (its resolved changes), not of its file's text."""
+        blob = json.dumps([c.as_dict() for c in self.changes], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def timeline(self) -> dict[str, np.ndarray]:
+        """Each instrument as a float array (month, region); choices as their index."""
+        if "timeline" not in self._cache:
+            cat = catalogue()
+            out = {}
+            for name, inst in cat.items():
+                out[name] = np.full((calendar.N_MONTHS, len(REGIONS)), inst.encode(inst.default))
+            for ch in self.changes:
+                cols = [REGIONS.index(ch.region)] if ch.region else slice(None)
+                out[ch.instrument][ch.month :, cols] = cat[ch.instrument].encode(ch.value)
+            for arr in out.values():
+                arr.setflags(write=False)
+            self._cache["timeline"] = out
+        return self._cache["timeline"]
+
+    def to_toml(self) -> str:
+        """The resolved scenario as a self-contained TOML file (no ``extends``)."""
+        lines = [f"name = {json.dumps(self.name)}", f"title = {json.dumps(self.title)}"]
+        lines.append(f"description = {json.dumps(self.description)}")
+        for ch in self.changes:
+            lines.append("\n[[change]]")
+            for key, val in ch.as_dict().items():
+                lines.append(f"{key} = {json.dumps(val)}")
+        return "\n".join(lines) + "\n"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Names and paths of the scenarios shipped in the package."""
+    root = resources.files("sovsim") / "data" / "scenarios"
+    return {p.name[:-5]: Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")}
+
+
+def load_scenario(spec: str | Path, *, base_dir: Path | None = None) -> Scenario:
+    """Load a shipped scenario by name, or a scenario file by path, and validate it.
+
+    Examples
+    --------
+    >>> s = load_scenario("nep")
+    >>> s.parent
+    'historical'
+    """
+    return _load(spec, base_dir, stack=())
+
+
+def _resolve_path(spec: str | Path, base_dir: Path | None, referrer: str) -> Path:
+    shipped = shipped_scenarios()
+    text = str(spec)
+    if text in shipped and not text.endswith(".toml"):
+        return shipped[text]
+    path = Path(text)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ScenarioError(referrer, "extends" if base_dir else "scenario",
+                                f"no scenario file {str(path)!r}")
+        return path
+    raise ScenarioError(referrer, "extends" if base_dir else "scenario",
+                        f"unknown scenario {text!r}", ", ".join(sorted(shipped)) + ", or a .toml path")
+
+
+def _load(spec: str | Path, base_dir: Path | None, stack: tuple[Path, ...]) -> Scenario:
+    referrer = str(stack[-1]) if stack else "<command line>"
+    path = _resolve_path(spec, base_dir, referrer).resolve()
+    if path in stack:
+        cycle = " -> ".join(str(p) for p in (*stack, path))
+        raise ScenarioError(str(path), "extends", f"cycle of extends: {cycle}")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), "(file)", f"cannot read: {exc}") from None
+    file = str(path)
+    unknown = set(raw) - TOP_KEYS
+    if unknown:
+        raise ScenarioError(file, sorted(unknown)[0], "unknown key", ", ".join(sorted(TOP_KEYS)))
+    name = _text(raw, "name", file, default=path.stem)
+    parent = None
+    inherited: list[PolicyChange] = []
+    diverge = None
+    if "diverge" in raw:
+        diverge = _month(raw["diverge"], file, "diverge")
+        if "extends" not in raw:
+            raise ScenarioError(file, "diverge", "diverge needs extends")
+    if "extends" in raw:
+        ext = raw["extends"]
+        if not isinstance(ext, str) or not ext:
+            raise ScenarioError(file, "extends", "expected a scenario name or a path")
+        parent_sc = _load(ext, path.parent, (*stack, path))
+        parent = parent_sc.name
+        inherited = [c for c in parent_sc.changes if diverge is None or c.month < diverge]
+    own = _changes(raw.get("change", []), file)
+    ordered = sorted(inherited, key=lambda c: c.month) + sorted(own, key=lambda c: c.month)
+    # Stable sort by month: at equal months, the extending file's change comes last and wins.
+    ordered = sorted(ordered, key=lambda c: c.month)
+    return Scenario(
+        name=name,
+        title=_text(raw, "title", file, default=name),
+        description=_text(raw, "description", file, default=""),
+        changes=tuple(ordered),
+        parent=parent,
+        diverge=diverge,
+        path=file,
+    )
+
+
+def _text(raw: dict, key: str, file: str, default: str) -> str:
+    val = raw.get(key, default)
+    if not isinstance(val, str):
+        raise ScenarioError(file, key, f"expected a string, got {type(val).__name__}")
+    return val
+
+
+def _month(val: Any, file: str, key: str) -> int:
+    try:
+        return calendar.parse_month(val)
+    except ValueError as exc:
+        raise ScenarioError(file, key, str(exc), "'YYYY-MM' from 1921-01 to 1940-12") from None
+
+
+def _changes(items: Any, file: str) -> list[PolicyChange]:
+    if not isinstance(items, list):
+        raise ScenarioError(file, "change", "expected an array of tables [[change]]")
+    cat = catalogue()
+    out = []
+    for i, item in enumerate(items):
+        where = f"change[{i}]"
+        if not isinstance(item, dict):
+            raise ScenarioError(file, where, "expected a table")
+        unknown = set(item) - CHANGE_KEYS
+        if unknown:
+            raise ScenarioError(file, f"{where}.{sorted(unknown)[0]}", "unknown key",
+                                ", ".join(sorted(CHANGE_KEYS)))
+        for req in ("date", "instrument", "value"):
+            if req not in item:
+                raise ScenarioError(file, f"{where}.{req}", "missing")
+        month = _month(item["date"], file, f"{where}.date")
+        name = item["instrument"]
+        if name not in cat:
+            raise ScenarioError(file, f"{where}.instrument", f"unknown instrument {name!r}",
+                                ", ".join(sorted(cat)))
+        inst = cat[name]
+        problem = inst.check(item["value"])
+        if problem:
+            raise ScenarioError(file, f"{where}.value ({name})", problem, inst.allowed())
+        region = item.get("region")
+        if region is not None:
+            if not inst.regional:
+                raise ScenarioError(file, f"{where}.region", f"{name} is not regional",
+                                    "no region key for this instrument")
+            if region not in REGIONS:
+                raise ScenarioError(file, f"{where}.region", f"unknown region {region!r}",
+                                    ", ".join(REGIONS))
+        for key in ("source", "note"):
+            if key in item and not isinstance(item[key], str):
+                raise ScenarioError(file, f"{where}.{key}", "expected a string")
+        value = float(item["value"]) if inst.kind == "float" else item["value"]
+        out.append(PolicyChange(month, name, value, region, item.get("source", ""),
+                                item.get("note", ""), file))
+    return out

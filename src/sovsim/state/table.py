@@ -1,0 +1,121 @@
+"""HouseholdTable and MacroState, and the initial state at a chosen resolution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sovsim.params import ParameterSet
+from sovsim.regions import CLASSES, REGIONS, TENURES
+from sovsim.state.schema import HOUSEHOLD_COLUMNS, MACRO_COLUMNS
+
+EXTENSIVE = tuple(c.name for c in HOUSEHOLD_COLUMNS if c.extensive)
+
+
+@dataclass
+class HouseholdTable:
+    """Numpy columns, one row per household unit."""
+
+    cols: dict[str, np.ndarray]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.cols[name]
+
+    def __setitem__(self, name: str, value: np.ndarray) -> None:
+        self.cols[name] = value
+
+    def __len__(self) -> int:
+        return len(self.cols["households"])
+
+    def copy(self) -> "HouseholdTable":
+        return HouseholdTable({k: v.copy() for k, v in self.cols.items()})
+
+    def by_region(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.cols["region"], weights=values, minlength=len(REGIONS))
+
+    def move(self, src: np.ndarray, dst: np.ndarray, frac: np.ndarray) -> None:
+        """Move share ``frac`` of each unit ``src`` (all its totals) to unit ``dst``."""
+        for name in EXTENSIVE:
+            col = self.cols[name]
+            amount = col[src] * frac
+            np.subtract.at(col, src, amount)
+            np.add.at(col, dst, amount)
+            np.maximum(col, 0.0, out=col)  # guard rounding below zero (tiny, never material)
+
+
+@dataclass
+class MacroState:
+    values: dict[str, float]
+
+    def __getitem__(self, name: str) -> float:
+        return self.values[name]
+
+    def __setitem__(self, name: str, value: float) -> None:
+        self.values[name] = float(value)
+
+    def copy(self) -> "MacroState":
+        return MacroState(dict(self.values))
+
+
+def cell_index(region: int, klass: int, tenure: int) -> int:
+    return (region * len(CLASSES) + klass) * len(TENURES) + tenure
+
+
+def initial_state(p: ParameterSet) -> tuple[HouseholdTable, MacroState]:
+    """The economy of January 1921 at cell resolution, from the initial-state parameters."""
+    n_r, n_k, n_t = len(REGIONS), len(CLASSES), len(TENURES)
+    n = n_r * n_k * n_t
+    idx = np.arange(n)
+    region = idx // (n_k * n_t)
+    klass = (idx // n_t) % n_k
+    tenure = idx % n_t
+    indiv = (tenure == 0).astype(float)
+
+    rural = p["initial.population_persons"] * (1 - p["initial.urban_share"])
+    rural_r = rural * p["initial.rural_population_region_share"]
+    class_share = np.array([p[f"initial.{k}_household_share"] for k in CLASSES])
+    size = np.array([p[f"initial.{k}_household_size_persons"] for k in CLASSES])
+    # households of class k in region r: persons split by class share x size
+    persons_share = class_share * size / (class_share * size).sum()
+    persons = rural_r[region] * persons_share[klass] * indiv
+    households = persons / size[klass]
+    per_hh = {
+        "horses": np.array([p[f"initial.horses_per_household_{k}"] for k in CLASSES]),
+        "cattle": np.array([p[f"initial.cattle_per_household_{k}"] for k in CLASSES]),
+        "sown_area_ha": np.array([p[f"initial.sown_area_per_household_{k}_ha"] for k in CLASSES]),
+    }
+    cols = {
+        "region": region.astype(np.int64),
+        "klass": klass.astype(np.int64),
+        "tenure": tenure.astype(np.int64),
+        "households": households,
+        "persons": persons,
+    }
+    for name, arr in per_hh.items():
+        cols[name] = households * arr[klass] * p[f"initial.{name}_region_factor"][region]
+    # Pigs, sheep and goats: the 1921 totals spread by region share, within region by cattle.
+    for name in ("pigs", "sheep_goats"):
+        total_r = p[f"initial.{name}_head"] * p[f"initial.{name}_region_share"]
+        cattle_r = np.bincount(region, weights=cols["cattle"], minlength=n_r)
+        cols[name] = total_r[region] * cols["cattle"] / cattle_r[region]
+    # In January the winter crops sown last autumn stand in the fields; spring sowing adds the rest.
+    cols["sown_area_ha"] = cols["sown_area_ha"] * p["agriculture.winter_crop_share"]
+    cols["area_last_ha"] = cols["sown_area_ha"] / p["agriculture.winter_crop_share"]
+    cols["crop_t"] = np.zeros(n)
+    cols["grain_t"] = persons * p["initial.grain_stock_kg_per_person"] / 1000.0
+    cols["owed_t"] = np.zeros(n)
+    cols["food_ratio"] = np.ones(n)
+    cols["retained_kg"] = np.full(n, p["initial.grain_stock_kg_per_person"])
+    table = HouseholdTable(cols)
+    macro = MacroState({c.name: 0.0 for c in MACRO_COLUMNS})
+    macro["urban_persons"] = p["initial.population_persons"] * p["initial.urban_share"]
+    macro["state_grain_t"] = p["initial.state_grain_t"]
+    macro["capital_a_rub"] = p["industry.capital_1928_rub"] * p["industry.group_a_capital_share_1928"] * p["initial.capital_1921_relative_to_1928"]
+    macro["capital_b_rub"] = p["industry.capital_1928_rub"] * (1 - p["industry.group_a_capital_share_1928"]) * p["initial.capital_1921_relative_to_1928"]
+    macro["utilisation"] = p["initial.utilisation"]
+    macro["tractors_hp"] = p["initial.tractors_hp"]
+    macro["free_price_ratio"] = 1.0
+    macro["urban_food_ratio"] = 1.0
+    macro["goods_availability"] = p["initial.utilisation"]
+    return table, macro
