@@ -87,9 +87,20 @@ def test_passports_cut_migration():
             > base.series("migrants_to_towns_persons")[y].sum())
 
 
-def test_harsher_famine_mortality_kills_more():
-    lo = sovsim.run("historical", overrides={"demography.famine_mortality_per_month": 0.02})
-    hi = sovsim.run("historical", overrides={"demography.famine_mortality_per_month": 0.2})
+def test_harsher_famine_mortality_kills_more(tmp_path):
+    # A scenario that strips the villages bare in the winter of 1932-33.
+    harsh = tmp_path / "harsh.toml"
+    harsh.write_text('extends = "historical"\n'
+                     '[[change]]\ndate = "1932-11"\ninstrument = "procurement_floor_kg_per_person_year"\nvalue = 0.0\n'
+                     '[[change]]\ndate = "1932-11"\ninstrument = "enforcement_efficiency"\nvalue = 1.0\n'
+                     '[[change]]\ndate = "1932-11"\ninstrument = "procurement_plan_t"\nvalue = 40000000.0\n')
+    lo = sovsim.run(harsh, overrides={"demography.famine_mortality_per_month": 0.02})
+    hi = sovsim.run(harsh, overrides={"demography.famine_mortality_per_month": 0.2})
+    base = sovsim.run("historical")
+    y = [str(x) for x in range(1930, 1935)]
+    assert lo.series("excess_deaths_persons")[y].sum() > 0
+    assert (sovsim.run(harsh).series("excess_deaths_persons")[y].sum()
+            > base.series("excess_deaths_persons")[y].sum())
     y = [str(x) for x in range(1930, 1935)]
     assert hi.series("excess_deaths_persons")[y].sum() > lo.series("excess_deaths_persons")[y].sum()
 

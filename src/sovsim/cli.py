@@ -276,5 +276,37 @@ def bench(
                       f"best {out['min_s'] * 1000:.1f} ms over {out['runs']} runs")
 
 
+@app.command()
+def calibrate(
+    out: Path = typer.Option(Path("calibrated.toml"), "--out", help="where to write fitted values"),
+    maxfev: int = typer.Option(600, "--maxfev", help="model evaluations allowed"),
+    apply: bool = typer.Option(False, "--apply", help="also write the values into the shipped parameter files"),
+    report: Optional[Path] = typer.Option(None, "--report", help="write a markdown report (docs/calibration.md)"),
+) -> None:
+    """Fit the calibrated parameters to history across 1926-1940 (Powell; docs/calibration.md)."""
+    from rich.progress import Progress
+
+    from sovsim import calibrate as cal
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("calibrating", total=maxfev)
+        fit = cal.fit(maxfev=maxfev, progress=lambda n, v: bar.update(
+            task, completed=n, description=f"calibrating (loss {v:.3f})"))
+    cal.write_values(fit.values, out)
+    t = Table(title=f"calibration: loss {fit.loss:.4f} after {fit.evaluations} runs")
+    t.add_column("target")
+    t.add_column("loss", justify="right")
+    for k, v in fit.parts.items():
+        t.add_row(k, f"{v:.4f}")
+    console.print(t)
+    console.print(f"wrote {out}")
+    if report is not None:
+        report.write_text(cal.report_markdown(fit))
+        console.print(f"wrote {report}")
+    if apply:
+        for path in cal.apply_to_shipped(fit.values):
+            console.print(f"updated {path}")
+
+
 def main() -> None:  # pragma: no cover
     app()

@@ -61,18 +61,21 @@ VARIABLES: tuple[Variable, ...] = (
 BY_NAME = {v.name: v for v in VARIABLES}
 
 
-def record(h: HouseholdTable, macro: MacroState, out: dict, p, tot: float) -> dict[str, np.ndarray]:
-    """One month's outcomes: for each variable, [USSR, region 1..n] (NaN where not regional)."""
-    n_r = len(REGIONS)
+def empty_records(months: int) -> dict[str, np.ndarray]:
+    """(months, 1 + regions) arrays for every variable, NaN where a variable is not regional."""
+    return {v.name: np.full((months, len(REGIONS) + 1), np.nan) for v in VARIABLES}
+
+
+def record(h: HouseholdTable, macro: MacroState, out: dict, p, tot: float,
+           rec: dict[str, np.ndarray], month: int) -> None:
+    """Write one month's outcomes into ``rec``: [USSR, region 1..n] per variable."""
     reg = lambda x: h.by_region(x)  # noqa: E731
-    rec: dict[str, np.ndarray] = {}
 
     def put(name: str, ussr: float, regional: np.ndarray | None = None) -> None:
-        row = np.full(n_r + 1, np.nan)
+        row = rec[name][month]
         row[0] = ussr
         if regional is not None:
             row[1:] = regional
-        rec[name] = row
 
     farm = h["tenure"] != DEP
     rural_r = reg(h["persons"] * farm)
@@ -126,4 +129,3 @@ def record(h: HouseholdTable, macro: MacroState, out: dict, p, tot: float) -> di
     put("machinery_imports_rub", out["trade"]["machinery_imports_rub"])
     put("tractors_hp", macro["tractors_hp"])
     put("terms_of_trade_index", tot)
-    return rec

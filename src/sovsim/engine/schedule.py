@@ -80,7 +80,9 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     # 4 procurement, then household food and feed
     pr = procurement.procure(h, macro, s, hv["harvest_t"])
     h["grain_t"] -= pr["procured_t"] + pr["private_sales_t"]
-    h["owed_t"] = np.maximum(h["owed_t"] + pr["owed_t"], 0.0)
+    if s.cm == 7:  # a new agricultural year: deliveries count afresh
+        h["delivered_t"] = np.zeros(n)
+    h["delivered_t"] += pr["delivered_t"]
     macro["state_grain_t"] = macro["state_grain_t"] + pr["procured_t"].sum()
     book["procured_t"], book["private_sales_t"] = pr["procured_t"], pr["private_sales_t"]
     fd = procurement.household_food(h, s)
@@ -96,10 +98,11 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     # 6 state grain
     al = state_grain.allocate(h, macro, s, pr["private_sales_t"].sum(), mem.exported_in_year,
                               mem.relief_in_year)
-    spent = al["army_t"] + al["to_towns_t"] + al["exports_t"] + al["relief_t"].sum()
+    inflow = al["relief_t"] + al["released_t"]  # famine relief, and sales from surplus stocks
+    spent = al["army_t"] + al["to_towns_t"] + al["exports_t"] + inflow.sum()
     macro["state_grain_t"] = max(macro["state_grain_t"] - spent, 0.0)
-    h["grain_t"] += al["relief_t"]
-    book["relief_t"] = al["relief_t"]
+    h["grain_t"] += inflow
+    book["relief_t"] = inflow
     mem.exported_in_year += al["exports_t"]
     mem.relief_in_year += al["relief_t"].sum()
     mem.urban_shortfall = al["urban_shortfall"]
@@ -127,9 +130,12 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     src, dst, frac = demography.collectivize(h, s, share_r)
     h.move(src, dst, frac)
     labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
-    mig = demography.migration(h, s, labour_gap, urban["food_ratio"])
-    _scale_households(h, h["persons"] - mig)
-    macro["urban_persons"] += mig.sum()
+    mig = demography.migration(h, s, labour_gap, urban["food_ratio"], al["urban_grain_ratio"])
+    back = demography.return_migration(macro["urban_persons"], s, al["urban_grain_ratio"])
+    farming = (h["tenure"] != TENURES.index("deported")) * h["persons"]
+    back_rows = back * farming / max(farming.sum(), 1e-300)
+    _scale_households(h, h["persons"] - mig + back_rows)
+    macro["urban_persons"] += mig.sum() - back
     macro["urban_food_ratio"] = urban["food_ratio"]
     if s.cm == 1:  # after the main campaign: what members kept shapes next year's effort
         h["retained_kg"] = h["grain_t"] * 1000.0 / np.maximum(h["persons"], 1e-300)
@@ -195,7 +201,7 @@ def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.nda
     book["confiscated_t"][dst] = h["grain_t"][dst]
     macro["state_grain_t"] = macro["state_grain_t"] + h["grain_t"][dst].sum()
     h["grain_t"][dst] = 0.0
-    h["owed_t"][dst] = 0.0
+    h["delivered_t"][dst] = 0.0
     return deported
 
 

@@ -20,13 +20,12 @@ def simulate(scenario: Scenario, p: ParameterSet, inputs: Inputs | None = None
     """Run ``scenario`` 1921-01..1940-12; return each variable as (months, 1 + regions)."""
     inputs = inputs or load_inputs()
     timeline = scenario.timeline()
-    h, macro = initial_state(p)
+    pv = p.values()
+    h, macro = initial_state(pv)
     mem = schedule.Memory()
-    rows: dict[str, list[np.ndarray]] = {v.name: [] for v in accounts.VARIABLES}
+    rec = accounts.empty_records(calendar.N_MONTHS)
     for month in range(calendar.N_MONTHS):
-        s = Step(month, instruments_at(timeline, month), p, inputs)
+        s = Step(month, instruments_at(timeline, month), pv, inputs)
         out = schedule.step(h, macro, s, mem)
-        rec = accounts.record(h, macro, out, p, terms_of_trade(macro, s))
-        for name in rows:
-            rows[name].append(rec[name])
-    return {name: np.vstack(vals) for name, vals in rows.items()}
+        accounts.record(h, macro, out, pv, terms_of_trade(macro, s), rec, month)
+    return rec

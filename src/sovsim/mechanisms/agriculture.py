@@ -35,10 +35,12 @@ def sowing(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarra
         return zero
     farming = h["tenure"] != DEP
     workers = h["persons"] * p["agriculture.workers_per_person"]
-    kol_persons = np.where(h["tenure"] == KOL, h["persons"], 0.0)
-    kol_total = kol_persons.sum()
+    # Tractors (MTS, sovkhozy, cooperatives) work kolkhoz land first; individual farms get
+    # them only through hire, at a lower weight.
+    access = np.select([h["tenure"] == KOL, h["tenure"] == IND],
+                       [1.0, p["agriculture.tractor_access_individual"]], 0.0) * workers
     tractor_ha = (macro["tractors_hp"] * p["agriculture.ha_per_tractor_hp"]
-                  * (kol_persons / kol_total if kol_total > 0 else 0.0))
+                  * access / max(access.sum(), 1e-300))
     # Draught power is shared within a region and tenure by hire: horseless households rent
     # horses (or work for those who own them), so it reaches units in proportion to labour.
     key = h["region"] * len(TENURES) + h["tenure"]
@@ -135,10 +137,15 @@ def livestock(h: HouseholdTable, s: Step, feed_t: np.ndarray, share_r: np.ndarra
     hunger = 1.0 - np.clip(fed, 0.0, 1.0)
     pressure = collectivization_pressure(h, s, share_r)
     flows: dict[str, np.ndarray] = {}
+    # Pasture and hay bound the herds: growth slows as a region's herd nears its share of the
+    # pre-war (1916) herd, spread by arable land.
+    land_share = p["agriculture.arable_land_ha"] / p["agriculture.arable_land_ha"].sum()
     for herd in HERDS:
         stock = h[herd]
         growth = p[f"livestock.{herd}_net_growth_per_year"] / 12.0
-        births = stock * growth * (1.0 - hunger)
+        capacity = p[f"livestock.{herd}_capacity_head"] * land_share
+        crowding = np.clip(h.by_region(stock) / capacity, 0.0, 1.0)[h["region"]]
+        births = stock * growth * (1.0 - hunger) * (1.0 - crowding)
         deaths = stock * p["livestock.starvation_mortality_per_month"] * hunger
         if herd == "horses":
             deaths = deaths + np.where(h["tenure"] == KOL, stock * p["livestock.kolkhoz_horse_mortality_per_year"] / 12.0, 0.0)

@@ -61,7 +61,9 @@ def collectivize(h: HouseholdTable, s: Step, share_r: np.ndarray) -> tuple[np.nd
     p = s.p
     reg = h["region"]
     gap = np.maximum(s.pol["collectivization_target_share"] - share_r, 0.0)
-    join = (s.pol["collectivization_pace_per_month"] * gap / np.maximum(1 - share_r, 1e-12))[reg]
+    # Local officials drove faster than the decrees (the 'dizziness' of 1930): one constant.
+    pace = np.minimum(s.pol["collectivization_pace_per_month"] * p["collectivization.zeal"], 1.0)
+    join = (pace * gap / np.maximum(1 - share_r, 1e-12))[reg]
     # Kulaks were barred from the kolkhoz.
     entering = (h["tenure"] == IND) & (h["klass"] != KULAK)
     src = np.flatnonzero(entering)
@@ -84,14 +86,23 @@ def deport(h: HouseholdTable, s: Step) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return src, src + (DEP - IND), np.minimum(rate, 1.0)
 
 
-def migration(h: HouseholdTable, s: Step, labour_gap_persons: float, urban_food_ratio: float
-              ) -> np.ndarray:
+def migration(h: HouseholdTable, s: Step, labour_gap_persons: float, urban_food_ratio: float,
+              urban_grain_ratio: float) -> np.ndarray:
     """Persons leaving each rural unit for the towns this month."""
     p = s.p
     rural = h["persons"] * (h["tenure"] != DEP)
     total = rural.sum()
-    pull = p["demography.migration_labour_response_per_month"] * max(labour_gap_persons, 0.0) / max(total, 1.0)
+    # No jobs without bread: the pull of town jobs weakens when towns go hungry.
+    fed = min(urban_grain_ratio, 1.0) ** 2
+    pull = (p["demography.migration_labour_response_per_month"] * max(labour_gap_persons, 0.0)
+            / max(total, 1.0) * fed)
     push = p["demography.migration_food_gap_response_per_month"] * np.maximum(
         np.minimum(urban_food_ratio, 1.0) - h["food_ratio"], 0.0)
     rate = np.minimum(pull + push, p["demography.migration_max_per_month"])
     return rural * rate * (1.0 - p["demography.passport_migration_cut"] * s.pol["passports"])
+
+
+def return_migration(urban_persons: float, s: Step, urban_grain_ratio: float) -> float:
+    """Town dwellers going back to the village when towns lack bread (as in 1918-21)."""
+    gap = max(1.0 - urban_grain_ratio, 0.0)
+    return urban_persons * min(s.p["demography.return_migration_per_month"] * gap, 0.05)

@@ -29,11 +29,12 @@ from sovsim.state import HouseholdTable, MacroState
 KULAK, MIDDLE = CLASSES.index("kulak"), CLASSES.index("middle")
 
 
-def reserves(h: HouseholdTable, s: Step, food_kg_year: float) -> np.ndarray:
-    """Grain (t) a unit keeps to the next harvest: food at ``food_kg_year``, seed and feed."""
+def reserves(h: HouseholdTable, s: Step, food_kg_year: float, feed_share: float = 1.0) -> np.ndarray:
+    """Grain (t) a unit keeps to the next harvest: food at ``food_kg_year``, seed, and
+    ``feed_share`` of the animals' feed."""
     months = s.months_to_harvest
     food = h["persons"] * food_kg_year / 1000.0 * months / 12.0
-    return food + seed_reserve(h, s) + feed_need(h, s, months)
+    return food + seed_reserve(h, s) + feed_share * feed_need(h, s, months)
 
 
 def seed_reserve(h: HouseholdTable, s: Step) -> np.ndarray:
@@ -58,10 +59,18 @@ def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
     planned = planned * np.where(h["tenure"] == IND, p["procurement.individual_quota_factor"], 1.0)
     planned = np.where(h["tenure"] == DEP, 0.0, planned)
     plan_t = s.pol["procurement_plan_t"]
-    if plan_t > 0:
-        total = planned.sum()
-        return plan_t * planned / total if total > 0 else np.zeros(len(h))
-    return s.pol["quota_share"] * planned
+    regional = s.pol["regional_procurement_plan_t"]
+    if plan_t <= 0 and not np.any(regional > 0):
+        return s.pol["quota_share"] * planned
+    planned_r = h.by_region(planned)
+    # Regions with their own plan get it; the rest of the national plan is spread over the
+    # other regions by planned harvest.
+    rest = max(plan_t - regional.sum(), 0.0)
+    others = planned_r * (regional <= 0)
+    plan_r = np.where(regional > 0, regional,
+                      rest * others / others.sum() if others.sum() > 0 else 0.0)
+    reg = h["region"]
+    return plan_r[reg] * planned / np.maximum(planned_r[reg], 1e-300)
 
 
 def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
@@ -76,9 +85,12 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
     eff = s.pol["enforcement_efficiency"]
     taken = np.zeros(n)
     sales = np.zeros(n)
-    owed = np.zeros(n)  # change in obligations (set in August, reduced by deliveries)
     if mode in ("market", "tax_in_kind", "extraordinary"):
-        surplus = np.maximum(grain - reserves(h, s, p["procurement.food_norm_kg_per_person_year"]), 0.0)
+        # Sellers guard food and seed but only part of the feed: good prices are paid for by
+        # leaner animals.
+        keep = reserves(h, s, p["procurement.food_norm_kg_per_person_year"],
+                        p["procurement.feed_reserve_share"])
+        surplus = np.maximum(grain - keep, 0.0)
         tot = terms_of_trade(macro, s)
         rate = p["procurement.marketing_rate_per_month"] * incentive(
             tot, p["procurement.marketing_price_elasticity"], 0.0, p["procurement.marketing_response_max"])
@@ -91,18 +103,15 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
         weight = np.select([h["klass"] == KULAK, h["klass"] == MIDDLE],
                            [1.0, p["procurement.extraordinary_middle_weight"]], 0.0)
         taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0), grain - sales)
-    elif mode == "quota":
-        if s.cm == 8:
-            owed = set_obligations(h, s) - h["owed_t"]
-        due = h["owed_t"] + owed
+    elif mode == "quota" and s.cm != 7:
+        # The obligation follows the plan in force (plans were cut, and raised, mid-campaign);
+        # what a unit has delivered this agricultural year counts against it.
+        due = np.maximum(set_obligations(h, s) - h["delivered_t"], 0.0)
         # Quotas reach below seed: only the food floor is protected.
         collectable = np.maximum(grain - floor_food_only, 0.0) * farming
         taken = np.minimum(due, eff * collectable)
-        owed = owed - taken
-    if s.cm == 7:  # the agricultural year ends: what is still owed is written off
-        owed = owed - h["owed_t"]
     private = sales * (p["procurement.private_share_of_sales"] if s.pol["private_trade"] else 0.0)
-    return {"procured_t": taken + sales - private, "private_sales_t": private, "owed_t": owed}
+    return {"procured_t": taken + sales - private, "private_sales_t": private, "delivered_t": taken}
 
 
 def household_food(h: HouseholdTable, s: Step) -> dict[str, np.ndarray]:

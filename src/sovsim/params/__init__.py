@@ -102,6 +102,10 @@ class ParameterSet:
             new[name] = Parameter(**{**old.__dict__, "value": value})
         return ParameterSet(new)
 
+    def values(self) -> "ParamValues":
+        """A plain name -> value mapping for the hot loop (no provenance lookups)."""
+        return ParamValues({name: par.value for name, par in self.params.items()})
+
     def digest(self) -> str:
         import hashlib
 
@@ -110,6 +114,13 @@ class ParameterSet:
             h.update(name.encode())
             h.update(np.asarray(self.params[name].value, dtype=float).tobytes())
         return h.hexdigest()[:16]
+
+
+class ParamValues(dict):
+    """Parameter values by name, as the mechanisms read them (``p["group.name"]``)."""
+
+    def __missing__(self, name: str):
+        raise ParameterError("<parameters>", name, "no such parameter")
 
 
 def _check_range(name: str, value: Any, lo: float | None, hi: float | None, file: str) -> None:

@@ -28,7 +28,7 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     Column("pigs", "float64", "head", "pigs"),
     Column("sheep_goats", "float64", "head", "sheep and goats"),
     Column("grain_t", "float64", "t", "grain stock held by the households"),
-    Column("owed_t", "float64", "t", "procurement obligation still outstanding this agricultural year"),
+    Column("delivered_t", "float64", "t", "grain delivered against quotas this agricultural year"),
     Column("food_ratio", "float64", "share", "last month's food energy against need", False),
     Column("retained_kg", "float64", "kg per person", "grain left per person after last campaign", False),
 )

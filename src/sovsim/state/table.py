@@ -104,7 +104,7 @@ def initial_state(p: ParameterSet) -> tuple[HouseholdTable, MacroState]:
     cols["area_last_ha"] = cols["sown_area_ha"] / p["agriculture.winter_crop_share"]
     cols["crop_t"] = np.zeros(n)
     cols["grain_t"] = persons * p["initial.grain_stock_kg_per_person"] / 1000.0
-    cols["owed_t"] = np.zeros(n)
+    cols["delivered_t"] = np.zeros(n)
     cols["food_ratio"] = np.ones(n)
     cols["retained_kg"] = np.full(n, p["initial.grain_stock_kg_per_person"])
     table = HouseholdTable(cols)
