@@ -35,8 +35,8 @@ def test_a_leaking_mechanism_is_caught(monkeypatch):
 
     real = procurement.household_food
 
-    def leaky(h, s):
-        out = real(h, s)
+    def leaky(h, macro, s):
+        out = real(h, macro, s)
         h["grain_t"] *= 0.999  # grain vanishing without a booked flow
         return out
 

@@ -37,6 +37,7 @@ TARGETS: dict[tuple[str, str], float] = {
     ("nonagricultural_employment_persons", "USSR"): 0.5,
     ("industrial_output_index", "USSR"): 0.25,
     ("cattle_head", "kazakhstan"): 0.5,
+    ("death_rate_index", "USSR"): 2.0,
 }
 FAMINE_WEIGHT = 2.0
 FAMINE_BAND = ("davies_wheatcroft_low", "ptoukha_institute")  # 5.5 to 8.7 million, 1930-34

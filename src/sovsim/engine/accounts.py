@@ -47,6 +47,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("deported_persons", "persons", "sum", True, "persons deported in dekulakization"),
     Variable("births_persons", "persons", "sum", False, "births"),
     Variable("deaths_persons", "persons", "sum", False, "deaths"),
+    Variable("death_rate_index", "index, 1928 = 1", "ratio_own_1928", False, "crude death rate against this run's 1928"),
     Variable("migrants_to_towns_persons", "persons", "sum", False, "rural-urban migrants"),
     Variable("industrial_output_index", "index, 1928 = 100", "mean", False, "industrial output, base: the 1928 output of the parameters"),
     Variable("group_a_output_index", "index, 1928 = 100", "mean", False, "producer goods output"),
@@ -115,6 +116,7 @@ def record(h: HouseholdTable, macro: MacroState, out: dict, p, tot: float,
     put("deported_persons", dep.sum(), dep)
     put("births_persons", out["births"])
     put("deaths_persons", out["deaths"])
+    put("death_rate_index", out["deaths"] * 12 / (rural_r.sum() + settle_r.sum() + urban))
     put("migrants_to_towns_persons", out["migrants"].sum())
     ind = out["industry"]
     base = base_1928(p)

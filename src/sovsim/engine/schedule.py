@@ -36,7 +36,7 @@ class Memory:
     """What the schedule carries from month to month beside the state (running sums)."""
 
     def __init__(self) -> None:
-        self.urban_shortfall = 0.0
+        self.market_ratio = 1.0  # smoothed marketings over the towns' need
         self.exported_in_year = 0.0
         self.relief_in_year = 0.0
         self.gdp_rub_month = 0.0
@@ -55,7 +55,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     share_r = demography.kolkhoz_share(h)
 
     # 2 prices
-    macro["free_price_ratio"] = prices.free_price_ratio(macro, s, mem.urban_shortfall)
+    macro["free_price_ratio"] = prices.free_price_ratio(macro, s, max(1.0 - mem.market_ratio, 0.0))
 
     # 3 sowing and harvest
     sow = agriculture.sowing(h, macro, s)
@@ -85,7 +85,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     h["delivered_t"] += pr["delivered_t"]
     macro["state_grain_t"] = macro["state_grain_t"] + pr["procured_t"].sum()
     book["procured_t"], book["private_sales_t"] = pr["procured_t"], pr["private_sales_t"]
-    fd = procurement.household_food(h, s)
+    fd = procurement.household_food(h, macro, s)
     h["grain_t"] -= fd["food_t"] + fd["feed_t"]
     book["food_t"], book["feed_t"] = fd["food_t"], fd["feed_t"]
 
@@ -105,7 +105,8 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     book["relief_t"] = inflow
     mem.exported_in_year += al["exports_t"]
     mem.relief_in_year += al["relief_t"].sum()
-    mem.urban_shortfall = al["urban_shortfall"]
+    marketed = pr["procured_t"].sum() + pr["private_sales_t"].sum()
+    mem.market_ratio = prices.smoothed_market_ratio(mem.market_ratio, marketed, al["urban_need_t"], s)
 
     # 7 trade
     tr = trade.machinery_imports(s, al["exports_t"])
@@ -131,7 +132,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     h.move(src, dst, frac)
     labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
     mig = demography.migration(h, s, labour_gap, urban["food_ratio"], al["urban_grain_ratio"])
-    back = demography.return_migration(macro["urban_persons"], s, al["urban_grain_ratio"])
+    back = demography.return_migration(macro["urban_persons"], s, urban["food_ratio"])
     farming = (h["tenure"] != TENURES.index("deported")) * h["persons"]
     back_rows = back * farming / max(farming.sum(), 1e-300)
     _scale_households(h, h["persons"] - mig + back_rows)

@@ -102,7 +102,9 @@ def migration(h: HouseholdTable, s: Step, labour_gap_persons: float, urban_food_
     return rural * rate * (1.0 - p["demography.passport_migration_cut"] * s.pol["passports"])
 
 
-def return_migration(urban_persons: float, s: Step, urban_grain_ratio: float) -> float:
-    """Town dwellers going back to the village when towns lack bread (as in 1918-21)."""
-    gap = max(1.0 - urban_grain_ratio, 0.0)
-    return urban_persons * min(s.p["demography.return_migration_per_month"] * gap, 0.05)
+def return_migration(urban_persons: float, s: Step, urban_food_ratio: float) -> float:
+    """Town dwellers going back to the village when towns go hungry (as in 1918-21): the
+    same food-energy threshold as famine mortality."""
+    thr = s.p["demography.famine_threshold_ratio"]
+    gap = max(thr - urban_food_ratio, 0.0) / thr
+    return urban_persons * min(s.p["demography.return_migration_per_month"] * gap, 0.3)

@@ -1,10 +1,9 @@
 """Mechanism 6, industry: Group A (producer goods) and Group B (consumer goods).
 
 Each group produces ``Y = A (u K)^a L^(1-a)``; ``u`` is the share of capacity in use, which
-recovers from the civil-war collapse of 1921 (restoration). Labour demand follows profit under
-NEP (the marginal product of labour equals the 1928 wage, so demand grows with capital and
-productivity) and is raised by a soft budget constraint under the plan; employment is bounded
-by the town labour force. Investment is what the plan asks (a share of output) but no more
+recovers from the civil-war collapse of 1921 (restoration). Labour demand follows capital at
+the 1928 capital-labour ratio under NEP (wages rise with productivity) and is raised by a soft
+budget constraint under the plan; employment is bounded by the town labour force. Investment is what the plan asks (a share of output) but no more
 than producer goods and machinery imports allow; it is split by the Feldman share, after the
 tractors that go to agriculture. Capital depreciates.
 """
@@ -47,8 +46,9 @@ def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float
         b = base[g]
         tfp = b["A"] * (1 + p["industry.tfp_growth_per_year"]) ** years
         k_used = u * macro[f"capital_{g}_rub"]
-        # NEP: hire until the marginal product equals the 1928 real wage.
-        demand[g] = b["L"] * (k_used / b["K"]) * (tfp / b["A"]) ** (1 / alpha)
+        # NEP: hire at the 1928 capital-labour ratio (wages follow productivity, so
+        # productivity raises output rather than employment).
+        demand[g] = b["L"] * (k_used / b["K"])
         if s.pol["soft_budget"]:
             demand[g] *= p["industry.soft_budget_labour_factor"]
         demand[g] = (demand[g], tfp, k_used)

@@ -1,7 +1,8 @@
 """Mechanism 8, prices: the peasants' terms of trade (the scissors) and the free grain price.
 
-Under NEP the free grain price clears the private market: when state supply to the towns falls
-short of their need, private buyers bid above the state price. The price peasants get is the
+Under NEP the free grain price clears the private market: when marketings (to the state and to
+private traders, smoothed over about half a year) fall short of the towns' need, private buyers
+bid above the state price. The price peasants get is the
 state price, raised by the free premium on the share they may sell privately. Their terms of
 trade are that price against the industrial price index, and manufactured goods count only if
 they can be bought (the goods famine).
@@ -15,8 +16,14 @@ from sovsim.mechanisms.context import Step
 from sovsim.state import MacroState
 
 
+def smoothed_market_ratio(previous: float, marketed_t: float, need_t: float, s: Step) -> float:
+    """Marketings over the towns' need, smoothed (an exponential average of the months)."""
+    w = s.p["prices.market_signal_weight"]
+    return (1 - w) * previous + w * marketed_t / max(need_t, 1e-300)
+
+
 def free_price_ratio(macro: MacroState, s: Step, urban_shortfall: float) -> float:
-    """Target free/state price ratio given last month's unmet urban grain demand (share)."""
+    """Target free/state price ratio given the smoothed shortfall of marketings (share)."""
     if not s.pol["private_trade"]:
         return 1.0
     p = s.p

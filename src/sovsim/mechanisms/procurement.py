@@ -37,6 +37,15 @@ def reserves(h: HouseholdTable, s: Step, food_kg_year: float, feed_share: float 
     return food + seed_reserve(h, s) + feed_share * feed_need(h, s, months)
 
 
+def food_norm_kg(macro: MacroState, s: Step) -> float:
+    """Grain a peasant eats in a year: the pre-war norm, less when bread is dear in the
+    market modes (more potatoes, more sold)."""
+    norm = s.p["procurement.food_norm_kg_per_person_year"]
+    if s.pol["procurement_mode"] not in ("market", "tax_in_kind", "extraordinary"):
+        return norm
+    return norm * max(macro["free_price_ratio"], 1.0) ** -s.p["procurement.food_price_elasticity"]
+
+
 def seed_reserve(h: HouseholdTable, s: Step) -> np.ndarray:
     """Seed still to be sown before the next harvest (the autumn and spring sowings ahead)."""
     p = s.p
@@ -88,8 +97,8 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
     if mode in ("market", "tax_in_kind", "extraordinary"):
         # Sellers guard food and seed but only part of the feed: good prices are paid for by
         # leaner animals.
-        keep = reserves(h, s, p["procurement.food_norm_kg_per_person_year"],
-                        p["procurement.feed_reserve_share"])
+        # and when bread is dear in town they eat less of it themselves.
+        keep = reserves(h, s, food_norm_kg(macro, s), p["procurement.feed_reserve_share"])
         surplus = np.maximum(grain - keep, 0.0)
         tot = terms_of_trade(macro, s)
         rate = p["procurement.marketing_rate_per_month"] * incentive(
@@ -114,7 +123,7 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
     return {"procured_t": taken + sales - private, "private_sales_t": private, "delivered_t": taken}
 
 
-def household_food(h: HouseholdTable, s: Step) -> dict[str, np.ndarray]:
+def household_food(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarray]:
     """Grain eaten (``food_t``) and fed to animals (``feed_t``) this month.
 
     Households spread what they can eat (their grain less the seed they guard) over the months
@@ -124,7 +133,7 @@ def household_food(h: HouseholdTable, s: Step) -> dict[str, np.ndarray]:
     """
     p = s.p
     months = s.months_to_harvest
-    norm = h["persons"] * p["procurement.food_norm_kg_per_person_year"] / 1000.0 / 12.0
+    norm = h["persons"] * food_norm_kg(macro, s) / 1000.0 / 12.0
     need = feed_need(h, s)
     total = norm * months + feed_need(h, s, months)
     seed = seed_reserve(h, s) * p["procurement.seed_protected_share"]

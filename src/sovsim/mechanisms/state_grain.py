@@ -42,17 +42,18 @@ def allocate(h: HouseholdTable, macro: MacroState, s: Step, private_t: float,
         if relief > 0 and deficit.sum() > 0:
             relief_rows = relief * deficit / deficit.sum()
             stock -= relief
-    # Stocks above the reserve target are sold: first in the towns beyond the ration (the
-    # commercial bread shops of 1931-35, free sale after), then, under NEP's market modes
-    # only, back to grain-deficit villages. Under quotas the state keeps the rest.
-    surplus = max(stock - p["state_grain.reserve_target_t"], 0.0) * p["state_grain.release_share_per_month"]
+    # Stocks above the reserve (months of town supply) are sold: first in the towns beyond the
+    # ration (the commercial bread shops of 1931-35, free sale after), then back to
+    # grain-deficit villages as the seed and food loans of February-May.
+    target = full_need * p["state_grain.reserve_months_of_town_supply"]
+    surplus = max(stock - target, 0.0) * p["state_grain.release_share_per_month"]
     extra_towns = min(surplus, max(full_need - private_t - to_towns, 0.0))
     to_towns += extra_towns
     stock -= extra_towns
     surplus -= extra_towns
     release_rows = np.zeros(len(h))
     weight = h["persons"] * (1.5 - np.minimum(h["food_ratio"], 1.0)) * (h["tenure"] != 2)
-    if surplus > 0 and weight.sum() > 0 and pol["procurement_mode"] in ("market", "tax_in_kind"):
+    if surplus > 0 and weight.sum() > 0 and s.cm in (2, 3, 4, 5):
         release_rows = surplus * weight / weight.sum()
     urban_food = (to_towns + private_t) / max(full_need, 1e-300)
     return {
@@ -62,5 +63,5 @@ def allocate(h: HouseholdTable, macro: MacroState, s: Step, private_t: float,
         "relief_t": relief_rows,
         "released_t": release_rows,
         "urban_grain_ratio": urban_food,
-        "urban_shortfall": max(1.0 - urban_food, 0.0),
+        "urban_need_t": full_need,
     }

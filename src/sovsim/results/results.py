@@ -91,10 +91,11 @@ class Results:
             # July of year y to June of y + 1, labelled y; the last year is cut at December.
             shifted = np.concatenate([arr[6:], np.zeros((6, arr.shape[1]))])
             return shifted.reshape(-1, 12, arr.shape[1]).sum(axis=1)
-        if rule == "index_own_1928":
+        if rule in ("index_own_1928", "ratio_own_1928"):
             annual = years.mean(axis=1)
             base = annual[1928 - calendar.START_YEAR]
-            return 100.0 * annual / np.where(base == 0, np.nan, base)
+            scale = 100.0 if rule == "index_own_1928" else 1.0
+            return scale * annual / np.where(base == 0, np.nan, base)
         raise ValueError(f"unknown annual rule {rule!r}")
 
     # -- output ---------------------------------------------------------------------------
