@@ -11,7 +11,7 @@ def test_loss_has_every_target_and_the_famine_band():
     assert total > 0
     for series, region in calibrate.TARGETS:
         assert f"{series}:{region}" in parts
-    assert "famine_1930_34" in parts
+    assert "famine_1930_34" in parts and "famine_1921_22" in parts
     lo, hi = calibrate.famine_band()
     assert 4e6 < lo < hi < 1e7
 

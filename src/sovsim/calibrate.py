@@ -4,7 +4,8 @@ historical series, honestly (docs/calibration.md).
 The loss is a sum over target series of the mean, over the years 1926-1940 that have data, of
 the absolute log error against the *nearest* published variant of that year (so disagreement
 between sources does not pull the fit), plus a penalty when 1930-34 excess deaths leave the
-range of published estimates. One value per parameter for all years: no per-year constants.
+range of published estimates (and when those of 1921-22 leave theirs). One value per parameter
+for all years: no per-year constants.
 The minimiser is Powell's method in the unit cube of each parameter's bounds.
 """
 
@@ -84,12 +85,25 @@ def loss(overrides: dict[str, float], p: ParameterSet | None = None) -> tuple[fl
         errs = [min(_error(key[0], q.model, q.history) for q in qs) for qs in by_period.values()]
         if errs:
             parts[f"{key[0]}:{key[1]}"] = weight * float(np.mean(errs))
-    lo, hi = famine_band()
-    total = famine_check(res)["model_excess_deaths_1930_1934"]
-    miss = 0.0 if lo <= total <= hi else min(abs(math.log(max(total, 1.0) / lo)),
-                                              abs(math.log(max(total, 1.0) / hi)))
-    parts["famine_1930_34"] = FAMINE_WEIGHT * miss
+    deaths = res.series("excess_deaths_persons")
+    for label, (first, last), (lo, hi) in (("famine_1930_34", (1930, 1934), famine_band()),
+                                            ("famine_1921_22", (1921, 1922), famine_band_1921())):
+        total = float(sum(deaths[str(y)] for y in range(first, last + 1)))
+        parts[label] = FAMINE_WEIGHT * _band_miss(total, lo, hi)
     return float(sum(parts.values())), parts
+
+
+def _band_miss(total: float, lo: float, hi: float) -> float:
+    if lo <= total <= hi:
+        return 0.0
+    return min(abs(math.log(max(total, 1.0) / lo)), abs(math.log(max(total, 1.0) / hi)))
+
+
+def famine_band_1921() -> tuple[float, float]:
+    """The published range for the famine of 1921-22 (all rows dated before 1924)."""
+    df = history.load("excess_deaths_total_persons")
+    vals = df[(df["period"].str[:4].astype(int) < 1924) & (df["region"] == "USSR")]["value"]
+    return float(vals.astype(float).min()), float(vals.astype(float).max())
 
 
 def _error(series: str, model: float, hist: float) -> float:
@@ -168,13 +182,17 @@ def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:
         "data of the absolute log error against the *nearest* published variant of that year (for",
         "shares: absolute error over max(share, 0.1)), times the target's weight; plus a penalty",
         "(twice the log distance) when the model's 1930-34 excess deaths fall outside the range",
-        "of Davies & Wheatcroft's low estimate to the Ptoukha Institute's.", "",
+        "of Davies & Wheatcroft's low estimate to the Ptoukha Institute's, and likewise for the",
+        "famine of 1921-22 (2 to 10 million, weak sources: a student paper's range and the Black",
+        "Book's 5 million).", "",
         "| target | weight | loss |", "| --- | --- | --- |",
     ]
     for (series, region), w in TARGETS.items():
         lines.append(f"| {series} ({region}) | {w} | {fit.parts.get(f'{series}:{region}', float('nan')):.4f} |")
     lines.append(f"| excess deaths 1930-34 in the published range | {FAMINE_WEIGHT} | "
                  f"{fit.parts.get('famine_1930_34', float('nan')):.4f} |")
+    lines.append(f"| excess deaths 1921-22 in the published range | {FAMINE_WEIGHT} | "
+                 f"{fit.parts.get('famine_1921_22', float('nan')):.4f} |")
     lines += ["", f"Total loss {fit.loss:.4f} after {fit.evaluations} model runs.", "",
               "## Fitted values", "", "| parameter | value | bounds | unit |", "| --- | --- | --- | --- |"]
     for name in fit.names:

@@ -112,7 +112,12 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     tr = trade.machinery_imports(s, al["exports_t"])
 
     # 8 industry (investment planned on last month's output)
-    ind = industry.produce(macro, s, tr["machinery_imports_rub"], mem.gdp_rub_month)
+    # Grain in hand for the towns: the smoothed marketings plus the stock, over the towns' need
+    # and the reserve the state means to keep.
+    annual_need = max(12 * al["urban_need_t"], 1e-300)
+    bread = ((mem.market_ratio + macro["state_grain_t"] / annual_need)
+             / (1 + p["state_grain.reserve_months_of_town_supply"] / 12))
+    ind = industry.produce(macro, s, tr["machinery_imports_rub"], mem.gdp_rub_month, bread)
     macro["utilisation"] = ind["utilisation"]
     for g in ("a", "b"):
         macro[f"capital_{g}_rub"] += ind[f"capital_{g}_added"] - ind[f"capital_{g}_retired"]

@@ -3,7 +3,8 @@
 Each group produces ``Y = A (u K)^a L^(1-a)``; ``u`` is the share of capacity in use, which
 recovers from the civil-war collapse of 1921 (restoration). Labour demand follows capital at
 the 1928 capital-labour ratio under NEP (wages rise with productivity) and is raised by a soft
-budget constraint under the plan; employment is bounded by the town labour force. Investment is what the plan asks (a share of output) but no more
+budget constraint under the plan, but bounded by the grain the towns can get; employment is
+bounded by the town labour force. Investment is what the plan asks (a share of output) but no more
 than producer goods and machinery imports allow; it is split by the Feldman share, after the
 tractors that go to agriculture. Capital depreciates.
 """
@@ -33,8 +34,8 @@ def base_1928(p) -> dict[str, dict[str, float]]:
     return out
 
 
-def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float
-            ) -> dict[str, float]:
+def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float,
+            food_supply_ratio: float = 1.0) -> dict[str, float]:
     """Output, employment and investment of the month; flows to the capital stocks."""
     p = s.p
     alpha = p["industry.capital_share_alpha"]
@@ -54,6 +55,11 @@ def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float
         demand[g] = (demand[g], tfp, k_used)
     ind_share = p["industry.industrial_share_of_nonagricultural_employment"]
     supply = macro["urban_persons"] * p["industry.urban_labour_participation"] * ind_share
+    # Hiring is bounded by the bread the towns can get: when marketings and procurement fall
+    # short of the towns' need, enterprises stop taking on workers.
+    bread = min(max(food_supply_ratio, 0.0), 1.0)
+    for g in GROUPS:
+        demand[g] = (demand[g][0] * bread, *demand[g][1:])
     total = demand["a"][0] + demand["b"][0]
     hired = min(1.0, supply / total) if total > 0 else 0.0
     res: dict[str, float] = {"utilisation": u, "labour_demand_persons": total / ind_share}

@@ -27,7 +27,10 @@ def allocate(h: HouseholdTable, macro: MacroState, s: Step, private_t: float,
     urban = macro["urban_persons"]
     full_need = urban * p["state_grain.urban_grain_kg_per_person_year"] / 1000.0 / 12.0
     norm = p["state_grain.ration_share_of_need"] if pol["rationing"] else 1.0
-    to_towns = min(max(full_need * norm - private_t, 0.0), stock)
+    # Before the new grain comes in (procurement resumes in August) the state spreads what it
+    # holds over the months left, cutting rations rather than running out.
+    spread = (8 - s.cm) if s.cm <= 7 else 1
+    to_towns = min(max(full_need * norm - private_t, 0.0), stock / spread)
     stock -= to_towns
     reserve = p["state_grain.reserve_floor_t"]
     left = _months_left_in_year(s.cm)
