@@ -22,8 +22,7 @@ from sovsim import history
 from sovsim.api import run
 from sovsim.errors import SovsimError
 from sovsim.params import ParameterSet, load_parameters, parameter_files
-from sovsim.regions import REGIONS
-from sovsim.results.validate import FIT_FROM, FIT_TO, famine_check, points
+from sovsim.results.validate import FIT_FROM, FIT_TO, points
 
 TARGETS: dict[tuple[str, str], float] = {
     ("grain_harvest_t", "USSR"): 3.0,
@@ -166,7 +165,7 @@ def apply_to_shipped(values: dict[str, float]) -> list[Path]:
     return changed
 
 
-__all__ = ["Fit", "fit", "loss", "write_values", "apply_to_shipped", "REGIONS"]
+__all__ = ["Fit", "fit", "loss", "write_values", "apply_to_shipped", "report_markdown"]
 
 
 def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sovsim.mechanisms.agriculture import DEP, IND, KOL
+from sovsim.mechanisms.agriculture import DEP, KOL
 from sovsim.mechanisms.industry import base_1928
 from sovsim.regions import REGIONS
 from sovsim.state import HouseholdTable, MacroState
