@@ -17,7 +17,7 @@ def test_every_scenario_runs_clean(all_runs):
         for var, arr in res.records.items():
             ussr = arr[:, 0]
             assert np.all(np.isfinite(ussr)), f"{name}: {var} not finite"
-            if var not in ("gdp_per_capita_index",):
+            if var not in ("migrants_to_towns_persons",):  # a net flow: towns can empty
                 assert np.all(arr[np.isfinite(arr)] >= -1e-6), f"{name}: {var} negative"
 
 

@@ -48,7 +48,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("births_persons", "persons", "sum", False, "births"),
     Variable("deaths_persons", "persons", "sum", False, "deaths"),
     Variable("death_rate_index", "index, 1928 = 1", "ratio_own_1928", False, "crude death rate against this run's 1928"),
-    Variable("migrants_to_towns_persons", "persons", "sum", False, "rural-urban migrants"),
+    Variable("migrants_to_towns_persons", "persons", "sum", False, "net rural-urban migrants (to towns, less those going back)"),
     Variable("industrial_output_index", "index, 1928 = 100", "mean", False, "industrial output, base: the 1928 output of the parameters"),
     Variable("group_a_output_index", "index, 1928 = 100", "mean", False, "producer goods output"),
     Variable("group_b_output_index", "index, 1928 = 100", "mean", False, "consumer goods output"),
@@ -117,7 +117,7 @@ def record(h: HouseholdTable, macro: MacroState, out: dict, p, tot: float,
     put("births_persons", out["births"])
     put("deaths_persons", out["deaths"])
     put("death_rate_index", out["deaths"] * 12 / (rural_r.sum() + settle_r.sum() + urban))
-    put("migrants_to_towns_persons", out["migrants"].sum())
+    put("migrants_to_towns_persons", out["net_migrants"])
     ind = out["industry"]
     base = base_1928(p)
     ya, yb = ind["output_a_rub"] * 12, ind["output_b_rub"] * 12

@@ -131,7 +131,8 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     vt = demography.vital(h, s, kcal)
     _scale_households(h, h["persons"] + vt["births"] - vt["deaths"])
     h["food_ratio"] = vt["food_ratio"]
-    urban = _urban_vital(macro, s, al["urban_grain_ratio"])
+    urban = demography.urban_vital(macro["urban_persons"], s, al["urban_grain_ratio"])
+    macro["urban_persons"] = macro["urban_persons"] + urban["births"] - urban["deaths"]
     deported_persons = _deport(h, macro, s, book)
     src, dst, frac = demography.collectivize(h, s, share_r)
     h.move(src, dst, frac)
@@ -161,8 +162,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     return {
         "book": book, "vital": vt, "kcal": kcal, "urban": urban, "state": al, "trade": tr,
         "industry": ind, "gdp_rub": gdp, "deported_persons": deported_persons,
-        "migrants": mig, "share_r": demography.kolkhoz_share(h),
-        "births": births, "deaths": deaths,
+        "net_migrants": mig.sum() - back, "births": births, "deaths": deaths,
     }
 
 
@@ -171,23 +171,6 @@ def _scale_households(h: HouseholdTable, new_persons: np.ndarray) -> None:
     ratio = np.where(h["persons"] > 0, new_persons / np.maximum(h["persons"], 1e-300), 0.0)
     h["households"] = h["households"] * ratio
     h["persons"] = np.maximum(new_persons, 0.0)
-
-
-def _urban_vital(macro: MacroState, s: Step, grain_ratio: float) -> dict[str, float]:
-    p = s.p
-    urban = macro["urban_persons"]
-    kcal = (grain_ratio * p["state_grain.urban_grain_kg_per_person_year"] * p["food.grain_kcal_per_kg"] / 365.0
-            + p["food.urban_other_kcal_per_person_day"])
-    ratio = kcal / p["food.kcal_need_per_person_day"]
-    thr = p["demography.famine_threshold_ratio"]
-    short = max(thr - ratio, 0.0) / thr
-    famine = p["demography.famine_mortality_per_month"] * short ** p["demography.famine_exponent"]
-    excess = urban * min(famine, 0.5)
-    births = urban * p["demography.urban_birth_rate_per_year"] / 12.0
-    deaths = urban * p["demography.urban_death_rate_per_year"] / 12.0 + excess
-    macro["urban_persons"] = urban + births - deaths
-    return {"births": births, "deaths": deaths, "excess_deaths": excess, "kcal": kcal,
-            "food_ratio": ratio}
 
 
 def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.ndarray:

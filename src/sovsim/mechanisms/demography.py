@@ -49,6 +49,22 @@ def vital(h: HouseholdTable, s: Step, kcal: np.ndarray) -> dict[str, np.ndarray]
     return {"births": births, "deaths": deaths, "excess_deaths": excess, "food_ratio": ratio}
 
 
+def urban_vital(urban_persons: float, s: Step, grain_ratio: float) -> dict[str, float]:
+    """Births and deaths in the towns this month; famine deaths when bread runs short."""
+    p = s.p
+    kcal = (grain_ratio * p["state_grain.urban_grain_kg_per_person_year"] * p["food.grain_kcal_per_kg"] / 365.0
+            + p["food.urban_other_kcal_per_person_day"])
+    ratio = kcal / p["food.kcal_need_per_person_day"]
+    thr = p["demography.famine_threshold_ratio"]
+    short = max(thr - ratio, 0.0) / thr
+    famine = p["demography.famine_mortality_per_month"] * short ** p["demography.famine_exponent"]
+    excess = urban_persons * min(famine, 0.5)
+    births = urban_persons * p["demography.urban_birth_rate_per_year"] / 12.0
+    deaths = urban_persons * p["demography.urban_death_rate_per_year"] / 12.0 + excess
+    return {"births": births, "deaths": deaths, "excess_deaths": excess, "kcal": kcal,
+            "food_ratio": ratio}
+
+
 def kolkhoz_share(h: HouseholdTable) -> np.ndarray:
     """Share of (non-deported) peasant households in kolkhozy, by region."""
     kol = h.by_region(np.where(h["tenure"] == KOL, h["households"], 0.0))
