@@ -146,13 +146,13 @@ def validate(
         t.add_row(row.series, row.region, row.variant, str(row.n), f"{row.mape:.1%}",
                   "*" if row.nearest else "", row.sources, style=style)
     console.print(t)
-    pt = Table(title="per-year values of the headline series (history | model)")
+    pt = Table(title="per-year values, 1926-1940 (history | model)")
     for col in ("series", "region", "variant", "period", "history", "model", "error"):
         pt.add_column(col)
-    for p in pts:
-        if p.series in v.HEADLINE and p.region == "USSR":
-            pt.add_row(p.series, p.region, p.variant, p.period, f"{p.history:,.4g}",
-                       f"{p.model:,.4g}", f"{(p.model - p.history) / p.history:+.1%}")
+    for p in sorted(pts, key=lambda q: (q.series not in v.HEADLINE, q.series, q.region, q.variant, q.period)):
+        err = f"{(p.model - p.history) / p.history:+.1%}" if p.history else "n/a"
+        pt.add_row(p.series, p.region, p.variant, p.period, f"{p.history:,.4g}",
+                   f"{p.model:,.4g}", err)
     console.print(pt)
     console.print(f"famine 1930-34: model {famine['model_excess_deaths_1930_1934'] / 1e6:.2f} million "
                   f"excess deaths; published {famine['published_min'] / 1e6:.1f}-"
