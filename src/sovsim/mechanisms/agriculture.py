@@ -56,7 +56,7 @@ def sowing(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarra
     # Individual farmers sow at least for their own food, seed and feed (Chayanov), and sow
     # for the market as far as the terms of trade reward it; kolkhozy sow to the area plan.
     net_yield = np.maximum(p["agriculture.base_yield_t_per_ha"][h["region"]]
-                           - p["agriculture.seed_norm_t_per_ha"], 0.05)
+                           - p["agriculture.seed_norm_t_per_ha"], 0.05)  # guard: no division by ~0
     own_need_t = (h["persons"] * p["procurement.food_norm_kg_per_person_year"] / 1000.0
                   + feed_need(h, s, 12))
     subsistence = np.minimum(own_need_t / net_yield, capacity)
@@ -149,6 +149,7 @@ def livestock(h: HouseholdTable, s: Step, feed_t: np.ndarray, share_r: np.ndarra
         deaths = stock * p["livestock.starvation_mortality_per_month"] * hunger
         if herd == "horses":
             deaths = deaths + np.where(h["tenure"] == KOL, stock * p["livestock.kolkhoz_horse_mortality_per_year"] / 12.0, 0.0)
+        # (numerical guard: at most half a herd in one month, so stocks stay non-negative)
         slaughter = stock * np.minimum(p["livestock.slaughter_per_pressure"] * pressure, 0.5)
         deaths = np.minimum(deaths, stock - slaughter)
         flows[f"{herd}_births"] = births

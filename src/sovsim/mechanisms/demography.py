@@ -43,6 +43,7 @@ def vital(h: HouseholdTable, s: Step, kcal: np.ndarray) -> dict[str, np.ndarray]
     famine_rate = p["demography.famine_mortality_per_month"] * short ** p["demography.famine_exponent"]
     base = p["demography.rural_death_rate_per_year"] / 12.0
     settle = np.where(h["tenure"] == DEP, p["demography.special_settlement_excess_death_rate_per_year"] / 12.0, 0.0)
+    # (numerical guard: at most half a unit dies in a month; the calibrated scale stays below)
     excess = h["persons"] * np.minimum(famine_rate + settle, 0.5)
     deaths = h["persons"] * base + excess
     births = h["persons"] * p["demography.rural_birth_rate_per_year"] / 12.0 * np.minimum(ratio, 1.0)
