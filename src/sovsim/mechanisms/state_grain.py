@@ -55,7 +55,7 @@ def allocate(h: HouseholdTable, macro: MacroState, s: Step, private_t: float,
     stock -= extra_towns
     surplus -= extra_towns
     release_rows = np.zeros(len(h))
-    # Loans go to every village by its people, twice as much per head where food ran out.
+    # Loans go to every village by its people, up to three times as much per head where food ran out.
     weight = h["persons"] * (1.5 - np.minimum(h["food_ratio"], 1.0)) * (h["tenure"] != 2)
     if surplus > 0 and weight.sum() > 0 and s.cm in (2, 3, 4, 5):
         release_rows = surplus * weight / weight.sum()
