@@ -26,6 +26,7 @@ from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.demography import POOR
 from sovsim.regions import TENURES
 from sovsim.state import HouseholdTable, MacroState
+from sovsim.state.table import cell_index
 
 KOL = TENURES.index("kolkhoz")
 GRAIN_FLOWS = ("harvest_t", "relief_t", "seed_t", "feed_t", "food_t", "procured_t",
@@ -182,7 +183,7 @@ def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.nda
         return deported
     deported[src] = h["persons"][src] * frac
     h.move(src, dst, frac)
-    kolkhoz_rows = dst - dst % (len(TENURES) * 3) + POOR * len(TENURES) + KOL
+    kolkhoz_rows = cell_index(h["region"][dst], POOR, KOL)
     for col in ("horses", "cattle", "pigs", "sheep_goats", "area_last_ha", "sown_area_ha", "crop_t"):
         np.add.at(h[col], kolkhoz_rows, h[col][dst])
         h[col][dst] = 0.0

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sovsim import calendar
-from sovsim.engine.accounts import BY_NAME, VARIABLES
+from sovsim.engine.accounts import BY_NAME
 from sovsim.errors import SovsimError
 from sovsim.regions import REGIONS, USSR
 
@@ -139,7 +139,3 @@ def _atomic(target: Path, write) -> Path:
             tmp.unlink()
     return target
 
-
-def variables_table() -> pd.DataFrame:
-    """The output variables with unit, annual rule and meaning."""
-    return pd.DataFrame([v.__dict__ for v in VARIABLES])
