@@ -9,8 +9,10 @@ import numpy as np
 
 from sovsim.mechanisms.agriculture import DEP, KOL
 from sovsim.mechanisms.industry import base_1928
-from sovsim.regions import REGIONS
+from sovsim.regions import REGIONS, TENURES
 from sovsim.state import HouseholdTable, MacroState
+
+IND = TENURES.index("individual")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("machinery_imports_rub", "rub (1926/27 prices)", "sum", False, "machinery imports"),
     Variable("tractors_hp", "hp", "june", False, "tractor power"),
     Variable("terms_of_trade_index", "index, 1926/27 = 1", "mean", False, "peasants' terms of trade incl. goods availability"),
+    Variable("individual_sown_area_ha", "ha", "sum", True, "grain area harvested by individual (non-kolkhoz) farms"),
+    Variable("livestock_units", "livestock units", "june", True, "horses and cattle, plus pigs, sheep and goats at their unit weight"),
+    Variable("individual_livestock_units", "livestock units", "june", True, "livestock units held by individual farms"),
+    Variable("compulsory_procurement_t", "t", "harvest_year_sum", True, "grain taken by obligation, requisition or confiscation (procurement beyond voluntary sales)"),
+    Variable("export_earnings_rub", "rub (1926/27 prices)", "sum", False, "export earnings at world prices"),
+    Variable("foreign_credit_rub", "rub (1926/27 prices)", "sum", False, "foreign credit drawn"),
+    Variable("gross_output_rub", "rub (1926/27 prices)", "sum", False, "gross output: industry, agriculture, other branches"),
 )
 BY_NAME = {v.name: v for v in VARIABLES}
 
@@ -131,3 +140,16 @@ def record(h: HouseholdTable, macro: MacroState, out: dict, p, tot: float,
     put("machinery_imports_rub", out["trade"]["machinery_imports_rub"])
     put("tractors_hp", macro["tractors_hp"])
     put("terms_of_trade_index", tot)
+    indiv = h["tenure"] == IND
+    r = reg(book["area_harvested_ha"] * indiv)
+    put("individual_sown_area_ha", r.sum(), r)
+    units = h["horses"] + h["cattle"] + p["accounts.small_animal_unit"] * (h["pigs"] + h["sheep_goats"])
+    r = reg(units)
+    put("livestock_units", r.sum(), r)
+    r = reg(units * indiv)
+    put("individual_livestock_units", r.sum(), r)
+    r = reg(book["delivered_t"] + book["confiscated_t"])
+    put("compulsory_procurement_t", r.sum(), r)
+    put("export_earnings_rub", out["trade"]["export_earnings_rub"])
+    put("foreign_credit_rub", out["trade"]["credit_rub"])
+    put("gross_output_rub", out["gdp_rub"])

@@ -86,6 +86,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     h["delivered_t"] += pr["delivered_t"]
     macro["state_grain_t"] = macro["state_grain_t"] + pr["procured_t"].sum()
     book["procured_t"], book["private_sales_t"] = pr["procured_t"], pr["private_sales_t"]
+    book["delivered_t"] = pr["delivered_t"]
     fd = procurement.household_food(h, macro, s)
     h["grain_t"] -= fd["food_t"] + fd["feed_t"]
     book["food_t"], book["feed_t"] = fd["food_t"], fd["feed_t"]

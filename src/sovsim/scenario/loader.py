@@ -101,6 +101,29 @@ class Scenario:
         return "\n".join(lines) + "\n"
 
 
+def to_toml_text(raw: dict[str, Any]) -> str:
+    """Write the content of a scenario file (as :func:`scenario_from_dict` takes it) as TOML,
+    ``extends`` kept: the inverse of :func:`load_scenario_text`."""
+    lines = []
+    for key in ("name", "title", "description", "extends", "diverge"):
+        if raw.get(key) is not None:
+            lines.append(f"{key} = {_toml_value(raw[key])}")
+    for ch in raw.get("change", []):
+        lines.append("\n[[change]]")
+        for key in ("date", "instrument", "value", "region", "source", "note"):
+            if ch.get(key) not in (None, ""):
+                lines.append(f"{key} = {_toml_value(ch[key])}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(val: Any) -> str:
+    if isinstance(val, bool):
+        return "true" if val else "false"
+    if isinstance(val, (int, float)):
+        return repr(float(val)) if isinstance(val, float) else str(val)
+    return json.dumps(str(val), ensure_ascii=False)
+
+
 def shipped_scenarios() -> dict[str, Path]:
     """Names and paths of the scenarios shipped in the package."""
     root = resources.files("sovsim") / "data" / "scenarios"
@@ -136,6 +159,36 @@ def _resolve_path(spec: str | Path, base_dir: Path | None, referrer: str) -> Pat
                         f"unknown scenario {text!r}", ", ".join(sorted(shipped)) + ", or a .toml path")
 
 
+def load_scenario_text(text: str, *, label: str = "<upload>") -> Scenario:
+    """Load a scenario from TOML text (an upload), with the checks of a file.
+
+    Such a scenario may only extend a shipped scenario by name: it never names a path, so
+    text from outside (a web request) cannot make the loader open a file of its choosing.
+    """
+    return scenario_from_dict(_parse_toml(text, label), label=label)
+
+
+def scenario_from_dict(raw: Any, *, label: str = "<request>") -> Scenario:
+    """Build a scenario from the parsed content of a scenario file (a dict with the keys of
+    the file: name, title, description, extends, diverge, change), with the checks of a file.
+    ``extends`` may only name a shipped scenario."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(label, "(scenario)", "expected a table of scenario keys",
+                            ", ".join(sorted(TOP_KEYS)))
+    ext = raw.get("extends")
+    if ext is not None and (not isinstance(ext, str) or ext not in shipped_scenarios()):
+        raise ScenarioError(label, "extends", f"unknown scenario {ext!r}",
+                            "the name of a shipped scenario: " + ", ".join(sorted(shipped_scenarios())))
+    return _from_raw(raw, label, None, (), default_name="uploaded")
+
+
+def _parse_toml(text: str, file: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(file, "(file)", f"not valid TOML: {exc}") from None
+
+
 def _load(spec: str | Path, base_dir: Path | None, stack: tuple[Path, ...]) -> Scenario:
     referrer = str(stack[-1]) if stack else "<command line>"
     path = _resolve_path(spec, base_dir, referrer).resolve()
@@ -143,16 +196,20 @@ def _load(spec: str | Path, base_dir: Path | None, stack: tuple[Path, ...]) -> S
         cycle = " -> ".join(str(p) for p in (*stack, path))
         raise ScenarioError(str(path), "extends", f"cycle of extends: {cycle}")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), "(file)", f"not valid TOML: {exc}") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), "(file)", f"cannot read: {exc}") from None
-    file = str(path)
+    return _from_raw(_parse_toml(text, str(path)), str(path), path, stack, default_name=path.stem)
+
+
+def _from_raw(raw: dict, file: str, path: Path | None, stack: tuple[Path, ...], *,
+              default_name: str) -> Scenario:
+    """Validate a parsed scenario; ``path`` is its file (None for uploads: no relative
+    ``extends``)."""
     unknown = set(raw) - TOP_KEYS
     if unknown:
         raise ScenarioError(file, sorted(unknown)[0], "unknown key", ", ".join(sorted(TOP_KEYS)))
-    name = _text(raw, "name", file, default=path.stem)
+    name = _text(raw, "name", file, default=default_name)
     parent = None
     inherited: list[PolicyChange] = []
     diverge = None
@@ -164,13 +221,14 @@ def _load(spec: str | Path, base_dir: Path | None, stack: tuple[Path, ...]) -> S
         ext = raw["extends"]
         if not isinstance(ext, str) or not ext:
             raise ScenarioError(file, "extends", "expected a scenario name or a path")
-        parent_sc = _load(ext, path.parent, (*stack, path))
+        here = (*stack, path) if path is not None else stack
+        parent_sc = _load(ext, path.parent if path is not None else None, here)
         parent = parent_sc.name
         inherited = [c for c in parent_sc.changes if diverge is None or c.month < diverge]
     own = _changes(raw.get("change", []), file)
-    ordered = sorted(inherited, key=lambda c: c.month) + sorted(own, key=lambda c: c.month)
     # Stable sort by month: at equal months, the extending file's change comes last and wins.
-    ordered = sorted(ordered, key=lambda c: c.month)
+    ordered = sorted(sorted(inherited, key=lambda c: c.month) + sorted(own, key=lambda c: c.month),
+                     key=lambda c: c.month)
     return Scenario(
         name=name,
         title=_text(raw, "title", file, default=name),
