@@ -1,4 +1,5 @@
-"""The command line: ``sovsim run | compare | validate | scenarios | data | params | bench``."""
+"""The command line: ``sovsim run | compare | validate | scenarios | data | params | bench |
+calibrate | doctrine | serve``."""
 
 from __future__ import annotations
 
@@ -306,6 +307,75 @@ def calibrate(
     if apply:
         for path in cal.apply_to_shipped(fit.values):
             console.print(f"updated {path}")
+
+
+@app.command()
+def doctrine(
+    scenarios: list[str] = typer.Argument(None, help="shipped names or .toml paths (default: historical)"),
+    definitions: Optional[Path] = typer.Option(None, "--definitions", help="an edited copy of data/doctrine/indicators.toml"),
+    years: str = typer.Option("1925,1929,1933,1937,1940", "--years", help="comma-separated years to show"),
+    as_json: bool = typer.Option(False, "--json", help="every indicator and year as JSON records"),
+) -> None:
+    """The doctrine lens: each indicator (a formula over the outputs, tied to a passage of
+    Marx, Engels, Lenin, Trotsky, Bukharin or Preobrazhensky) by year, and its distance from
+    the value the passage implies. An operationalisation, not a verdict."""
+    import sovsim
+    from sovsim import doctrine as dl
+
+    try:
+        defs = dl.load_definitions(definitions)
+        shown = [int(y) for y in years.split(",") if y.strip()]
+        bad = [y for y in shown if not 1921 <= y <= 1940]
+        if bad:
+            raise SovsimError(f"--years: {bad[0]} is outside 1921-1940")
+        tables = [dl.indicators(sovsim.run(sc), defs) for sc in (scenarios or ["historical"])]
+    except (SovsimError, ValueError) as exc:
+        _fail(exc)
+    import pandas as pd
+
+    table = pd.concat(tables, ignore_index=True)
+    if as_json:
+        recs = table.replace({np.nan: None}).to_dict(orient="records")
+        sys.stdout.write(json.dumps({"definitions": defs.as_dict(), "indicators": recs},
+                                    default=_json_default) + "\n")
+        return
+    for axis, text in defs.axes.items():
+        t = Table(title=text, title_justify="left")
+        t.add_column("indicator")
+        t.add_column("scenario")
+        for y in shown:
+            t.add_column(str(y), justify="right")
+        t.add_column("pole", justify="right")
+        sub = table[(table["axis"] == axis) & table["year"].isin(shown)]
+        for (ind, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
+            vals = g.set_index("year")["value"]
+            pole = g["pole"].iloc[0]
+            t.add_row(g["label"].iloc[0], sc, *[f"{vals.get(y, np.nan):.3g}" for y in shown],
+                      "-" if np.isnan(pole) else f"{pole:g}")
+        console.print(t)
+    console.print(f"definitions and sources: {defs.path}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
+    port: int = typer.Option(8000, "--port", help="port to listen on"),
+    workers: int = typer.Option(0, "--workers", help="model worker processes (0: one per core)"),
+    rate: float = typer.Option(20.0, "--rate", help="requests per second per client (0: no limit)"),
+    burst: int = typer.Option(60, "--burst", help="requests a client may send at once"),
+) -> None:
+    """Serve the classroom web app (the page, and its JSON API; OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    from sovsim.web.app import Settings, create_app, default_workers
+
+    if not 0 < port < 65536:
+        _fail(SovsimError(f"--port: {port} is not a port number (1-65535)"))
+    if workers < 0 or rate < 0 or burst < 1:
+        _fail(SovsimError("--workers and --rate must be >= 0, --burst >= 1"))
+    settings = Settings(workers=workers or default_workers(), rate=rate, burst=burst)
+    console.print(f"sovsim classroom on http://{host}:{port}/  (Ctrl-C stops it)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
 def main() -> None:  # pragma: no cover

@@ -147,7 +147,8 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     macro["urban_persons"] += mig.sum() - back
     macro["urban_food_ratio"] = urban["food_ratio"]
     if s.cm == 1:  # after the main campaign: what members kept shapes next year's effort
-        h["retained_kg"] = h["grain_t"] * 1000.0 / np.maximum(h["persons"], 1e-300)
+        h["retained_kg"] = np.divide(h["grain_t"] * 1000.0, h["persons"], out=np.zeros(n),
+                                     where=h["persons"] > 0)
 
     # invariants
     flows = {k: float(np.sum(book[k])) for k in GRAIN_FLOWS}

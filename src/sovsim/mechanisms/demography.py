@@ -24,13 +24,15 @@ def food_energy(h: HouseholdTable, s: Step, food_t: np.ndarray, meat_head: dict[
                 ) -> np.ndarray:
     """kcal per person per day of each unit: grain, animal products, slaughter, other food."""
     p = s.p
-    persons = np.maximum(h["persons"], 1e-300)
+    persons = h["persons"]
     days = 365.0 / 12.0
     grain = food_t * 1000.0 * p["food.grain_kcal_per_kg"] / days
     dairy = (h["cattle"] * p["food.cattle_kcal_per_head_day"]
              + h["sheep_goats"] * p["food.sheep_goats_kcal_per_head_day"])
     meat = sum(meat_head[k] * p[f"food.{k}_meat_kcal_per_head"] for k in meat_head) / days
-    kcal = (grain + dairy + meat) / persons + p["food.other_kcal_per_person_day"]
+    # A unit emptied (all deported, or all dead) eats nothing; its animals feed no one.
+    per_head = np.divide(grain + dairy + meat, persons, out=np.zeros(len(h)), where=persons > 0)
+    kcal = per_head + p["food.other_kcal_per_person_day"]
     # Deported households live on special-settlement rations.
     return np.where(h["tenure"] == DEP, p["food.special_settlement_kcal_per_person_day"], kcal)
 

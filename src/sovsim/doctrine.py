@@ -1,0 +1,236 @@
+"""The doctrine lens: how far a run stood, axis by axis, from the passages of Marx, Engels and
+the debates of the 1920s (the essay's question).
+
+Each indicator is a formula over the run's annual USSR outputs, defined in a data file that a
+user may edit (``data/doctrine/indicators.toml``, or a file of the same form). The formula
+language is arithmetic only: names of output variables, numbers, ``+ - * /``, parentheses,
+``min``, ``max`` and ``abs``. Formulas are parsed into a tree of these and evaluated by this
+module; nothing in them is executed as Python.
+
+An indicator with a ``pole`` (the value its passage implies) also gets a distance,
+``|value - pole| / scale`` clipped to [0, 1]; an axis's distance is the mean over its
+indicators with poles. These are operationalisations, not verdicts: the definitions, poles and
+sources travel with every number.
+
+Examples
+--------
+>>> import sovsim
+>>> table = indicators(sovsim.run("nep"))
+>>> float(table.query("indicator == 'deportations_per_thousand' and year == 1935").value.iloc[0])
+0.0
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sovsim.engine.accounts import BY_NAME
+from sovsim.errors import DataError
+
+FUNCTIONS = {"min": np.minimum, "max": np.maximum, "abs": np.abs}
+_BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+MAX_FORMULA_CHARS = 500
+INDICATOR_KEYS = {"name", "axis", "label", "unit", "formula", "definition", "pole", "scale",
+                  "pole_note", "source"}
+SOURCE_KEYS = {"author", "work", "year", "part", "quote", "gist"}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One operationalised passage: a formula over annual outputs, with its sources."""
+
+    name: str
+    axis: str
+    label: str
+    unit: str
+    formula: str
+    definition: str
+    pole: float | None
+    scale: float
+    pole_note: str
+    sources: tuple[dict[str, Any], ...]
+    tree: ast.Expression = field(repr=False, compare=False)
+
+    @property
+    def variables(self) -> list[str]:
+        return sorted({n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name)} - set(FUNCTIONS))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "axis": self.axis, "label": self.label, "unit": self.unit,
+                "formula": self.formula, "definition": self.definition, "pole": self.pole,
+                "scale": self.scale, "pole_note": self.pole_note, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class Definitions:
+    axes: dict[str, str]
+    indicators: tuple[Indicator, ...]
+    path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"axes": self.axes, "indicators": [i.as_dict() for i in self.indicators]}
+
+
+def default_path() -> Path:
+    return Path(str(resources.files("sovsim") / "data" / "doctrine" / "indicators.toml"))
+
+
+def load_definitions(path: str | Path | None = None) -> Definitions:
+    """Read and check a definitions file (the shipped one by default).
+
+    Every error names the file, the indicator and what is wrong.
+    """
+    path = Path(path) if path is not None else default_path()
+    file = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{file}: no such doctrine definitions file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{file}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{file}: not valid TOML: {exc}") from None
+    axes = raw.get("axes")
+    if not isinstance(axes, dict) or not axes or not all(isinstance(v, str) for v in axes.values()):
+        raise DataError(f"{file}: [axes] must be a table of axis name = description")
+    items = raw.get("indicator")
+    if not isinstance(items, list) or not items:
+        raise DataError(f"{file}: no [[indicator]] tables")
+    out: list[Indicator] = []
+    for i, item in enumerate(items):
+        out.append(_indicator(item, axes, f"{file}: indicator[{i}]"))
+    names = [ind.name for ind in out]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise DataError(f"{file}: indicator names repeated: {', '.join(sorted(dup))}")
+    return Definitions(dict(axes), tuple(out), file)
+
+
+def _indicator(item: Any, axes: dict[str, str], where: str) -> Indicator:
+    if not isinstance(item, dict):
+        raise DataError(f"{where}: expected a table")
+    unknown = set(item) - INDICATOR_KEYS
+    if unknown:
+        raise DataError(f"{where}: unknown key {sorted(unknown)[0]!r} "
+                        f"(allowed: {', '.join(sorted(INDICATOR_KEYS))})")
+    for key in ("name", "axis", "label", "unit", "formula", "definition"):
+        if not isinstance(item.get(key), str) or not item[key]:
+            raise DataError(f"{where}: {key} must be a non-empty string")
+    where = f"{where} ({item['name']})"
+    if item["axis"] not in axes:
+        raise DataError(f"{where}: axis {item['axis']!r} is not in [axes] "
+                        f"(allowed: {', '.join(axes)})")
+    pole = item.get("pole")
+    scale = item.get("scale", 1.0)
+    for key, val in (("pole", pole), ("scale", scale)):
+        if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))
+                                or not np.isfinite(val)):
+            raise DataError(f"{where}: {key} must be a finite number")
+    if scale <= 0:
+        raise DataError(f"{where}: scale must be positive")
+    sources = item.get("source", [])
+    if not isinstance(sources, list) or not sources:
+        raise DataError(f"{where}: needs at least one [[indicator.source]] (the passage it "
+                        "operationalises)")
+    for j, src in enumerate(sources):
+        if not isinstance(src, dict) or set(src) - SOURCE_KEYS:
+            raise DataError(f"{where}: source[{j}] must be a table with keys "
+                            f"{', '.join(sorted(SOURCE_KEYS))}")
+        if not all(isinstance(src.get(k), str) for k in ("author", "work", "part")):
+            raise DataError(f"{where}: source[{j}] needs author, work and part")
+    tree = parse_formula(item["formula"], where)
+    return Indicator(item["name"], item["axis"], item["label"], item["unit"], item["formula"],
+                     item["definition"], None if pole is None else float(pole), float(scale),
+                     str(item.get("pole_note", "")), tuple(sources), tree)
+
+
+def parse_formula(text: str, where: str = "formula") -> ast.Expression:
+    """Parse an arithmetic formula and check every node and name; raise DataError if any is
+    not allowed. The tree is only ever walked by :func:`evaluate`, never compiled."""
+    if len(text) > MAX_FORMULA_CHARS:
+        raise DataError(f"{where}: formula longer than {MAX_FORMULA_CHARS} characters")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise DataError(f"{where}: formula is not valid arithmetic: {exc.msg}") from None
+    for node in ast.walk(tree):
+        ok = isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load,
+                               ast.Constant, ast.Call, ast.USub, ast.UAdd, *_BINOPS))
+        if isinstance(node, ast.Constant) and (isinstance(node.value, bool)
+                                               or not isinstance(node.value, (int, float))):
+            ok = False
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
+                                               and node.func.id in FUNCTIONS and not node.keywords):
+            raise DataError(f"{where}: only {', '.join(FUNCTIONS)} may be called")
+        if not ok:
+            raise DataError(f"{where}: {type(node).__name__} is not allowed in a formula "
+                            "(numbers, variable names, + - * /, parentheses, min, max, abs)")
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in BY_NAME:
+            raise DataError(f"{where}: unknown variable {node.id!r} (see docs/variables.md)")
+    return tree
+
+
+def evaluate(tree: ast.Expression, values: dict[str, np.ndarray]) -> np.ndarray:
+    """Evaluate a checked formula over arrays of annual values (NaN where undefined)."""
+
+    def ev(node: ast.AST) -> np.ndarray:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant):
+            return np.asarray(float(node.value))
+        if isinstance(node, ast.Name):
+            return values[node.id]
+        if isinstance(node, ast.UnaryOp):
+            return -ev(node.operand) if isinstance(node.op, ast.USub) else ev(node.operand)
+        if isinstance(node, ast.BinOp):
+            return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.Call):
+            args = [ev(a) for a in node.args]
+            fn = FUNCTIONS[node.func.id]
+            return fn(*args) if node.func.id == "abs" else fn.reduce(np.broadcast_arrays(*args))
+        raise DataError(f"unexpected node {type(node).__name__}")  # parse_formula forbids it
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(ev(tree), dtype=float)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
+    """Every indicator for every year of a run, as a tidy table.
+
+    Columns: scenario, year, axis, indicator, label, value, unit, pole, distance (NaN where
+    the indicator has no pole or no value that year).
+    """
+    defs = definitions or load_definitions()
+    needed = sorted({v for ind in defs.indicators for v in ind.variables})
+    years = None
+    values = {}
+    for var in needed:
+        s = results.series(var)
+        years = s.index.astype(int).to_numpy() if years is None else years
+        values[var] = s.to_numpy(dtype=float)
+    rows = []
+    for ind in defs.indicators:
+        val = np.broadcast_to(evaluate(ind.tree, values), years.shape)
+        dist = (np.clip(np.abs(val - ind.pole) / ind.scale, 0.0, 1.0) if ind.pole is not None
+                else np.full(years.shape, np.nan))
+        rows.append(pd.DataFrame({
+            "scenario": results.scenario, "year": years, "axis": ind.axis, "indicator": ind.name,
+            "label": ind.label, "value": val, "unit": ind.unit,
+            "pole": np.nan if ind.pole is None else ind.pole, "distance": dist}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def axes(table: pd.DataFrame) -> pd.DataFrame:
+    """Each axis's distance from its passages by year: the mean distance of its indicators
+    that have a pole (NaN for an axis with none)."""
+    g = table.groupby(["scenario", "axis", "year"], sort=False)["distance"]
+    return g.mean().rename("distance").reset_index()

@@ -1,0 +1,370 @@
+"""The classroom web app: a thin HTTP layer over :mod:`sovsim.web.service`.
+
+Every request is checked before anything runs, and every refusal is a JSON 4xx naming what is
+wrong:
+
+- bodies over ``max_body_bytes`` are refused (413) before they are read in full;
+- scenario content goes through the loader's checks (422, naming the change and key); a
+  scenario may only extend a shipped scenario by name, so no request names a path, and nothing
+  in a scenario is executed (values are numbers, booleans or catalogue choices);
+- runs are bounded: cell resolution only (a household run is refused with the reason), at most
+  ``max_changes`` changes, at most ``max_pending`` runs waiting (503 with Retry-After);
+- each client (by address) has a token bucket of ``rate`` requests per second with ``burst``
+  (429 with Retry-After).
+
+Runs go to worker processes (``workers``; 0 runs them in this process's thread pool), and the
+last ``cache_size`` distinct scenarios' payloads are kept, keyed by scenario content hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sovsim import __version__
+from sovsim.errors import SovsimError
+from sovsim.regions import REGIONS
+from sovsim.scenario import catalogue, load_scenario_text, shipped_scenarios, to_toml_text
+from sovsim.web import service
+
+STATIC = Path(str(resources.files("sovsim") / "web" / "static"))
+MAX_CHANGES = 400
+STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css", "chart.js": "text/javascript"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits of the app (inert; ``sovsim serve`` sets them from its options)."""
+
+    workers: int = 0
+    max_body_bytes: int = 256 * 1024
+    max_pending: int = 64
+    rate: float = 20.0
+    burst: int = 60
+    cache_size: int = 256
+
+
+# --- request and response shapes (they are the published OpenAPI schema) ---
+
+MONTH = r"^(192[1-9]|193[0-9]|1940)-(0[1-9]|1[0-2])$"
+Month = Annotated[str, Field(pattern=MONTH, examples=["1932-07"],
+                             description="YYYY-MM, 1921-01..1940-12")]
+
+
+def _change_model(inst) -> type[BaseModel]:
+    """The shape of a change to one instrument: its value typed and bounded as the catalogue
+    says, so the published schema tells a client what each instrument accepts."""
+    if inst.kind == "float":
+        value: Any = Annotated[float, Field(strict=True, ge=inst.min, le=inst.max, allow_inf_nan=False,
+                                            description=f"{inst.unit}: {inst.doc}")]
+    elif inst.kind == "bool":
+        value = Annotated[bool, Field(strict=True, description=inst.doc)]
+    else:
+        value = Annotated[Literal[tuple(inst.choices)], Field(description=inst.doc)]
+    region: Any = Literal[tuple(REGIONS)] | None if inst.regional else None
+    return create_model(
+        f"Change_{inst.name}", __config__=ConfigDict(extra="forbid", strict=True),
+        __doc__=f"From `date` on, {inst.name} takes `value`" + (
+            " (in `region`, or everywhere)." if inst.regional else "."),
+        date=(Month, ...), instrument=(Literal[inst.name], ...), value=(value, ...),
+        region=(region, None), source=(str | None, Field(None, max_length=500)),
+        note=(str | None, Field(None, max_length=2000)))
+
+
+Change = Annotated[Union[tuple(_change_model(i) for i in catalogue().values())],
+                   Field(discriminator="instrument")]
+ShippedName = Literal[tuple(sorted(shipped_scenarios()))]
+
+
+class ScenarioIn(BaseModel):
+    """A scenario as in a scenario file; ``extends`` may only name a shipped scenario."""
+
+    # `diverge` needs `extends` (as in a file); said in the schema, so clients can see it.
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
+        "if": {"properties": {"diverge": {"type": "string"}}, "required": ["diverge"]},
+        "then": {"properties": {"extends": {"type": "string"}}}})  # absent: historical
+    name: str = Field("my-scenario", max_length=80)
+    title: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    extends: ShippedName | None = "historical"
+    diverge: Month | None = Field(None, description="needs `extends`: the parent's changes "
+                                  "before this month are kept, later ones dropped")
+    changes: list[Change] = Field(default_factory=list, max_length=MAX_CHANGES)
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    scenario: ScenarioIn
+    resolution: Literal["cells"] = Field("cells", description="the web app runs at cell "
+                                         "resolution; household runs are for the command line")
+    households: int = Field(0, ge=0, le=0, description="0: household runs take minutes and "
+                            "gigabytes and are refused here (`sovsim run --households N`)")
+
+
+class TomlIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    toml: str = Field(..., max_length=200_000)
+
+
+class Problem(BaseModel):
+    error: str
+    detail: str
+
+
+ERRORS = {code: {"model": Problem} for code in (400, 404, 413, 422, 429, 503)}
+# For routes whose success is not JSON: the refusals still are.
+ERRORS_JSON = {code: {"content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Problem"}}}} for code in ERRORS}
+
+
+class TomlResponse(PlainTextResponse):
+    media_type = "application/toml"
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, error: str, detail: str, headers: dict | None = None):
+        self.status, self.error, self.detail, self.headers = status, error, detail, headers or {}
+
+
+def _problem(status: int, error: str, detail: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+class _Buckets:
+    """Token buckets by client address."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.state: dict[str, tuple[float, float]] = {}
+
+    def take(self, client: str) -> float:
+        """0 if the request may go, else seconds until a token is free."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        tokens, last = self.state.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            self.state[client] = (tokens - 1.0, now)
+            return 0.0
+        self.state[client] = (tokens, now)
+        if len(self.state) > 10_000:  # forget the oldest clients, not the memory
+            for key in list(self.state)[:5_000]:
+                del self.state[key]
+        return (1.0 - tokens) / self.rate
+
+
+def _say(e: dict, loc: tuple[str, ...]) -> str:
+    """One validation error in the words of a scenario file's errors."""
+    where = ".".join(_plain(loc)) or "body"
+    inst = next((part for part in loc if part in catalogue()), None)
+    kind, got = e.get("type", ""), e.get("input")
+    if loc[-1:] == ("date",) or loc[-1:] == ("diverge",):
+        return f"{where}: bad date {got!r} (allowed: 'YYYY-MM' from 1921-01 to 1940-12)"
+    if loc[-1:] == ("region",) and inst is not None:
+        if not catalogue()[inst].regional:
+            return f"{where}: {inst} is not regional (no region key for this instrument)"
+        return f"{where}: unknown region {got!r} (allowed: {', '.join(REGIONS)})"
+    if loc[-1:] == ("value",) and inst is not None:
+        return f"{where} ({inst}): {e.get('msg', 'invalid')}, got {got!r} (allowed: {catalogue()[inst].allowed()})"
+    if kind == "union_tag_not_found":
+        return f"{where}.instrument: missing"
+    if kind == "union_tag_invalid":
+        return f"{where}.instrument: unknown instrument {got!r} (see GET /api/instruments)" if not isinstance(
+            got, dict) else f"{where}.instrument: unknown instrument {got.get('instrument')!r} (see GET /api/instruments)"
+    return f"{where}: {e.get('msg', 'invalid')}"
+
+
+def _plain(loc: tuple[str, ...]) -> list[str]:
+    """('scenario', 'changes', '0', 'grain_export_target_t', 'value') -> scenario.changes[0].value"""
+    out: list[str] = []
+    for part in loc:
+        if part.isdigit() and out:
+            out[-1] += f"[{part}]"
+        elif part.startswith("Change_") or (out and out[-1].startswith("changes[") and part in catalogue()):
+            continue
+        else:
+            out.append(part)
+    return out
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app with its limits. Swagger UI is not mounted: it loads from a CDN, and the app
+    works offline; the OpenAPI document is at ``/openapi.json``."""
+    cfg = settings or Settings()
+    pool = ProcessPoolExecutor(max_workers=cfg.workers) if cfg.workers > 0 else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+    app = FastAPI(title="sovsim classroom", version=__version__, docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
+                  description="Run scenarios of the Soviet economy 1921-1940, see them beside "
+                              "history, and measure them against Marxist theory.")
+    cache: OrderedDict[str, dict] = OrderedDict()
+    buckets = _Buckets(cfg.rate, cfg.burst)
+    pending = {"n": 0}
+
+    @app.middleware("http")
+    async def limits(request: Request, call_next):
+        wait = buckets.take(request.client.host if request.client else "unknown")
+        if wait > 0:
+            return _problem(429, "rate_limited", f"too many requests from this client; "
+                            f"retry in {wait:.1f} s", {"Retry-After": str(max(1, round(wait)))})
+        length = request.headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return _problem(400, "bad_request", "Content-Length is not a number")
+            if int(length) > cfg.max_body_bytes:
+                return _problem(413, "body_too_large", f"request body of {length} bytes is over "
+                                f"the limit of {cfg.max_body_bytes} bytes")
+        elif request.method in ("POST", "PUT", "PATCH"):
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > cfg.max_body_bytes:
+                    return _problem(413, "body_too_large", f"request body over the limit of "
+                                    f"{cfg.max_body_bytes} bytes")
+            request._body = body  # read once, under the limit; the route reads it from here
+        return await call_next(request)
+
+    @app.exception_handler(_Refusal)
+    async def refused(request: Request, exc: _Refusal):
+        return _problem(exc.status, exc.error, exc.detail, exc.headers)
+
+    @app.exception_handler(SovsimError)
+    async def invalid(request: Request, exc: SovsimError):
+        return _problem(422, "invalid_scenario", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        locs = [tuple(str(x) for x in e.get("loc", ()) if x != "body") for e in errors]
+        if any(loc[:1] in (("households",), ("resolution",)) for loc in locs):
+            return _problem(422, "run_too_large", "the web app runs at cell resolution only "
+                            "(resolution 'cells', households 0); household runs take minutes and "
+                            "gigabytes: use `sovsim run SCENARIO --households N`")
+        if any(loc[:2] == ("scenario", "changes") and len(loc) == 2 for loc in locs):
+            return _problem(422, "run_too_large", f"too many changes: at most {MAX_CHANGES} in "
+                            "one scenario")
+        parts = []
+        for e, loc in zip(errors[:10], locs):
+            if e.get("type") == "json_invalid":
+                parts.append("body: not valid JSON")
+                continue
+            parts.append(_say(e, loc))
+        return _problem(422, "malformed_request", "; ".join(dict.fromkeys(parts)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return _problem(exc.status_code, "http_error", str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception):  # a bug: say so, never a traceback
+        return _problem(500, "internal_error", "the server failed on this request; "
+                        "please report it with the scenario that caused it")
+
+    # --- the page ---
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in STATIC_FILES:  # a fixed list: no request names a path
+            raise _Refusal(404, "not_found", f"no static file {name!r}")
+        return FileResponse(STATIC / name, media_type=STATIC_FILES[name])
+
+    # --- the API ---
+
+    @app.get("/api/instruments", summary="The policy instruments of a scenario")
+    def instruments() -> list[dict[str, Any]]:
+        return service.instruments()
+
+    @app.get("/api/scenarios", summary="The shipped scenarios")
+    def scenarios() -> list[dict[str, Any]]:
+        return service.scenarios()
+
+    @app.get("/api/scenarios/{name}", responses=ERRORS, response_model_exclude_none=True,
+             summary="A shipped scenario's content")
+    def scenario(name: str) -> ScenarioIn:
+        if name not in shipped_scenarios():
+            raise _Refusal(404, "unknown_scenario", f"no shipped scenario {name!r} (shipped: "
+                           f"{', '.join(sorted(shipped_scenarios()))})")
+        return ScenarioIn(**service.scenario_content(name))
+
+    @app.get("/api/history", summary="Recorded series of the charts, with variants and sources")
+    def history_() -> dict[str, Any]:
+        return service.history_payload()
+
+    @app.get("/api/doctrine", summary="The doctrine lens: axes and indicator definitions")
+    def doctrine_() -> dict[str, Any]:
+        return service.doctrine_payload()
+
+    @app.post("/api/scenario/toml", responses=ERRORS_JSON, response_class=TomlResponse,
+              summary="A scenario as a TOML file (checked first)")
+    def to_toml(sc: ScenarioIn) -> TomlResponse:
+        req = _checked(sc)
+        text = to_toml_text(service.as_file(req))
+        safe = "".join(ch for ch in sc.name if ch.isascii() and (ch.isalnum() or ch in "-_")) or "scenario"
+        return TomlResponse(text, headers={
+            "Content-Disposition": f'attachment; filename="{safe}.toml"'})
+
+    @app.post("/api/scenario/parse", responses=ERRORS, response_model_exclude_none=True,
+              summary="Read an uploaded TOML scenario")
+    def parse(body: TomlIn) -> ScenarioIn:
+        import tomllib
+
+        load_scenario_text(body.toml, label="upload")  # every check of a file
+        raw = tomllib.loads(body.toml)
+        return ScenarioIn(**service.as_request(raw))
+
+    @app.post("/api/run", responses=ERRORS, summary="Run a scenario (cell resolution)")
+    async def run(body: RunRequest) -> dict[str, Any]:
+        req = _checked(body.scenario)
+        key = service.build(req).content_hash
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        if pending["n"] >= cfg.max_pending:
+            raise _Refusal(503, "busy", f"{pending['n']} runs are waiting; retry shortly",
+                           {"Retry-After": "2"})
+        pending["n"] += 1
+        try:
+            loop = asyncio.get_running_loop()
+            payload = await loop.run_in_executor(pool, service.run_payload, req)
+        finally:
+            pending["n"] -= 1
+        cache[key] = payload
+        while len(cache) > cfg.cache_size:
+            cache.popitem(last=False)
+        return payload
+
+    def _checked(sc: ScenarioIn) -> dict[str, Any]:
+        req = sc.model_dump(exclude_none=True)
+        service.build(req)  # the loader's checks; raises ScenarioError (422)
+        return req
+
+    return app
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)

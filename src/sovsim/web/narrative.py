@@ -1,0 +1,101 @@
+"""A short narrative per regime, built from a run's numbers by templates.
+
+The regimes are the periods historians use for the era (agricultural years split where the
+policy turned); the sentences fill in the run's own figures, the historical run's beside them,
+and the policy the scenario had in force. No sentence is written unless its numbers are.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sovsim import calendar
+from sovsim.scenario import catalogue
+from sovsim.scenario.loader import Scenario
+
+REGIMES: tuple[tuple[str, int, int], ...] = (
+    ("War Communism's end and early NEP", 1921, 1923),
+    ("NEP", 1924, 1927),
+    ("The Great Turn and the First Five-Year Plan", 1928, 1932),
+    ("Famine and the Second Five-Year Plan", 1933, 1937),
+    ("The Third Five-Year Plan", 1938, 1940),
+)
+
+
+def _mean(series: pd.Series, y0: int, y1: int) -> float:
+    return float(np.mean([series[str(y)] for y in range(y0, y1 + 1)]))
+
+
+def _total(series: pd.Series, y0: int, y1: int) -> float:
+    return float(np.sum([series[str(y)] for y in range(y0, y1 + 1)]))
+
+
+def _policy(sc: Scenario, y0: int, y1: int) -> str:
+    """The policy in force in the middle of a regime, in words."""
+    tl = sc.timeline()
+    cat = catalogue()
+    month = calendar.parse_month(f"{(y0 + y1) // 2}-07")
+    mode = cat["procurement_mode"].choices[int(tl["procurement_mode"][month, 0])]
+    words = {"market": "market purchases", "tax_in_kind": "a tax in kind",
+             "requisition": "requisition", "extraordinary": "extraordinary measures",
+             "quota": "compulsory quotas"}.get(mode, mode)
+    parts = [f"grain procured by {words}"]
+    parts.append("private trade legal" if tl["private_trade"][month, 0] else "private trade banned")
+    target = float(tl["collectivization_target_share"][month, 0])
+    if target > 0:
+        parts.append(f"a collectivization target of {target:.0%}")
+    dek = float(tl["dekulakization_rate_per_month"][month, 0])
+    if dek > 0:
+        parts.append("dekulakization under way")
+    parts.append(f"investment at {float(tl['investment_share'][month, 0]):.0%} of output")
+    exports = float(tl["grain_export_target_t"][month, 0])
+    parts.append(f"grain exports planned at {exports / 1e6:.1f} million t a year")
+    return ", ".join(parts)
+
+
+def _versus(value: float, other: float, unit_fmt: str) -> str:
+    if not math.isfinite(other) or abs(value - other) <= 0.02 * max(abs(other), 1e-9):
+        return ""
+    return f" (historical run: {unit_fmt.format(other)})"
+
+
+def narrative(sc: Scenario, res, hist_series: dict, table: pd.DataFrame) -> list[dict]:
+    """One paragraph per regime: figures of this run, the historical run's where they differ."""
+    years = list(range(1921, 1941))
+    hist = {k: pd.Series(v, index=[str(y) for y in years], dtype=float) for k, v in hist_series.items()}
+    ind = table.pivot(index="year", columns="indicator", values="value")
+    out = []
+    for title, y0, y1 in REGIMES:
+        harvest = _mean(res.series("grain_harvest_t"), y0, y1) / 1e6
+        proc = _mean(res.series("grain_procurement_t"), y0, y1) / 1e6
+        deaths = _total(res.series("excess_deaths_persons"), y0, y1)
+        u0 = res.series("urban_population_persons")[str(y0)] / 1e6
+        u1 = res.series("urban_population_persons")[str(y1)] / 1e6
+        industry = res.series("industrial_output_index")[str(y1)]
+        kolkhoz = res.series("collectivized_share")[str(y1)]
+        shares = ind.loc[y0:y1, "compulsory_procurement_share"].dropna()
+        compulsion = float(shares.mean()) if len(shares) else math.nan
+        text = [f"Policy: {_policy(sc, y0, y1)}."]
+        text.append(f"Harvests averaged {harvest:.1f} million t a year"
+                    + _versus(harvest, _mean(hist["grain_harvest_t"], y0, y1), "{:.1f}") + "; "
+                    f"the state procured {proc:.1f} million t a year"
+                    + _versus(proc, _mean(hist["grain_procurement_t"], y0, y1), "{:.1f}")
+                    + (f", {compulsion:.0%} of it by compulsion." if math.isfinite(compulsion) else "."))
+        hist_deaths = _total(hist["excess_deaths_persons"], y0, y1) * 1e3
+        if deaths >= 1e5:
+            text.append(f"Hunger killed about {deaths / 1e6:.1f} million people above normal "
+                        "mortality" + _versus(deaths / 1e6, hist_deaths / 1e6, "{:.1f} million") + ".")
+        else:
+            text.append("There was no famine of note"
+                        + (f" (the historical run: {hist_deaths / 1e6:.1f} million excess deaths)"
+                           if hist_deaths >= 1e5 else "") + ".")
+        text.append(f"The towns grew from {u0:.1f} to {u1:.1f} million people; industrial output "
+                    f"stood at {industry:.0f} (1928 = 100) in {y1}"
+                    + _versus(industry, hist["industrial_output_index"][str(y1)], "{:.0f}") + ".")
+        if kolkhoz >= 0.01:
+            text.append(f"By {y1}, {kolkhoz:.0%} of peasant households were in kolkhozy.")
+        out.append({"regime": title, "years": [y0, y1], "text": " ".join(text)})
+    return out

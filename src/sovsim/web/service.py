@@ -1,0 +1,181 @@
+"""What the web app computes, apart from HTTP: a run's payload (series beside the historical run
+and the historical record, the doctrine lens, a narrative), the catalogue, the history.
+
+Pure functions of their arguments, picklable in and out, so the app can hand runs to worker
+processes. The app calls the same public API as the command line (``sovsim.run``).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sovsim import calendar, doctrine, history
+from sovsim.engine.accounts import BY_NAME
+from sovsim.regions import USSR
+from sovsim.results import validate
+from sovsim.scenario import catalogue, load_scenario, scenario_from_dict, shipped_scenarios
+from sovsim.scenario.loader import Scenario
+from sovsim.web.narrative import narrative
+
+YEARS = list(range(1921, 1941))
+# The charts of the page: variable, label, display scale, display unit.
+CHARTS: tuple[tuple[str, str, float, str], ...] = (
+    ("grain_harvest_t", "Grain harvest", 1e6, "million t"),
+    ("grain_procurement_t", "Grain procurement (harvest year)", 1e6, "million t"),
+    ("grain_exports_t", "Grain exports", 1e6, "million t"),
+    ("excess_deaths_persons", "Excess deaths", 1e3, "thousand persons"),
+    ("urban_population_persons", "Urban population", 1e6, "million persons"),
+    ("industrial_output_index", "Industrial output", 1.0, "index, 1928 = 100"),
+    ("collectivized_share", "Households in kolkhozy", 0.01, "%"),
+    ("horses_head", "Horses", 1e6, "million head"),
+    ("cattle_head", "Cattle", 1e6, "million head"),
+    ("food_kcal_per_person_day", "Food energy", 1.0, "kcal per person per day"),
+    ("deported_persons", "Persons deported", 1e3, "thousand persons"),
+    ("gdp_per_capita_index", "Gross output per head", 1.0, "index, 1928 = 100"),
+)
+
+
+def instruments() -> list[dict[str, Any]]:
+    """The instrument catalogue, as the page's timeline editor needs it."""
+    out = []
+    for inst in catalogue().values():
+        out.append({"name": inst.name, "kind": inst.kind, "unit": inst.unit, "doc": inst.doc,
+                    "default": inst.default, "min": inst.min, "max": inst.max,
+                    "choices": list(inst.choices), "regional": inst.regional})
+    return out
+
+
+def scenarios() -> list[dict[str, Any]]:
+    out = []
+    for name in sorted(shipped_scenarios()):
+        sc = load_scenario(name)
+        out.append({"name": name, "title": sc.title, "description": sc.description,
+                    "extends": sc.parent, "diverge": None if sc.diverge is None
+                    else calendar.label(sc.diverge)})
+    return out
+
+
+def scenario_content(name: str) -> dict[str, Any]:
+    """A shipped scenario as the page edits it: its own keys and changes, ``extends`` kept."""
+    import tomllib
+
+    raw = tomllib.loads(shipped_scenarios()[name].read_text(encoding="utf-8"))
+    return as_request(raw)
+
+
+def as_request(raw: dict[str, Any]) -> dict[str, Any]:
+    """The content of a scenario file in the page's shape (``changes`` for ``[[change]]``)."""
+    out = {k: raw[k] for k in ("name", "title", "description", "extends", "diverge") if k in raw}
+    out["changes"] = [dict(c) for c in raw.get("change", [])]
+    return out
+
+
+def as_file(req: dict[str, Any]) -> dict[str, Any]:
+    """The page's shape back to the content of a scenario file."""
+    out = {k: v for k, v in req.items() if k != "changes" and v is not None}
+    out["change"] = [{k: v for k, v in c.items() if v is not None} for c in req.get("changes", [])]
+    return out
+
+
+def build(req: dict[str, Any]) -> Scenario:
+    """Validate the page's scenario with the checks of a file (raises ScenarioError)."""
+    return scenario_from_dict(as_file(req), label="scenario")
+
+
+@lru_cache(maxsize=1)
+def _historical() -> tuple[dict, pd.DataFrame]:
+    import sovsim
+
+    res = sovsim.run("historical")
+    return _series(res), doctrine.indicators(res)
+
+
+def _series(res) -> dict[str, list[float | None]]:
+    out = {}
+    for var, _, scale, _ in CHARTS:
+        s = res.series(var)
+        out[var] = [_num(s[str(y)] / scale) for y in YEARS]
+    return out
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return None if not math.isfinite(x) else round(x, 6)
+
+
+def run_payload(req: dict[str, Any]) -> dict[str, Any]:
+    """Run the page's scenario; return everything the page shows about it."""
+    import sovsim
+
+    sc = build(req)
+    res = sovsim.run(sc)
+    hist_series, hist_doctrine = _historical()
+    table = doctrine.indicators(res)
+    both = pd.concat([table, hist_doctrine.assign(scenario="historical run")], ignore_index=True)
+    axes = doctrine.axes(both)
+    fam = validate.famine_check(res)
+    return {
+        "scenario": sc.name,
+        "title": sc.title,
+        "manifest": res.manifest,
+        "years": YEARS,
+        "series": _series(res),
+        "historical_run": hist_series,
+        "doctrine": {
+            "indicators": _records(table, ["indicator", "year", "value", "distance"]),
+            "historical_run": _records(hist_doctrine, ["indicator", "year", "value", "distance"]),
+            "axes": _records(axes[axes["scenario"] == sc.name], ["axis", "year", "distance"]),
+            "axes_historical_run": _records(axes[axes["scenario"] == "historical run"],
+                                            ["axis", "year", "distance"]),
+        },
+        "famine": {k: fam[k] for k in ("model_excess_deaths_1930_1934", "published_min",
+                                       "published_max", "inside_range")},
+        "narrative": narrative(sc, res, hist_series, table),
+    }
+
+
+def _records(df: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for row in df[cols].itertuples(index=False):
+        out.append({c: (_num(v) if isinstance(v, (float, np.floating)) else
+                        int(v) if isinstance(v, (np.integer,)) else v) for c, v in zip(cols, row)})
+    return out
+
+
+@lru_cache(maxsize=1)
+def history_payload() -> dict[str, Any]:
+    """The recorded series of the charts (USSR), each point with its variant and source."""
+    df = history.load()
+    df = df[(df["region"] == USSR) & df["series"].isin([c[0] for c in CHARTS])]
+    scale = {c[0]: c[2] for c in CHARTS}
+    out: dict[str, list[dict[str, Any]]] = {c[0]: [] for c in CHARTS}
+    for row in df.itertuples(index=False):
+        x = _decimal_year(str(row.period))
+        if x is None or not (1920 <= x <= 1941):  # the charts' span (1913 is in `sovsim data`)
+            continue
+        out[row.series].append({"x": x, "value": _num(float(row.value) / scale[row.series]),
+                                "variant": row.variant, "source": row.source,
+                                "period": str(row.period)})
+    return {"charts": [{"variable": v, "label": lab, "unit": unit,
+                        "doc": BY_NAME[v].doc} for v, lab, _, unit in CHARTS],
+            "points": out}
+
+
+def _decimal_year(period: str) -> float | None:
+    """'1933' -> 1933; '1930-07' or '1930-07-01' -> 1930.5 (the month's start)."""
+    try:
+        year = int(period[:4])
+        if len(period) == 4:
+            return float(year)
+        return year + (int(period[5:7]) - 1) / 12
+    except ValueError:
+        return None
+
+
+def doctrine_payload() -> dict[str, Any]:
+    return doctrine.load_definitions().as_dict()
