@@ -93,74 +93,77 @@ def load_definitions(path: str | Path | None = None) -> Definitions:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"{file}: no such doctrine definitions file") from None
+        raise DataError(file, "(file)", "no such doctrine definitions file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{file}: cannot read: {exc}") from None
+        raise DataError(file, "(file)", f"cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{file}: not valid TOML: {exc}") from None
+        raise DataError(file, "(file)", f"not valid TOML: {exc}") from None
     axes = raw.get("axes")
     if not isinstance(axes, dict) or not axes or not all(isinstance(v, str) for v in axes.values()):
-        raise DataError(f"{file}: [axes] must be a table of axis name = description")
+        raise DataError(file, "axes", "must be a table of axis name = description")
     items = raw.get("indicator")
     if not isinstance(items, list) or not items:
-        raise DataError(f"{file}: no [[indicator]] tables")
+        raise DataError(file, "indicator", "no [[indicator]] tables")
     out: list[Indicator] = []
     for i, item in enumerate(items):
-        out.append(_indicator(item, axes, f"{file}: indicator[{i}]"))
+        out.append(_indicator(item, axes, file, f"indicator[{i}]"))
     names = [ind.name for ind in out]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise DataError(f"{file}: indicator names repeated: {', '.join(sorted(dup))}")
+        raise DataError(file, "indicator", f"names repeated: {', '.join(sorted(dup))}")
     return Definitions(dict(axes), tuple(out), file)
 
 
-def _indicator(item: Any, axes: dict[str, str], where: str) -> Indicator:
+def _indicator(item: Any, axes: dict[str, str], file: str, where: str) -> Indicator:
     if not isinstance(item, dict):
-        raise DataError(f"{where}: expected a table")
+        raise DataError(file, where, "expected a table")
     unknown = set(item) - INDICATOR_KEYS
     if unknown:
-        raise DataError(f"{where}: unknown key {sorted(unknown)[0]!r} "
+        raise DataError(file, where, f"unknown key {sorted(unknown)[0]!r} "
                         f"(allowed: {', '.join(sorted(INDICATOR_KEYS))})")
     for key in ("name", "axis", "label", "unit", "formula", "definition"):
         if not isinstance(item.get(key), str) or not item[key]:
-            raise DataError(f"{where}: {key} must be a non-empty string")
+            raise DataError(file, where, f"{key} must be a non-empty string")
     where = f"{where} ({item['name']})"
     if item["axis"] not in axes:
-        raise DataError(f"{where}: axis {item['axis']!r} is not in [axes] "
+        raise DataError(file, where, f"axis {item['axis']!r} is not in [axes] "
                         f"(allowed: {', '.join(axes)})")
     pole = item.get("pole")
     scale = item.get("scale", 1.0)
     for key, val in (("pole", pole), ("scale", scale)):
         if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))
                                 or not np.isfinite(val)):
-            raise DataError(f"{where}: {key} must be a finite number")
+            raise DataError(file, where, f"{key} must be a finite number")
     if scale <= 0:
-        raise DataError(f"{where}: scale must be positive")
+        raise DataError(file, where, "scale must be positive")
     sources = item.get("source", [])
     if not isinstance(sources, list) or not sources:
-        raise DataError(f"{where}: needs at least one [[indicator.source]] (the passage it "
+        raise DataError(file, where, "needs at least one [[indicator.source]] (the passage it "
                         "operationalises)")
     for j, src in enumerate(sources):
         if not isinstance(src, dict) or set(src) - SOURCE_KEYS:
-            raise DataError(f"{where}: source[{j}] must be a table with keys "
+            raise DataError(file, f"{where}.source[{j}]", "must be a table with keys "
                             f"{', '.join(sorted(SOURCE_KEYS))}")
         if not all(isinstance(src.get(k), str) for k in ("author", "work", "part")):
-            raise DataError(f"{where}: source[{j}] needs author, work and part")
-    tree = parse_formula(item["formula"], where)
+            raise DataError(file, f"{where}.source[{j}]", "needs author, work and part")
+        if ("quote" in src) == ("gist" in src):
+            raise DataError(file, f"{where}.source[{j}]", "needs either a quote (verbatim) or "
+                            "a gist (a paraphrase), not both")
+    tree = parse_formula(item["formula"], file, f"{where}.formula")
     return Indicator(item["name"], item["axis"], item["label"], item["unit"], item["formula"],
                      item["definition"], None if pole is None else float(pole), float(scale),
                      str(item.get("pole_note", "")), tuple(sources), tree)
 
 
-def parse_formula(text: str, where: str = "formula") -> ast.Expression:
+def parse_formula(text: str, file: str = "<formula>", where: str = "formula") -> ast.Expression:
     """Parse an arithmetic formula and check every node and name; raise DataError if any is
     not allowed. The tree is only ever walked by :func:`evaluate`, never compiled."""
     if len(text) > MAX_FORMULA_CHARS:
-        raise DataError(f"{where}: formula longer than {MAX_FORMULA_CHARS} characters")
+        raise DataError(file, where, f"formula longer than {MAX_FORMULA_CHARS} characters")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise DataError(f"{where}: formula is not valid arithmetic: {exc.msg}") from None
+        raise DataError(file, where, f"formula is not valid arithmetic: {exc.msg}") from None
     for node in ast.walk(tree):
         ok = isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Name, ast.Load,
                                ast.Constant, ast.Call, ast.USub, ast.UAdd, *_BINOPS))
@@ -169,12 +172,12 @@ def parse_formula(text: str, where: str = "formula") -> ast.Expression:
             ok = False
         if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
                                                and node.func.id in FUNCTIONS and not node.keywords):
-            raise DataError(f"{where}: only {', '.join(FUNCTIONS)} may be called")
+            raise DataError(file, where, f"only {', '.join(FUNCTIONS)} may be called")
         if not ok:
-            raise DataError(f"{where}: {type(node).__name__} is not allowed in a formula "
+            raise DataError(file, where, f"{type(node).__name__} is not allowed in a formula "
                             "(numbers, variable names, + - * /, parentheses, min, max, abs)")
         if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in BY_NAME:
-            raise DataError(f"{where}: unknown variable {node.id!r} (see docs/variables.md)")
+            raise DataError(file, where, f"unknown variable {node.id!r} (see docs/variables.md)")
     return tree
 
 
@@ -196,7 +199,7 @@ def evaluate(tree: ast.Expression, values: dict[str, np.ndarray]) -> np.ndarray:
             args = [ev(a) for a in node.args]
             fn = FUNCTIONS[node.func.id]
             return fn(*args) if node.func.id == "abs" else fn.reduce(np.broadcast_arrays(*args))
-        raise DataError(f"unexpected node {type(node).__name__}")  # parse_formula forbids it
+        raise DataError("<formula>", type(node).__name__, "unexpected node")  # parse_formula forbids it
 
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray(ev(tree), dtype=float)
