@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 from sovsim import __version__
 from sovsim.engine.simulation import simulate
 from sovsim.inputs import load_inputs
-from sovsim.params import ParameterSet, load_overrides, load_parameters
+from sovsim.params import ParameterSet, load_overrides, load_parameters, parameter_files
 from sovsim.results import Results
 from sovsim.scenario import Scenario, load_scenario
 
@@ -35,7 +36,7 @@ def run(scenario: str | Path | Scenario = "historical", *, seed: int = 0,
     True
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    p = params or load_parameters()
+    p = params or _shipped_parameters()
     if params_file is not None:
         p = p.with_overrides(load_overrides(Path(params_file)))
     p = p.with_overrides(overrides)
@@ -53,6 +54,19 @@ def compare(*scenarios: str | Path, **kwargs: Any) -> list[Results]:
     return [run(s, **kwargs) for s in scenarios]
 
 
+def _shipped_parameters() -> ParameterSet:
+    """The shipped parameter set, read once per version of the files (a calibration that
+    rewrites them is seen by the next run)."""
+    key = tuple((str(f), f.stat().st_mtime_ns) for f in parameter_files())
+    return _parameters_for(key)
+
+
+@lru_cache(maxsize=2)
+def _parameters_for(key: tuple) -> ParameterSet:
+    return load_parameters([Path(f) for f, _ in key])
+
+
+@lru_cache(maxsize=1)
 def _git_commit() -> str | None:
     try:
         here = Path(__file__).resolve().parent

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sovsim import calendar
 from sovsim.engine.accounts import BY_NAME
 from sovsim.errors import DataError
 
@@ -214,22 +215,24 @@ def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
     """
     defs = definitions or load_definitions()
     needed = sorted({v for ind in defs.indicators for v in ind.variables})
-    years = None
-    values = {}
-    for var in needed:
-        s = results.series(var)
-        years = s.index.astype(int).to_numpy() if years is None else years
-        values[var] = s.to_numpy(dtype=float)
-    rows = []
-    for ind in defs.indicators:
-        val = np.broadcast_to(evaluate(ind.tree, values), years.shape)
-        dist = (np.clip(np.abs(val - ind.pole) / ind.scale, 0.0, 1.0) if ind.pole is not None
-                else np.full(years.shape, np.nan))
-        rows.append(pd.DataFrame({
-            "scenario": results.scenario, "year": years, "axis": ind.axis, "indicator": ind.name,
-            "label": ind.label, "value": val, "unit": ind.unit,
-            "pole": np.nan if ind.pole is None else ind.pole, "distance": dist}))
-    return pd.concat(rows, ignore_index=True)
+    years = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
+    values = {var: results.values(var) for var in needed}
+    n = len(defs.indicators)
+    val = np.empty((n, len(years)))
+    dist = np.full((n, len(years)), np.nan)
+    for i, ind in enumerate(defs.indicators):
+        val[i] = np.broadcast_to(evaluate(ind.tree, values), years.shape)
+        if ind.pole is not None:
+            dist[i] = np.clip(np.abs(val[i] - ind.pole) / ind.scale, 0.0, 1.0)
+
+    def each(attr: str) -> np.ndarray:
+        return np.repeat([getattr(ind, attr) for ind in defs.indicators], len(years))
+
+    poles = [np.nan if ind.pole is None else ind.pole for ind in defs.indicators]
+    return pd.DataFrame({
+        "scenario": results.scenario, "year": np.tile(years, n), "axis": each("axis"),
+        "indicator": each("name"), "label": each("label"), "value": val.ravel(),
+        "unit": each("unit"), "pole": np.repeat(poles, len(years)), "distance": dist.ravel()})
 
 
 def axes(table: pd.DataFrame) -> pd.DataFrame:

@@ -65,6 +65,13 @@ class Results:
             idx = [calendar.label(m) for m in range(calendar.N_MONTHS)]
         return pd.Series(vals, index=idx, name=variable)
 
+    def values(self, variable: str, region: str = USSR) -> np.ndarray:
+        """One variable's annual values (1921..1940) for one region, as a plain array: the
+        fast path of :meth:`series` for code that needs no index."""
+        if variable not in self._annual_cache:
+            self.series(variable, region)  # checks the names, fills the cache
+        return self._annual_cache[variable][:, REGION_LABELS.index(region)]
+
     def _frame(self, name: str, periods: np.ndarray, arr: np.ndarray) -> pd.DataFrame:
         var = BY_NAME[name]
         cols = range(len(REGION_LABELS)) if var.regional else [0]

@@ -8,12 +8,13 @@ wrong:
   scenario may only extend a shipped scenario by name, so no request names a path, and nothing
   in a scenario is executed (values are numbers, booleans or catalogue choices);
 - runs are bounded: cell resolution only (a household run is refused with the reason), at most
-  ``max_changes`` changes, at most ``max_pending`` runs waiting (503 with Retry-After);
+  ``MAX_CHANGES`` changes, at most ``max_pending`` distinct runs waiting (503 with Retry-After);
 - each client (by address) has a token bucket of ``rate`` requests per second with ``burst``
   (429 with Retry-After).
 
 Runs go to worker processes (``workers``; 0 runs them in this process's thread pool), and the
-last ``cache_size`` distinct scenarios' payloads are kept, keyed by scenario content hash.
+last ``cache_size`` distinct scenarios' payloads are kept, keyed by scenario content hash;
+identical requests that arrive while their scenario runs wait for that one run.
 """
 
 from __future__ import annotations
@@ -220,7 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "history, and measure them against Marxist theory.")
     cache: OrderedDict[str, dict] = OrderedDict()
     buckets = _Buckets(cfg.rate, cfg.burst)
-    pending = {"n": 0}
+    inflight: dict[str, asyncio.Future] = {}
 
     @app.middleware("http")
     async def limits(request: Request, call_next):
@@ -340,19 +341,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/api/run", responses=ERRORS, summary="Run a scenario (cell resolution)")
     async def run(body: RunRequest) -> dict[str, Any]:
         req = _checked(body.scenario)
-        key = service.build(req).content_hash
+        sc = service.build(req)
+        key = f"{sc.content_hash}|{sc.name}|{sc.title}"  # the payload names the scenario
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
-        if pending["n"] >= cfg.max_pending:
-            raise _Refusal(503, "busy", f"{pending['n']} runs are waiting; retry shortly",
+        if key in inflight:  # the same scenario is being run for another request: share it
+            return await asyncio.shield(inflight[key])
+        if len(inflight) >= cfg.max_pending:
+            raise _Refusal(503, "busy", f"{len(inflight)} runs are waiting; retry shortly",
                            {"Retry-After": "2"})
-        pending["n"] += 1
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(pool, service.run_payload, req)
+        inflight[key] = future
         try:
-            loop = asyncio.get_running_loop()
-            payload = await loop.run_in_executor(pool, service.run_payload, req)
+            payload = await asyncio.shield(future)
         finally:
-            pending["n"] -= 1
+            inflight.pop(key, None)
         cache[key] = payload
         while len(cache) > cfg.cache_size:
             cache.popitem(last=False)

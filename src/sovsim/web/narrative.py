@@ -25,12 +25,15 @@ REGIMES: tuple[tuple[str, int, int], ...] = (
 )
 
 
-def _mean(series: pd.Series, y0: int, y1: int) -> float:
-    return float(np.mean([series[str(y)] for y in range(y0, y1 + 1)]))
+FIRST = 1921  # index 0 of the annual arrays
 
 
-def _total(series: pd.Series, y0: int, y1: int) -> float:
-    return float(np.sum([series[str(y)] for y in range(y0, y1 + 1)]))
+def _mean(values: np.ndarray, y0: int, y1: int) -> float:
+    return float(np.mean(values[y0 - FIRST:y1 - FIRST + 1]))
+
+
+def _total(values: np.ndarray, y0: int, y1: int) -> float:
+    return float(np.sum(values[y0 - FIRST:y1 - FIRST + 1]))
 
 
 def _policy(sc: Scenario, y0: int, y1: int) -> str:
@@ -64,19 +67,19 @@ def _versus(value: float, other: float, unit_fmt: str) -> str:
 
 def narrative(sc: Scenario, res, hist_series: dict, table: pd.DataFrame) -> list[dict]:
     """One paragraph per regime: figures of this run, the historical run's where they differ."""
-    years = list(range(1921, 1941))
-    hist = {k: pd.Series(v, index=[str(y) for y in years], dtype=float) for k, v in hist_series.items()}
-    ind = table.pivot(index="year", columns="indicator", values="value")
+    hist = {k: np.array([np.nan if x is None else x for x in v], dtype=float)
+            for k, v in hist_series.items()}
+    comp = table[table["indicator"] == "compulsory_procurement_share"].set_index("year")["value"]
     out = []
     for title, y0, y1 in REGIMES:
-        harvest = _mean(res.series("grain_harvest_t"), y0, y1) / 1e6
-        proc = _mean(res.series("grain_procurement_t"), y0, y1) / 1e6
-        deaths = _total(res.series("excess_deaths_persons"), y0, y1)
-        u0 = res.series("urban_population_persons")[str(y0)] / 1e6
-        u1 = res.series("urban_population_persons")[str(y1)] / 1e6
-        industry = res.series("industrial_output_index")[str(y1)]
-        kolkhoz = res.series("collectivized_share")[str(y1)]
-        shares = ind.loc[y0:y1, "compulsory_procurement_share"].dropna()
+        harvest = _mean(res.values("grain_harvest_t"), y0, y1) / 1e6
+        proc = _mean(res.values("grain_procurement_t"), y0, y1) / 1e6
+        deaths = _total(res.values("excess_deaths_persons"), y0, y1)
+        u0 = res.values("urban_population_persons")[y0 - FIRST] / 1e6
+        u1 = res.values("urban_population_persons")[y1 - FIRST] / 1e6
+        industry = res.values("industrial_output_index")[y1 - FIRST]
+        kolkhoz = res.values("collectivized_share")[y1 - FIRST]
+        shares = comp.loc[y0:y1].dropna()
         compulsion = float(shares.mean()) if len(shares) else math.nan
         text = [f"Policy: {_policy(sc, y0, y1)}."]
         text.append(f"Harvests averaged {harvest:.1f} million t a year"
@@ -94,7 +97,7 @@ def narrative(sc: Scenario, res, hist_series: dict, table: pd.DataFrame) -> list
                            if hist_deaths >= 1e5 else "") + ".")
         text.append(f"The towns grew from {u0:.1f} to {u1:.1f} million people; industrial output "
                     f"stood at {industry:.0f} (1928 = 100) in {y1}"
-                    + _versus(industry, hist["industrial_output_index"][str(y1)], "{:.0f}") + ".")
+                    + _versus(industry, hist["industrial_output_index"][y1 - FIRST], "{:.0f}") + ".")
         if kolkhoz >= 0.01:
             text.append(f"By {y1}, {kolkhoz:.0%} of peasant households were in kolkhozy.")
         out.append({"regime": title, "years": [y0, y1], "text": " ".join(text)})

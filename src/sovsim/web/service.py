@@ -98,8 +98,7 @@ def _historical() -> tuple[dict, pd.DataFrame]:
 def _series(res) -> dict[str, list[float | None]]:
     out = {}
     for var, _, scale, _ in CHARTS:
-        s = res.series(var)
-        out[var] = [_num(s[str(y)] / scale) for y in YEARS]
+        out[var] = [_num(x / scale) for x in res.values(var)]
     return out
 
 

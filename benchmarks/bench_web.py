@@ -1,0 +1,104 @@
+"""Benchmark: latency of coarse run requests to the classroom app under concurrent clients.
+
+Starts ``sovsim serve`` in a subprocess on loopback (worker processes: one per core; the
+per-client rate limit off, since every client here comes from 127.0.0.1), then CLIENTS
+threads each send REQUESTS run requests back to back. Every request carries a scenario no
+other request has sent (a distinct export target), so none is answered from the app's cache;
+a second pass repeats one scenario to show the cached path. Prints p50, p95, p99 (ms) as JSON.
+Target (issue 5): p95 <= 300 ms with 20 clients.
+
+    python benchmarks/bench_web.py [CLIENTS] [REQUESTS]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import numpy as np
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _body(i: int) -> dict:
+    # t per agricultural year, distinct per request: a different scenario content hash each time
+    return {"scenario": {"name": f"bench-{i}", "changes": [
+        {"date": "1930-07", "instrument": "grain_export_target_t", "value": 1000.0 + i}]}}
+
+
+def _pass(url: str, clients: int, requests: int, distinct: bool) -> list[float]:
+    times: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def client(k: int) -> None:
+        with httpx.Client(timeout=120) as c:
+            for j in range(requests):
+                body = _body(k * requests + j) if distinct else _body(-1)
+                t0 = time.perf_counter()
+                r = c.post(url + "/api/run", json=body)
+                dt = time.perf_counter() - t0
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code}: {r.text[:200]}")
+                with lock:
+                    times.append(dt)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} requests failed, first: {errors[0]}")
+    return times
+
+
+def _stats(times: list[float]) -> dict:
+    ms = 1000 * np.asarray(times)
+    return {"requests": len(ms), "p50_ms": float(np.percentile(ms, 50)),
+            "p95_ms": float(np.percentile(ms, 95)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+def main(clients: int = 20, requests: int = 5) -> dict:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "sovsim.cli", "serve", "--port", str(port),
+                             "--rate", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if httpx.get(url + "/api/scenarios", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise SystemExit("the server did not start: " + proc.stderr.read().decode()[-2000:])
+            time.sleep(0.2)
+        _pass(url, os.cpu_count() or 2, 2, distinct=True)  # warm every worker process
+        t0 = time.perf_counter()
+        fresh = _pass(url, clients, requests, distinct=True)
+        wall = time.perf_counter() - t0
+        cached = _pass(url, clients, requests, distinct=False)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    out = {"clients": clients, "cores": os.cpu_count(), "target_p95_ms": 300,
+           "uncached": {**_stats(fresh), "runs_per_s": len(fresh) / wall},
+           "cached": _stats(cached)}
+    print(json.dumps(out, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:3]))
