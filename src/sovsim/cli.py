@@ -80,7 +80,8 @@ def compare(
     """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
     A published model's scenario (``allen:nep``) is set beside the runs on common variables."""
     import sovsim
-    from sovsim.published import compare as pub, report
+    from sovsim.published import compare as pub
+    from sovsim.published import report
 
     own, published = pub.split_names(scenarios)
     try:

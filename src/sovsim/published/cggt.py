@@ -109,7 +109,7 @@ def _static(cal: Calibration, K: float, N: float, inv: float, xa: float, xm: flo
         return float(np.log(mpl_m) - np.log((1 + tl) * p * mpl_a))
 
     l = brentq(resid, 1e-9, 1 - 1e-9, xtol=1e-14)
-    ya, ym, ca, cm = parts(l)
+    _, ym, ca, cm = parts(l)
     return l, ca, cm, ym
 
 
@@ -128,7 +128,7 @@ def _path(cal: Calibration, econ: Economy, k_next: np.ndarray) -> tuple[np.ndarr
 def _euler(cal: Calibration, econ: Economy, log_k: np.ndarray) -> np.ndarray:
     k_next = np.exp(log_k)
     try:
-        K, l, ca, cm, ym = _path(cal, econ, k_next)
+        K, l, _, cm, ym = _path(cal, econ, k_next)
     except ValueError:                                 # no feasible within-year allocation
         return np.full_like(log_k, 1e3)
     k_m = K[1:] * (1 - _capital_share_farm(cal, econ, l)[1:])
@@ -208,7 +208,7 @@ def placeholder_welfare(horizon: int | None = None) -> dict[tuple[str, str], flo
     for name in SCENARIOS:
         cal, econ = placeholder_economy(name, horizon)
         paths[name] = solve(cal, econ)
-    n_early = int(np.sum(econ.years <= 1940))
+    n_early = np.count_nonzero(econ.years <= 1940)
     periods = {"1928-1940": slice(0, n_early), "1941-": slice(n_early, None),
                "born 1928": slice(None)}
     return {(f"stalin vs {ref}", label): welfare_change(cal, paths["stalin"], paths[ref],

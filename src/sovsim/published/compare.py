@@ -20,7 +20,8 @@ show each model in its own unit: read them for direction, not level.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sovsim.errors import ParameterError
+from sovsim.published.table import Row, load_toml
 
 WHERE = "sovsim.published.feldman"
 
@@ -105,7 +106,7 @@ def simulate(p: FeldmanDomar, years: float, steps_per_year: int = 200) -> Path:
     closed form, so that a test can hold one against the other."""
     if years <= 0 or steps_per_year < 1:
         raise ParameterError(WHERE, "years/steps_per_year", "must be positive")
-    n = int(round(years * steps_per_year))
+    n = round(years * steps_per_year)
     h = years / n
     k = np.empty((n + 1, 2))
     k[0] = (p.investment_0 * p.v_k, p.consumption_0 * p.v_c)
@@ -157,12 +158,10 @@ def allen_closed_form(a: float, b: float, e: float, d: float, k_p0: float, k_c0:
     return k_p, k_c0 * (1.0 - d) ** t + spill
 
 
-def reproduce() -> list["Row"]:
+def reproduce() -> list[Row]:
     """For the illustrative case of ``data/published/feldman_domar.toml``: Domar's closed form
     (the 'published' column: his formula evaluated, no printed number) against the simulation.
     """
-    from sovsim.published.table import Row, load_toml
-
     ill = load_toml("feldman_domar.toml")["illustration"]
     p = FeldmanDomar(ill["gamma"], ill["v_k"], ill["v_c"], ill["investment_0"],
                      ill["consumption_0"])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 from rich.table import Table
@@ -51,7 +52,7 @@ def compare_table(frame: pd.DataFrame, published: Sequence[str]) -> Table:
             v = rec[name]
             if name in published:
                 unit = rec[f"{name} unit"]
-                cells.append(f"{fmt(v, unit)} ({unit})" if v is not None else f"- ({unit})")
+                cells.append(f"- ({unit})" if v is None or pd.isna(v) else f"{fmt(v, unit)} ({unit})")
             elif isinstance(v, float):
                 cells.append(fmt(v, rec["sovsim unit"]))
             else:
