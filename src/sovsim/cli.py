@@ -1,5 +1,5 @@
-"""The command line: ``sovsim run | compare | validate | scenarios | data | params | bench |
-calibrate | doctrine | serve``."""
+"""The command line: ``sovsim run | compare | reproduce | validate | scenarios | data | params |
+bench | calibrate | doctrine | serve``."""
 
 from __future__ import annotations
 
@@ -77,15 +77,23 @@ def compare(
     plot: Optional[Path] = typer.Option(None, "--plot", help="write the chart to this PNG/SVG/PDF"),
     params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
 ) -> None:
-    """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart."""
+    """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
+    A published model's scenario (``allen:nep``) is set beside the runs on common variables."""
     import sovsim
+    from sovsim.published import compare as pub
+    from sovsim.published import report
 
+    own, published = pub.split_names(scenarios)
     try:
-        results = sovsim.compare(*scenarios, params_file=params_file)
+        results = sovsim.compare(*own, params_file=params_file) if own else []
+        frame = pub.side_by_side(results, published) if published else None
     except SovsimError as exc:
         _fail(exc)
-    _print_headline(results)
-    if plot is not None:
+    if results:
+        _print_headline(results)
+    if frame is not None:
+        console.print(report.compare_table(frame, published))
+    if plot is not None and results:
         from sovsim.plots import compare_figure
 
         compare_figure(results, plot)
@@ -105,6 +113,26 @@ def _print_headline(results) -> None:
             row += [f"{s[y] / scale:,.1f}" for y in HEADLINE_YEARS]
         table.add_row(*row)
     console.print(table)
+
+
+@app.command()
+def reproduce(
+    name: str = typer.Argument(..., help="feldman | allen | cggt"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """A published model's figures beside their reproduction (docs/published/NAME.md)."""
+    from sovsim.published import report
+
+    try:
+        if as_json:
+            sys.stdout.write(report.reproduce_json(name))
+            return
+        table, notes = report.reproduce_table(name)
+    except SovsimError as exc:
+        _fail(exc)
+    console.print(table)
+    for line in notes:
+        console.print(line, highlight=False)
 
 
 @app.command()
