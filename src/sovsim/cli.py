@@ -257,22 +257,27 @@ def data(
 @app.command()
 def params(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    priors: bool = typer.Option(False, "--priors", help="only the parameters with a prior"),
 ) -> None:
-    """List every parameter with its value, unit and provenance."""
+    """List every parameter with its value, unit, provenance and prior."""
     from sovsim.params import load_parameters
 
-    ps = load_parameters()
+    ps = [p for p in load_parameters() if p.prior is not None or not priors]
     if as_json:
         sys.stdout.write(json.dumps([
             {"name": p.name, "value": np.asarray(p.value).tolist(), "unit": p.unit,
-             "status": p.status, "provenance": p.provenance()} for p in ps], indent=1) + "\n")
+             "status": p.status, "provenance": p.provenance(),
+             "prior": p.prior.as_dict() if p.prior else None} for p in ps], indent=1) + "\n")
         return
     t = Table(title="parameters")
-    for col in ("name", "value", "unit", "status", "provenance"):
+    for col in ("name", "value", "unit", "status", "provenance", "prior"):
         t.add_column(col)
     for p in ps:
         val = ", ".join(f"{x:g}" for x in p.value) if p.regional else f"{p.value:g}"
-        t.add_row(p.name, val, p.unit, p.status, p.provenance())
+        prior = "" if p.prior is None else (
+            p.prior.dist + "(" + ", ".join(f"{k}={v:g}" for k, v in p.prior.args.items()) + "): "
+            + p.prior.reason)
+        t.add_row(p.name, val, p.unit, p.status, p.provenance(), prior)
     console.print(t)
 
 

@@ -29,11 +29,16 @@ def parameters_markdown() -> str:
     lines = ["# Parameters", "", "Generated from `src/sovsim/data/parameters/*.toml` by "
              "`python -m sovsim.docs`; do not edit by hand. Status: `sourced` (a source key of "
              "the bibliography, `sovsim data --sources`), `calibrated` (fitted across years, "
-             "docs/calibration.md) or `assumption` (with its reason).", "",
-             "| parameter | value | unit | status | provenance |", "| --- | --- | --- | --- | --- |"]
+             "docs/calibration.md) or `assumption` (with its reason). Prior: the distribution "
+             "ensembles and sensitivity analysis draw from, with its reason.", "",
+             "| parameter | value | unit | status | provenance | prior |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for p in load_parameters():
         val = ", ".join(f"{x:g}" for x in np.atleast_1d(p.value))
-        lines.append(f"| `{p.name}` | {val} | {p.unit} | {p.status} | {p.provenance()} |")
+        prior = "" if p.prior is None else (
+            p.prior.dist + "(" + ", ".join(f"{k} = {v:g}" for k, v in p.prior.args.items())
+            + "): " + p.prior.reason)
+        lines.append(f"| `{p.name}` | {val} | {p.unit} | {p.status} | {p.provenance()} | {prior} |")
     return "\n".join(lines) + "\n"
 
 

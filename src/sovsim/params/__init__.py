@@ -11,6 +11,13 @@ Every parameter is one table::
     location = "Table 12, p. 230"
     # or  status = "calibrated", method = "...", fitted_to = ["grain_harvest_t"]
     # or  status = "assumption", reason = "why this value, and what it stands in for"
+    prior = { dist = "uniform", lo = 0.1, hi = 0.2, reason = "why this spread" }
+
+A ``prior`` (optional, scalar parameters) says how uncertain the value is, for ensembles,
+sensitivity analysis and likelihood-free calibration: ``uniform`` (lo, hi), ``triangular``
+(lo, mode, hi), ``normal`` (mean, sd; cut to the parameter's min/max) or ``lognormal``
+(median, sigma; cut likewise), always with its ``reason`` (the spread of the sources, the
+calibration's search range, ...). Draws never leave the parameter's min/max.
 
 Nothing numeric about the economy is written in the code; mechanisms read parameters from here.
 """
@@ -18,6 +25,7 @@ Nothing numeric about the economy is written in the code; mechanisms read parame
 from __future__ import annotations
 
 import tomllib
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,7 +38,41 @@ from sovsim.regions import REGIONS
 
 STATUSES = ("sourced", "calibrated", "assumption")
 FIELDS = {"value", "values", "unit", "min", "max", "source", "location", "note", "status",
-          "method", "fitted_to", "reason", "doc"}
+          "method", "fitted_to", "reason", "doc", "prior"}
+PRIOR_SHAPES = {"uniform": ("lo", "hi"), "triangular": ("lo", "mode", "hi"),
+                "normal": ("mean", "sd"), "lognormal": ("median", "sigma")}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A distribution for one scalar parameter, with its reason; draws are cut to [lo, hi]
+    (the parameter's bounds where the shape has none of its own)."""
+
+    dist: str
+    args: dict[str, float]
+    reason: str
+    lo: float
+    hi: float
+
+    def ppf(self, q: np.ndarray) -> np.ndarray:
+        """Values at quantiles ``q`` in (0, 1) (inverse CDF, truncated to [lo, hi]): uniform
+        numbers in, draws out, so any sampler (Monte Carlo, Sobol, Latin hypercube) can use it."""
+        from scipy import stats
+
+        q = np.asarray(q, dtype=float)
+        a = self.args
+        if self.dist == "uniform":
+            return a["lo"] + q * (a["hi"] - a["lo"])
+        if self.dist == "triangular":
+            c = (a["mode"] - a["lo"]) / (a["hi"] - a["lo"])
+            return stats.triang.ppf(q, c, loc=a["lo"], scale=a["hi"] - a["lo"])
+        dist = (stats.norm(a["mean"], a["sd"]) if self.dist == "normal"
+                else stats.lognorm(a["sigma"], scale=a["median"]))
+        lo_q, hi_q = dist.cdf(self.lo), dist.cdf(self.hi)
+        return np.clip(dist.ppf(lo_q + q * (hi_q - lo_q)), self.lo, self.hi)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dist": self.dist, **self.args, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -51,6 +93,7 @@ class Parameter:
     min: float | None = None
     max: float | None = None
     file: str = ""
+    prior: Prior | None = None
 
     @property
     def regional(self) -> bool:
@@ -101,6 +144,29 @@ class ParameterSet:
             _check_range(name, value, old.min, old.max, "<overrides>")
             new[name] = Parameter(**{**old.__dict__, "value": value})
         return ParameterSet(new)
+
+    def priors(self) -> dict[str, Prior]:
+        """The parameters that have a prior, by name (file order)."""
+        return {name: par.prior for name, par in self.params.items() if par.prior is not None}
+
+    def draw(self, n: int, seed: int, names: Iterable[str] | None = None) -> list[dict[str, float]]:
+        """``n`` overrides drawn from the priors (of ``names``, default all): member ``i``'s
+        draw depends only on (seed, i), so members are the same whatever else is drawn or
+        whoever draws them (a worker, a resumed ensemble)."""
+        priors = self.priors()
+        chosen = list(priors) if names is None else list(names)
+        for name in chosen:
+            if name not in priors:
+                raise ParameterError("<priors>", name, "no prior for this parameter",
+                                     ", ".join(priors) or "none")
+        out = []
+        for i in range(n):
+            member = {}
+            for name in chosen:  # a stream per (seed, member, parameter)
+                q = np.random.default_rng([seed, i, zlib.crc32(name.encode())]).random()
+                member[name] = float(priors[name].ppf(q))
+            out.append(member)
+        return out
 
     def values(self) -> "ParamValues":
         """A plain name -> value mapping for the hot loop (no provenance lookups)."""
@@ -161,13 +227,58 @@ def _parse(name: str, spec: dict, file: str) -> Parameter:
     if status == "assumption" and not spec.get("reason"):
         raise ParameterError(file, name, "an assumption needs a reason")
     _check_range(name, value, spec.get("min"), spec.get("max"), file)
+    prior = _prior(name, spec, value, file) if "prior" in spec else None
     return Parameter(
         name=name, value=value, unit=spec["unit"], status=status, doc=spec.get("doc", ""),
         source=spec.get("source", ""), location=spec.get("location", ""),
         method=spec.get("method", ""), fitted_to=tuple(spec.get("fitted_to", ())),
         reason=spec.get("reason", ""), note=spec.get("note", ""),
-        min=spec.get("min"), max=spec.get("max"), file=file,
+        min=spec.get("min"), max=spec.get("max"), file=file, prior=prior,
     )
+
+
+def _prior(name: str, spec: dict, value: Any, file: str) -> Prior:
+    raw = spec["prior"]
+    key = f"{name}.prior"
+    if not isinstance(raw, dict):
+        raise ParameterError(file, key, "expected a table {dist = ..., reason = ...}")
+    if isinstance(value, np.ndarray):
+        raise ParameterError(file, key, "priors are for scalar parameters; this one is regional")
+    dist = raw.get("dist")
+    if dist not in PRIOR_SHAPES:
+        raise ParameterError(file, f"{key}.dist", f"unknown distribution {dist!r}",
+                             ", ".join(PRIOR_SHAPES))
+    need = PRIOR_SHAPES[dist]
+    extra = set(raw) - set(need) - {"dist", "reason"}
+    if extra:
+        raise ParameterError(file, f"{key}.{sorted(extra)[0]}", f"not an argument of {dist}",
+                             ", ".join(need))
+    args = {}
+    for arg in need:
+        val = raw.get(arg)
+        if isinstance(val, bool) or not isinstance(val, (int, float)) or not np.isfinite(val):
+            raise ParameterError(file, f"{key}.{arg}", "missing, or not a finite number")
+        args[arg] = float(val)
+    if not isinstance(raw.get("reason"), str) or not raw["reason"]:
+        raise ParameterError(file, f"{key}.reason", "a prior needs its reason (where the spread "
+                             "comes from)")
+    lo = spec.get("min", -np.inf)
+    hi = spec.get("max", np.inf)
+    if dist in ("uniform", "triangular"):
+        lo, hi = max(lo, args["lo"]), min(hi, args["hi"])
+        if not args["lo"] < args["hi"]:
+            raise ParameterError(file, key, "needs lo < hi")
+        if dist == "triangular" and not args["lo"] <= args["mode"] <= args["hi"]:
+            raise ParameterError(file, key, "needs lo <= mode <= hi")
+        if args["lo"] < spec.get("min", -np.inf) or args["hi"] > spec.get("max", np.inf):
+            raise ParameterError(file, key, "reaches beyond the parameter's min/max")
+    elif dist == "normal" and args["sd"] <= 0 or dist == "lognormal" and (
+            args["sigma"] <= 0 or args["median"] <= 0):
+        raise ParameterError(file, key, "needs a positive spread (and median)")
+    if not lo <= float(value) <= hi:
+        raise ParameterError(file, key, f"the value {value!r} lies outside the prior's support "
+                             f"[{lo:g}, {hi:g}]")
+    return Prior(dist, args, raw["reason"], float(lo), float(hi))
 
 
 def _walk(prefix: str, table: dict, file: str, out: dict[str, Parameter]) -> None:

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sovsim import __version__
-from sovsim.errors import SovsimError
+from sovsim.errors import ScenarioError, SovsimError
 from sovsim.regions import REGIONS
 from sovsim.scenario import catalogue, load_scenario_text, shipped_scenarios, to_toml_text
 from sovsim.web import service
@@ -252,7 +252,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(SovsimError)
     async def invalid(request: Request, exc: SovsimError):
-        return _problem(422, "invalid_scenario", str(exc))
+        if isinstance(exc, ScenarioError):
+            return _problem(422, "invalid_scenario", str(exc))
+        # a valid scenario the model or its data files could not run: the server's fault
+        return _problem(500, "model_failed", f"the model could not run this scenario: {exc}")
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError):
