@@ -1,6 +1,13 @@
+import os
+import tempfile
+
 import pytest
 
 import sovsim
+
+# Runs and ensembles are recorded in the results store; tests never write to the user's
+# (subprocesses inherit this).
+os.environ["SOVSIM_STORE"] = tempfile.mkdtemp(prefix="sovsim-test-store-")
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ industry, towns and foreign trade; the outcomes are checked against the historic
 __version__ = "0.1.0"
 
 from sovsim.api import compare, run  # noqa: E402
+from sovsim import ensemble  # noqa: E402  (sovsim.ensemble.run: ensembles, docs/ensembles.md)
 from sovsim.results import Results  # noqa: E402
 from sovsim.scenario import Scenario, load_scenario  # noqa: E402
 
-__all__ = ["Results", "Scenario", "__version__", "compare", "load_scenario", "run"]
+__all__ = ["Results", "Scenario", "__version__", "compare", "ensemble", "load_scenario", "run"]

@@ -36,3 +36,7 @@ class DataError(InputError):
 
 class InvariantError(SovsimError):
     """A model invariant (balance, conservation, non-negativity) failed during a run."""
+
+
+class StoreError(SovsimError):
+    """The results store cannot be used (not a directory, not writable, no such run...)."""

@@ -1,0 +1,493 @@
+"""Ensembles: many runs of a scenario with parameters drawn from their priors (and, when asked,
+weather drawn from the historical record after the scenario's divergence), summarised as
+bands; differences between scenarios member by member (docs/ensembles.md).
+
+Member ``i`` of an ensemble with seed ``s`` gets the draw ``ParameterSet.draw`` gives for
+(s, i), and the weather drawn for (s, i, year): the same for every scenario of the call
+(common random numbers), whoever runs it (this process, a local worker process, a Dask
+worker) and however often it is resumed. Members are independent tasks; each is stored as
+it completes, so an ensemble killed midway resumes where it stopped.
+
+>>> import sovsim
+>>> ens = sovsim.ensemble.run("historical", members=2, store=False)
+>>> sorted(ens.bands().columns)
+['period', 'quantile', 'region', 'scenario', 'unit', 'value', 'variable']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sovsim import __version__, calendar
+from sovsim.errors import SovsimError
+from sovsim.params import ParameterSet, load_overrides
+from sovsim.regions import REGIONS
+from sovsim.results import Results
+from sovsim.scenario import Scenario, load_scenario
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+YEARS = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
+REGION_LABELS = ("USSR", *REGIONS)
+BAND_COLUMNS = ["scenario", "period", "variable", "region", "quantile", "value", "unit"]
+HARVEST_MONTH = 7  # July: the first month of the harvest (mechanisms/agriculture.py)
+
+
+# -- draws ----------------------------------------------------------------------------------
+def divergence_month(sc: Scenario) -> int | None:
+    """The first month in which ``sc``'s instruments differ from the historical scenario's
+    (None if they never do): computed from the timelines, so it holds for any scenario,
+    with or without a ``diverge`` key."""
+    hist = load_scenario("historical").timeline()
+    own = sc.timeline()
+    first = None
+    for name, arr in own.items():
+        diff = np.flatnonzero(np.any(arr != hist[name], axis=1))
+        if diff.size and (first is None or diff[0] < first):
+            first = int(diff[0])
+    return first
+
+
+def weather_first_year(scenarios: Sequence[Scenario]) -> int:
+    """The first harvest year after the earliest divergence among ``scenarios``: the year of
+    the divergence if it comes by July (the harvest), else the next."""
+    months = [m for m in (divergence_month(sc) for sc in scenarios) if m is not None]
+    if not months:
+        names = ", ".join(sc.name for sc in scenarios)
+        raise SovsimError(f"--draw-weather: {names} never diverges from the historical "
+                          "scenario, so there are no years after a divergence to draw weather "
+                          "for; give --weather-from YEAR")
+    m = min(months)
+    year = calendar.year_of(m)
+    return year if calendar.calendar_month(m) <= HARVEST_MONTH else year + 1
+
+
+def member_weather(seed: int, member: int, first_year: int) -> np.ndarray:
+    """Weather classes (years, regions) for one member: the record (``weather.csv``, main
+    variant) before ``first_year``; from it on, each year a whole year of the record
+    1921-1940 drawn with replacement (all regions together, so droughts that struck several
+    regions at once stay together). Addressed: depends only on (seed, member, year)."""
+    from sovsim.inputs import load_inputs
+
+    record = np.asarray(load_inputs("main").weather_class)
+    out = record.copy()
+    salt = zlib.crc32(b"weather")
+    for y in range(max(first_year, calendar.START_YEAR), calendar.END_YEAR + 1):
+        pick = np.random.default_rng([seed, member, salt, y]).integers(len(record))
+        out[y - calendar.START_YEAR] = record[pick]
+    return out
+
+
+def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[str, float],
+                    weather: np.ndarray | None) -> dict[str, np.ndarray]:
+    """One member: the coarse model with ``overrides`` and, if given, this weather."""
+    from sovsim.engine.simulation import simulate
+    from sovsim.inputs import load_inputs
+    from sovsim.mechanisms.context import Inputs
+
+    base = load_inputs("main")
+    inputs = base if weather is None else Inputs(np.asarray(weather), base.world_grain_price,
+                                                 base.first_year)
+    return simulate(scenario, params.with_overrides(overrides), inputs)
+
+
+def annualize(records: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each variable's annual values (years, columns), by its annual rule."""
+    return {name: Results._annualize(name, arr) for name, arr in records.items()}
+
+
+# -- bands ----------------------------------------------------------------------------------
+def band_table(label: str, stack: dict[str, np.ndarray],
+               quantiles: Sequence[float] = QUANTILES) -> pd.DataFrame:
+    """Tidy quantiles across members: ``stack`` is variable -> (members, years, columns)."""
+    from sovsim.engine.accounts import BY_NAME
+
+    parts = []
+    q = np.asarray(quantiles)
+    for var, arr in stack.items():
+        cols = len(REGION_LABELS) if BY_NAME[var].regional else 1
+        vals = np.quantile(arr[:, :, :cols], q, axis=0)  # (q, years, cols)
+        nq, ny = len(q), len(YEARS)
+        parts.append(pd.DataFrame({
+            "scenario": label,
+            "period": np.tile(np.repeat(YEARS.astype(str), cols), nq),
+            "variable": var,
+            "region": np.tile(np.array(REGION_LABELS[:cols]), nq * ny),
+            "quantile": np.repeat(q, ny * cols),
+            "value": vals.reshape(-1),
+            "unit": BY_NAME[var].unit,
+        }))
+    return pd.concat(parts, ignore_index=True)[BAND_COLUMNS]
+
+
+@dataclass
+class Ensemble:
+    """What an ensemble produced: for each scenario, every member's annual values, and the
+    store ids (when stored)."""
+
+    scenarios: list[str]
+    members: int
+    seed: int
+    annual: dict[str, dict[str, np.ndarray]]  # scenario -> variable -> (members, years, cols)
+    manifests: dict[str, dict] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+    member_ids: dict[str, list[str]] = field(default_factory=dict)
+    computed: dict[str, int] = field(default_factory=dict)  # members run by this call
+    store: Any = None
+
+    def bands(self, scenario: str | None = None) -> pd.DataFrame:
+        """Tidy bands: scenario, period, variable, region, quantile, value, unit."""
+        names = self.scenarios if scenario is None else [self._name(scenario)]
+        return pd.concat([band_table(n, self.annual[n]) for n in names], ignore_index=True)
+
+    def difference(self, a: str, b: str) -> pd.DataFrame:
+        """Bands of ``b - a`` computed member by member (common random numbers): member i of
+        ``b`` minus member i of ``a``, then the quantiles across members."""
+        a, b = self._name(a), self._name(b)
+        stack = {v: self.annual[b][v] - self.annual[a][v] for v in self.annual[a]}
+        return band_table(f"{b} - {a}", stack)
+
+    def values(self, scenario: str, variable: str, region: str = "USSR") -> np.ndarray:
+        """(members, years) annual values of one variable and region."""
+        arr = self.annual[self._name(scenario)]
+        if variable not in arr:
+            raise SovsimError(f"no variable {variable!r}; known: {', '.join(arr)}")
+        if region not in REGION_LABELS:
+            raise SovsimError(f"no region {region!r}; known: {', '.join(REGION_LABELS)}")
+        return arr[variable][:, :, REGION_LABELS.index(region)]
+
+    def member(self, scenario: str, i: int) -> Results:
+        """Member ``i`` of ``scenario`` as a Results (from the store)."""
+        name = self._name(scenario)
+        if self.store is None:
+            raise SovsimError("this ensemble was run with store=False: only its annual "
+                              "values were kept; run it with a store to get member tables")
+        if not 0 <= i < self.members:
+            raise SovsimError(f"member {i}: this ensemble has members 0..{self.members - 1}")
+        rid = self.member_ids[name][i]
+        manifest = json.loads((self.store.path(rid) / "manifest.json").read_text())
+        return Results(name, self.store.records(rid), manifest)
+
+    def write(self, out_dir: Path, fmt: str = "csv") -> list[Path]:
+        """Bands of every scenario, the member-by-member differences from the first, and the
+        manifests, in ``out_dir`` (nothing half-written)."""
+        from sovsim.store import atomic_write, atomic_write_text
+
+        if fmt not in ("csv", "parquet"):
+            raise SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet)")
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        tables = {f"{n}_bands": self.bands(n) for n in self.scenarios}
+        for other in self.scenarios[1:]:
+            tables[f"{other}-minus-{self.scenarios[0]}_difference_bands"] = \
+                self.difference(self.scenarios[0], other)
+        for stem, table in tables.items():
+            target = out_dir / f"{stem}.{fmt}"
+            written.append(atomic_write(target, lambda p, t=table: (
+                t.to_csv(p, index=False) if fmt == "csv" else t.to_parquet(p, index=False))))
+        written.append(atomic_write_text(out_dir / "ensemble_manifest.json",
+                                         json.dumps({"ids": self.ids, "manifests": self.manifests},
+                                                    indent=1)))
+        return written
+
+    def _name(self, scenario: str) -> str:
+        if scenario not in self.annual:
+            raise SovsimError(f"scenario {scenario!r} is not in this ensemble "
+                              f"({', '.join(self.scenarios)})")
+        return scenario
+
+
+# -- running --------------------------------------------------------------------------------
+def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, members: int,
+        seed: int = 0, households: int = 0, workers: int = 1, scheduler: Any = None,
+        store: Any = None, params: ParameterSet | None = None,
+        params_file: str | Path | None = None, names: Iterable[str] | None = None,
+        draw_weather: bool = False, weather_from: int | None = None,
+        progress: Callable[[int, int], None] | None = None) -> Ensemble:
+    """Run an ensemble of ``members`` for each scenario, on common random numbers.
+
+    Parameters
+    ----------
+    scenarios : one scenario (name, path or Scenario) or several.
+    members : how many members (>= 1); member ``i`` gets draw ``i`` of ``seed``.
+    seed : the seed of the draws.
+    households : households per cell; the household engine does not exist yet, so only 0.
+    workers : local worker processes (1: run in this process); ignored with ``scheduler``.
+    scheduler : a Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``:
+        the members go to that cluster as independent tasks.
+    store : a directory (or a :class:`sovsim.store.Store`); None: the default store
+        (``$SOVSIM_STORE`` or ``~/.local/share/sovsim/store``); False: keep nothing.
+    params, params_file : the central parameter set (default: the shipped one) and a
+        calibration file of values on top of it.
+    names : the parameters to draw (default: every parameter with a prior).
+    draw_weather : draw the weather from the historical record from ``weather_from`` (default:
+        the first harvest after the earliest divergence among ``scenarios``).
+    progress : called as ``progress(done, total)`` after each member.
+    """
+    from sovsim.api import _git_commit, _shipped_parameters
+    from sovsim.store import Store, run_id
+
+    if households:
+        raise SovsimError(f"--households {households}: the household-scale engine does not "
+                          "exist yet (issue 3); only the coarse cell model runs (--households 0)")
+    if not isinstance(members, (int, np.integer)) or isinstance(members, bool) or members < 1:
+        raise SovsimError(f"--members {members!r}: an ensemble needs at least 1 member")
+    if scheduler is None and (not isinstance(workers, int) or workers < 1):
+        raise SovsimError(f"--workers {workers!r}: needs at least 1 worker process")
+    if isinstance(scenarios, (str, Path, Scenario)):
+        scenarios = [scenarios]
+    scs = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    if not scs:
+        raise SovsimError("no scenario given")
+    labels = [sc.name for sc in scs]
+    if len(set(labels)) != len(labels):
+        raise SovsimError(f"a scenario is given twice: {', '.join(labels)}")
+    base = params or _shipped_parameters()
+    if params_file is not None:
+        base = base.with_overrides(load_overrides(Path(params_file)))
+    drawn = list(base.priors()) if names is None else list(names)
+    draws = base.draw(members, seed, drawn)
+    if draw_weather:
+        first = weather_from if weather_from is not None else weather_first_year(scs)
+        if not calendar.START_YEAR <= first <= calendar.END_YEAR:
+            raise SovsimError(f"--weather-from {first}: outside {calendar.START_YEAR}-"
+                              f"{calendar.END_YEAR}")
+        weathers = [member_weather(seed, i, first) for i in range(members)]
+        weather_spec: Any = {"drawn_from": int(first), "record": "weather.csv main, whole years "
+                             "1921-1940 with replacement"}
+    else:
+        weathers = [None] * members
+        weather_spec = "main"
+    if store is False:
+        st = None
+    elif isinstance(store, Store):
+        st = store
+    else:
+        st = Store(store)
+    common = {"resolution": "cells", "households": 0, "sovsim_version": __version__,
+              "git_commit": _git_commit()}
+    member_hash = [base.with_overrides(d).digest() for d in draws]
+    weather_hash = [None if w is None else hashlib.sha256(w.tobytes()).hexdigest()[:16]
+                    for w in weathers]
+    priors = base.priors()
+    priors_hash = hashlib.sha256(json.dumps({n: priors[n].as_dict() for n in drawn},
+                                            sort_keys=True).encode()).hexdigest()[:16]
+
+    ens = Ensemble(labels, members, seed, {}, store=st)
+    todo: list[tuple[int, int]] = []  # (scenario index, member)
+    manifests: dict[tuple[int, int], dict] = {}
+    stacks: dict[str, list] = {}
+    done = 0
+    total = members * len(scs)
+    for k, sc in enumerate(scs):
+        em = {"kind": "ensemble", "scenario": sc.name, "scenario_hash": sc.content_hash,
+              "parameters_hash": base.digest(), "priors_hash": priors_hash, "drawn": len(drawn),
+              "seed": seed, "members": members, "weather": weather_spec, **common}
+        ens.manifests[sc.name] = em
+        stacks[sc.name] = [None] * members
+        mids = []
+        for i in range(members):
+            mm = {"scenario": sc.name, "scenario_hash": sc.content_hash,
+                  "parameters_hash": member_hash[i], "seed": seed, "member": i,
+                  "weather": weather_spec, "weather_hash": weather_hash[i], **common}
+            manifests[k, i] = mm
+            mids.append(run_id(mm))
+        ens.member_ids[sc.name] = mids
+        if st is None:
+            todo += [(k, i) for i in range(members)]
+            continue
+        eid = st.begin_ensemble(em)
+        ens.ids[sc.name] = eid
+        entry = st.get(eid)
+        if entry is not None and entry.status == "complete" and _has_annual(st, eid):
+            ens.annual[sc.name] = _read_annual(st, eid, members)
+            ens.computed[sc.name] = 0
+            done += members
+            continue
+        have = st.have(mids)
+        st.link(eid, {i: r for i, r in enumerate(mids) if r in have})
+        for i, rid in enumerate(mids):
+            if rid in have:
+                stacks[sc.name][i] = annualize(st.records(rid))
+                done += 1
+            else:
+                todo.append((k, i))
+    if progress:
+        progress(done, total)
+
+    def on_result(key: tuple[int, int], records: dict[str, np.ndarray]) -> None:
+        nonlocal done
+        k, i = key
+        name = labels[k]
+        if st is not None:
+            st.put_run(manifests[k, i], records, kind="member", ensemble=(ens.ids[name], i))
+        stacks[name][i] = annualize(records)
+        done += 1
+        if progress:
+            progress(done, total)
+
+    tasks = [((k, i), k, draws[i], weathers[i]) for k, i in todo]
+    for k in range(len(scs)):
+        ens.computed.setdefault(labels[k], sum(1 for kk, _ in todo if kk == k))
+    if tasks:
+        execute(tasks, scs, base, workers=workers, scheduler=scheduler, on_result=on_result)
+    for name in labels:
+        if name in ens.annual:
+            continue
+        rows = stacks[name]
+        ens.annual[name] = {v: np.stack([r[v] for r in rows]) for v in rows[0]}
+        if st is not None:
+            _write_annual(st, ens.ids[name], ens.annual[name])
+            st.finish_ensemble(ens.ids[name], band_table(name, ens.annual[name]))
+    return ens
+
+
+def _has_annual(st, eid: str) -> bool:
+    return (st.path(eid) / "members_annual.parquet").exists()
+
+
+def _write_annual(st, eid: str, annual: dict[str, np.ndarray]) -> None:
+    """Every member's annual values in one wide table (members x years rows), so a stored
+    ensemble loads in one read."""
+    from sovsim.store import write_records
+
+    flat = {v: a.reshape(-1, a.shape[2]) for v, a in annual.items()}
+    write_records(st.path(eid) / "members_annual.parquet", flat)
+
+
+def _read_annual(st, eid: str, members: int) -> dict[str, np.ndarray]:
+    from sovsim.store import read_records
+
+    flat = read_records(st.path(eid) / "members_annual.parquet")
+    return {v: a.reshape(members, len(YEARS), a.shape[1]) for v, a in flat.items()}
+
+
+# -- executors ------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(scenarios: list[Scenario], params: ParameterSet) -> None:
+    _WORKER["scenarios"], _WORKER["params"] = scenarios, params
+
+
+def _local_task(k: int, overrides: dict, weather) -> dict[str, np.ndarray]:
+    return simulate_member(_WORKER["scenarios"][k], _WORKER["params"], overrides, weather)
+
+
+def _dask_task(scenarios: list[Scenario], params: ParameterSet, k: int, overrides: dict,
+               weather) -> dict[str, np.ndarray]:
+    return simulate_member(scenarios[k], params, overrides, weather)
+
+
+def execute(tasks: list[tuple[Any, int, dict, Any]], scenarios: list[Scenario],
+            params: ParameterSet, *, workers: int = 1, scheduler: Any = None,
+            on_result: Callable[[Any, dict], None]) -> None:
+    """Run ``tasks`` (key, scenario index, overrides, weather) and hand each result to
+    ``on_result`` in this process, as it completes: in this process (``workers == 1``), in
+    ``workers`` local processes, or on a Dask cluster (``scheduler``)."""
+    if scheduler is not None:
+        return _execute_dask(tasks, scenarios, params, scheduler, on_result)
+    if workers == 1:
+        for key, k, ov, w in tasks:
+            on_result(key, simulate_member(scenarios[k], params, ov, w))
+        return None
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+                             initializer=_init_worker, initargs=(scenarios, params)) as pool:
+        pending = {pool.submit(_local_task, k, ov, w): key for key, k, ov, w in tasks}
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    on_result(pending.pop(fut), fut.result())
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+    return None
+
+
+def connect(scheduler: Any):
+    """A ``distributed.Client`` for an address (or the client given); a clear error when
+    the scheduler cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - a dependency
+        raise SovsimError("--scheduler needs dask.distributed: pip install 'dask[distributed]'"
+                          ) from None
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    if not isinstance(scheduler, str) or not scheduler:
+        raise SovsimError(f"--scheduler {scheduler!r}: expected an address like "
+                          "tcp://host:8786")
+    try:
+        return Client(scheduler, timeout="10s", set_as_default=False), True
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SovsimError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
+                          f"({type(exc).__name__}: {exc})") from None
+
+
+def _execute_dask(tasks, scenarios, params, scheduler, on_result) -> None:
+    from distributed import as_completed
+
+    client, owned = connect(scheduler)
+    try:
+        sc_f, p_f = client.scatter([scenarios, params], broadcast=True, hash=False)
+        futures = {}
+        for key, k, ov, w in tasks:
+            fut = client.submit(_dask_task, sc_f, p_f, k, ov, w, pure=False)
+            futures[fut] = key
+        for fut in as_completed(list(futures)):
+            on_result(futures[fut], fut.result())
+    finally:
+        if owned:
+            client.close()
+
+
+# -- single runs through the store ----------------------------------------------------------
+def stored_run(scenario: str | Path | Scenario, *, store: Any = None, seed: int = 0,
+               params_file: str | Path | None = None) -> tuple[Results, bool]:
+    """``sovsim.run`` recorded in the store; an identical manifest returns the stored result
+    without running. Returns (results, True if it came from the store)."""
+    import sovsim
+    from sovsim.api import _git_commit, _shipped_parameters
+    from sovsim.store import Store, run_id
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    p = _shipped_parameters()
+    if params_file is not None:
+        p = p.with_overrides(load_overrides(Path(params_file)))
+    st = store if isinstance(store, Store) else Store(store)
+    manifest = {"scenario": sc.name, "scenario_hash": sc.content_hash,
+                "parameters_hash": p.digest(), "seed": seed, "resolution": "cells",
+                "weather": "main", "sovsim_version": __version__, "git_commit": _git_commit()}
+    rid = run_id(manifest)
+    entry = st.get(rid)
+    if entry is not None:
+        return Results(sc.name, st.records(rid), entry.manifest), True
+    res = sovsim.run(sc, seed=seed, params=p)
+    st.put_run(res.manifest, res.records, kind="run")
+    return res, False
+
+
+__all__ = [
+    "QUANTILES",
+    "Ensemble",
+    "band_table",
+    "divergence_month",
+    "member_weather",
+    "run",
+    "stored_run",
+    "weather_first_year",
+]

@@ -1,0 +1,55 @@
+"""The comparison chart for ensembles: each scenario's median with its 25-75 % and 5-95 %
+bands shaded, the historical series (every variant) behind as points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sovsim import history
+from sovsim.engine.accounts import BY_NAME
+from sovsim.plots.compare import PALETTE, PANELS, _decimal_year, chart_style
+
+
+def band_figure(ens, path: Path | None = None, from_year: int = 1921):
+    """A 3x3 panel of headline outcomes with bands; returns the figure (writes it if ``path``)."""
+    from sovsim.ensemble import YEARS
+
+    hist = history.load()
+    keep = YEARS >= from_year
+    with plt.rc_context(chart_style()):
+        fig, axes = plt.subplots(3, 3, figsize=(12, 9), constrained_layout=True)
+        for ax, (var, scale, label) in zip(axes.flat, PANELS):
+            rows = hist[(hist["series"] == var) & (hist["region"] == "USSR")]
+            for j, (variant, grp) in enumerate(rows.groupby("variant")):
+                x = grp["period"].map(_decimal_year)
+                k = x >= from_year
+                ax.scatter(x[k], grp["value"][k].astype(float) / scale, s=10, alpha=0.55,
+                           marker="os^vD<>"[j % 7], color="0.45", label=f"history: {variant}")
+            for i, name in enumerate(ens.scenarios):
+                vals = ens.values(name, var) / scale  # (members, years)
+                q05, q25, q50, q75, q95 = np.quantile(vals, (0.05, 0.25, 0.5, 0.75, 0.95), axis=0)
+                colour = PALETTE[i % len(PALETTE)]
+                ax.fill_between(YEARS[keep], q05[keep], q95[keep], color=colour, alpha=0.15, lw=0)
+                ax.fill_between(YEARS[keep], q25[keep], q75[keep], color=colour, alpha=0.3, lw=0)
+                ax.plot(YEARS[keep], q50[keep], color=colour, lw=1.6,
+                        label=f"model: {name} (median, 25-75 %, 5-95 %)")
+            ax.set_title(label)
+            ax.set_xlabel("year")
+            ax.set_ylabel(BY_NAME[var].unit if scale == 1 else label.split("(")[-1].rstrip(")"))
+            ax.legend(fontsize=5, loc="best")
+        fig.suptitle(f"sovsim: ensembles of {ens.members} members (parameters drawn from their "
+                     "priors) against the historical record")
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+        fig.savefig(tmp, dpi=150)
+        tmp.replace(path)
+        plt.close(fig)
+    return fig
