@@ -39,6 +39,7 @@ YEARS = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
 REGION_LABELS = ("USSR", *REGIONS)
 BAND_COLUMNS = ["scenario", "period", "variable", "region", "quantile", "value", "unit"]
 HARVEST_MONTH = 7  # July: the first month of the harvest (mechanisms/agriculture.py)
+CONNECT_TIMEOUT = "10s"  # how long to try reaching a Dask scheduler
 
 
 # -- draws ----------------------------------------------------------------------------------
@@ -432,7 +433,7 @@ def connect(scheduler: Any):
         raise SovsimError(f"--scheduler {scheduler!r}: expected an address like "
                           "tcp://host:8786")
     try:
-        return Client(scheduler, timeout="10s", set_as_default=False), True
+        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), True
     except (OSError, TimeoutError, ValueError) as exc:
         raise SovsimError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
                           f"({type(exc).__name__}: {exc})") from None
