@@ -32,7 +32,7 @@ def test_bands_cover_every_variable_region_and_quantile(pair):
     assert set(b["variable"]) == set(BY_NAME)
     assert set(b["scenario"]) == {"historical", "nep"}
     assert sorted(b["quantile"].unique()) == [0.05, 0.25, 0.5, 0.75, 0.95]
-    regional = [v for v, spec in BY_NAME.items() if spec.regional][0]
+    regional = next(v for v, spec in BY_NAME.items() if spec.regional)
     assert set(b.loc[b["variable"] == regional, "region"]) == {"USSR", *REGIONS}
     assert set(b["period"]) == {str(y) for y in range(1921, 1941)}
     # quantiles are ordered, and the median is numpy's median of the members
@@ -127,7 +127,7 @@ def test_bad_inputs_are_refused_clearly(tmp_path, monkeypatch):
     (tmp_path / "docs" / "thesis.tex").write_text("x")
     with pytest.raises(StoreError, match="not a sovsim store"):
         ensemble.run("historical", members=1, store=tmp_path / "docs")
-    monkeypatch.setattr(ensemble, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(ensemble.workers, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(SovsimError, match="cannot reach a Dask scheduler"):
         ensemble.run("historical", members=1, store=False, scheduler="tcp://127.0.0.1:9")
 
@@ -141,7 +141,7 @@ def _same(e1, e2):
 def test_same_results_whatever_the_workers_local_and_dask():
     from distributed import Client, LocalCluster
 
-    kw = dict(members=3, seed=2, store=False)
+    kw = {"members": 3, "seed": 2, "store": False}
     ref = ensemble.run("historical", workers=1, **kw)
     _same(ref, ensemble.run("historical", workers=2, **kw))
     for n in (1, 2):

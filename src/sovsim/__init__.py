@@ -11,8 +11,8 @@ industry, towns and foreign trade; the outcomes are checked against the historic
 
 __version__ = "0.1.0"
 
+from sovsim import ensemble  # noqa: E402  (sovsim.ensemble.run: docs/ensembles.md)
 from sovsim.api import compare, run  # noqa: E402
-from sovsim import ensemble  # noqa: E402  (sovsim.ensemble.run: ensembles, docs/ensembles.md)
 from sovsim.results import Results  # noqa: E402
 from sovsim.scenario import Scenario, load_scenario  # noqa: E402
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,105 +27,13 @@ import numpy as np
 import pandas as pd
 
 from sovsim import __version__, calendar
+from sovsim.ensemble.bands import QUANTILES, REGION_LABELS, YEARS, annualize, band_table
+from sovsim.ensemble.draws import divergence_month, member_weather, weather_first_year
+from sovsim.ensemble.workers import connect, execute, simulate_member
 from sovsim.errors import SovsimError
 from sovsim.params import ParameterSet, load_overrides
-from sovsim.regions import REGIONS
 from sovsim.results import Results
 from sovsim.scenario import Scenario, load_scenario
-
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-YEARS = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
-REGION_LABELS = ("USSR", *REGIONS)
-BAND_COLUMNS = ["scenario", "period", "variable", "region", "quantile", "value", "unit"]
-HARVEST_MONTH = 7  # July: the first month of the harvest (mechanisms/agriculture.py)
-CONNECT_TIMEOUT = "10s"  # how long to try reaching a Dask scheduler
-
-
-# -- draws ----------------------------------------------------------------------------------
-def divergence_month(sc: Scenario) -> int | None:
-    """The first month in which ``sc``'s instruments differ from the historical scenario's
-    (None if they never do): computed from the timelines, so it holds for any scenario,
-    with or without a ``diverge`` key."""
-    hist = load_scenario("historical").timeline()
-    own = sc.timeline()
-    first = None
-    for name, arr in own.items():
-        diff = np.flatnonzero(np.any(arr != hist[name], axis=1))
-        if diff.size and (first is None or diff[0] < first):
-            first = int(diff[0])
-    return first
-
-
-def weather_first_year(scenarios: Sequence[Scenario]) -> int:
-    """The first harvest year after the earliest divergence among ``scenarios``: the year of
-    the divergence if it comes by July (the harvest), else the next."""
-    months = [m for m in (divergence_month(sc) for sc in scenarios) if m is not None]
-    if not months:
-        names = ", ".join(sc.name for sc in scenarios)
-        raise SovsimError(f"--draw-weather: {names} never diverges from the historical "
-                          "scenario, so there are no years after a divergence to draw weather "
-                          "for; give --weather-from YEAR")
-    m = min(months)
-    year = calendar.year_of(m)
-    return year if calendar.calendar_month(m) <= HARVEST_MONTH else year + 1
-
-
-def member_weather(seed: int, member: int, first_year: int) -> np.ndarray:
-    """Weather classes (years, regions) for one member: the record (``weather.csv``, main
-    variant) before ``first_year``; from it on, each year a whole year of the record
-    1921-1940 drawn with replacement (all regions together, so droughts that struck several
-    regions at once stay together). Addressed: depends only on (seed, member, year)."""
-    from sovsim.inputs import load_inputs
-
-    record = np.asarray(load_inputs("main").weather_class)
-    out = record.copy()
-    salt = zlib.crc32(b"weather")
-    for y in range(max(first_year, calendar.START_YEAR), calendar.END_YEAR + 1):
-        pick = np.random.default_rng([seed, member, salt, y]).integers(len(record))
-        out[y - calendar.START_YEAR] = record[pick]
-    return out
-
-
-def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[str, float],
-                    weather: np.ndarray | None) -> dict[str, np.ndarray]:
-    """One member: the coarse model with ``overrides`` and, if given, this weather."""
-    from sovsim.engine.simulation import simulate
-    from sovsim.inputs import load_inputs
-    from sovsim.mechanisms.context import Inputs
-
-    base = load_inputs("main")
-    inputs = base if weather is None else Inputs(np.asarray(weather), base.world_grain_price,
-                                                 base.first_year)
-    return simulate(scenario, params.with_overrides(overrides), inputs)
-
-
-def annualize(records: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each variable's annual values (years, columns), by its annual rule."""
-    return {name: Results._annualize(name, arr) for name, arr in records.items()}
-
-
-# -- bands ----------------------------------------------------------------------------------
-def band_table(label: str, stack: dict[str, np.ndarray],
-               quantiles: Sequence[float] = QUANTILES) -> pd.DataFrame:
-    """Tidy quantiles across members: ``stack`` is variable -> (members, years, columns)."""
-    from sovsim.engine.accounts import BY_NAME
-
-    parts = []
-    q = np.asarray(quantiles)
-    for var, arr in stack.items():
-        cols = len(REGION_LABELS) if BY_NAME[var].regional else 1
-        vals = np.quantile(arr[:, :, :cols], q, axis=0)  # (q, years, cols)
-        nq, ny = len(q), len(YEARS)
-        parts.append(pd.DataFrame({
-            "scenario": label,
-            "period": np.tile(np.repeat(YEARS.astype(str), cols), nq),
-            "variable": var,
-            "region": np.tile(np.array(REGION_LABELS[:cols]), nq * ny),
-            "quantile": np.repeat(q, ny * cols),
-            "value": vals.reshape(-1),
-            "unit": BY_NAME[var].unit,
-        }))
-    return pd.concat(parts, ignore_index=True)[BAND_COLUMNS]
 
 
 @dataclass
@@ -372,90 +279,6 @@ def _read_annual(st, eid: str, members: int) -> dict[str, np.ndarray]:
     return {v: a.reshape(members, len(YEARS), a.shape[1]) for v, a in flat.items()}
 
 
-# -- executors ------------------------------------------------------------------------------
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(scenarios: list[Scenario], params: ParameterSet) -> None:
-    _WORKER["scenarios"], _WORKER["params"] = scenarios, params
-
-
-def _local_task(k: int, overrides: dict, weather) -> dict[str, np.ndarray]:
-    return simulate_member(_WORKER["scenarios"][k], _WORKER["params"], overrides, weather)
-
-
-def _dask_task(scenarios: list[Scenario], params: ParameterSet, k: int, overrides: dict,
-               weather) -> dict[str, np.ndarray]:
-    return simulate_member(scenarios[k], params, overrides, weather)
-
-
-def execute(tasks: list[tuple[Any, int, dict, Any]], scenarios: list[Scenario],
-            params: ParameterSet, *, workers: int = 1, scheduler: Any = None,
-            on_result: Callable[[Any, dict], None]) -> None:
-    """Run ``tasks`` (key, scenario index, overrides, weather) and hand each result to
-    ``on_result`` in this process, as it completes: in this process (``workers == 1``), in
-    ``workers`` local processes, or on a Dask cluster (``scheduler``)."""
-    if scheduler is not None:
-        return _execute_dask(tasks, scenarios, params, scheduler, on_result)
-    if workers == 1:
-        for key, k, ov, w in tasks:
-            on_result(key, simulate_member(scenarios[k], params, ov, w))
-        return None
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
-                             initializer=_init_worker, initargs=(scenarios, params)) as pool:
-        pending = {pool.submit(_local_task, k, ov, w): key for key, k, ov, w in tasks}
-        try:
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    on_result(pending.pop(fut), fut.result())
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-    return None
-
-
-def connect(scheduler: Any):
-    """A ``distributed.Client`` for an address (or the client given); a clear error when
-    the scheduler cannot be reached."""
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - a dependency
-        raise SovsimError("--scheduler needs dask.distributed: pip install 'dask[distributed]'"
-                          ) from None
-    if isinstance(scheduler, Client):
-        return scheduler, False
-    if not isinstance(scheduler, str) or not scheduler:
-        raise SovsimError(f"--scheduler {scheduler!r}: expected an address like "
-                          "tcp://host:8786")
-    try:
-        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), True
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise SovsimError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
-                          f"({type(exc).__name__}: {exc})") from None
-
-
-def _execute_dask(tasks, scenarios, params, scheduler, on_result) -> None:
-    from distributed import as_completed
-
-    client, owned = connect(scheduler)
-    try:
-        sc_f, p_f = client.scatter([scenarios, params], broadcast=True, hash=False)
-        futures = {}
-        for key, k, ov, w in tasks:
-            fut = client.submit(_dask_task, sc_f, p_f, k, ov, w, pure=False)
-            futures[fut] = key
-        for fut in as_completed(list(futures)):
-            on_result(futures[fut], fut.result())
-    finally:
-        if owned:
-            client.close()
-
-
 # -- single runs through the store ----------------------------------------------------------
 def stored_run(scenario: str | Path | Scenario, *, store: Any = None, seed: int = 0,
                params_file: str | Path | None = None) -> tuple[Results, bool]:
@@ -484,11 +307,16 @@ def stored_run(scenario: str | Path | Scenario, *, store: Any = None, seed: int 
 
 __all__ = [
     "QUANTILES",
+    "YEARS",
     "Ensemble",
+    "annualize",
     "band_table",
+    "connect",
     "divergence_month",
+    "execute",
     "member_weather",
     "run",
+    "simulate_member",
     "stored_run",
     "weather_first_year",
 ]
