@@ -1,4 +1,6 @@
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -8,6 +10,7 @@ import sovsim
 # Runs and ensembles are recorded in the results store; tests never write to the user's
 # (subprocesses inherit this).
 os.environ["SOVSIM_STORE"] = tempfile.mkdtemp(prefix="sovsim-test-store-")
+atexit.register(shutil.rmtree, os.environ["SOVSIM_STORE"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

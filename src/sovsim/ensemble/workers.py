@@ -59,7 +59,12 @@ def execute(tasks: list[tuple[Any, int, dict, Any]], scenarios: list[Scenario],
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+    # forkserver, not fork: the caller may run threads (a progress bar, a Dask client) and
+    # forking a threaded process can copy a held lock; the server is a fresh process that
+    # imports sovsim once and forks the workers from there.
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["sovsim.ensemble"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                              initializer=_init_worker, initargs=(scenarios, params)) as pool:
         pending = {pool.submit(_local_task, k, ov, w): key for key, k, ov, w in tasks}
         try:
