@@ -311,7 +311,9 @@ def write_records(path: Path, records: Mapping[str, np.ndarray]) -> Path:
             names.append(f"{var}{SEP}{c}")
             cols.append(pa.array(np.ascontiguousarray(arr[:, c])))
     table = pa.Table.from_arrays(cols, names=names)
-    return atomic_write(path, lambda p: pq.write_table(table, p, compression="zstd"))
+    return atomic_write(path, lambda p: pq.write_table(table, p, compression="zstd",
+                                                       use_dictionary=False,
+                                                       write_statistics=False))
 
 
 def read_records(path: Path) -> dict[str, np.ndarray]:
