@@ -249,6 +249,20 @@ def test_rm_keeps_members_another_ensemble_uses(tmp_path):
     small = ensemble.run("historical", members=1, store=st)
     big = ensemble.run("historical", members=2, store=st)
     assert big.computed == {"historical": 1}  # member 0 shared with the small ensemble
+    member0 = small.member_ids["historical"][0]
+    with pytest.raises(StoreError, match="is a member of ensemble"):
+        st.remove(member0)
     st.remove(small.ids["historical"])
     assert sorted(st.members(big.ids["historical"])) == [0, 1]
     assert len(st.entries(["member"])) == 2
+
+
+def test_compare_records_its_runs_and_reads_them_back(tmp_path):
+    s = str(tmp_path / "s")
+    first = runner.invoke(app, ["compare", "historical", "nep", "--store", s])
+    assert first.exit_code == 0 and "read from the results store" not in first.output
+    again = runner.invoke(app, ["compare", "historical", "nep", "--store", s])
+    assert again.exit_code == 0
+    assert again.output.count("read from the results store") == 2
+    rows = [[ln for ln in r.output.splitlines() if "harvest, mt" in ln] for r in (first, again)]
+    assert rows[0] and rows[0] == rows[1]

@@ -59,19 +59,12 @@ def run(
 ) -> None:
     """Run one scenario; print headline outcomes, or write the tidy table to --out.
     The run is recorded in the results store; the same manifest again is read from it."""
-    import sovsim
-    from sovsim.ensemble import stored_run
-
     if fmt not in ("csv", "parquet", "json"):
         _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet, json)"))
     if freq not in ("annual", "monthly"):
         _fail(SovsimError(f"--freq: unknown {freq!r} (allowed: annual, monthly)"))
     try:
-        res, cached = ((sovsim.run(scenario, seed=seed, params_file=params_file), False)
-                       if no_store else stored_run(scenario, store=store, seed=seed,
-                                                   params_file=params_file))
-        if cached:
-            err.print("(read from the results store: the same manifest was run before)")
+        res = cli_ensemble.one_run(scenario, store, no_store, seed=seed, params_file=params_file)
     except SovsimError as exc:
         _fail(exc)
     if out is not None:
@@ -94,12 +87,11 @@ def compare(
     draw_weather: bool = typer.Option(False, "--draw-weather", help=WEATHER_HELP),
     weather_from: Optional[int] = typer.Option(None, "--weather-from", help="first year of drawn weather"),
     store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
-    no_store: bool = typer.Option(False, "--no-store", help="do not record the ensembles"),
+    no_store: bool = typer.Option(False, "--no-store", help="do not record the runs"),
 ) -> None:
     """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
     A published model's scenario (``allen:nep``) is set beside the runs on common variables.
     With --members N: ensembles (median, 5-95 % band), differences member by member."""
-    import sovsim
     from sovsim.published import compare as pub
     from sovsim.published import report
 
@@ -110,7 +102,7 @@ def compare(
             scheduler=scheduler, store=store, no_store=no_store, params_file=params_file,
             draw_weather=draw_weather, weather_from=weather_from)
     try:
-        results = sovsim.compare(*own, params_file=params_file) if own else []
+        results = [cli_ensemble.one_run(s, store, no_store, params_file=params_file) for s in own]
         frame = pub.side_by_side(results, published) if published else None
     except SovsimError as exc:
         _fail(exc)

@@ -30,6 +30,21 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+def one_run(scenario: str, store: Optional[Path], no_store: bool, *, seed: int = 0,
+            params_file: Optional[Path] = None):
+    """A single run, recorded in the results store (read from it if the same manifest was
+    run before) unless ``no_store``."""
+    import sovsim
+    from sovsim.ensemble import stored_run
+
+    if no_store:
+        return sovsim.run(scenario, seed=seed, params_file=params_file)
+    res, cached = stored_run(scenario, store=store, seed=seed, params_file=params_file)
+    if cached:
+        err.print(f"({res.scenario}: read from the results store, same manifest as before)")
+    return res
+
+
 def compare_ensembles(scenarios, published, plot: Optional[Path], **kw) -> None:
     """``sovsim compare --members``: bands per scenario, differences member by member."""
     if published:

@@ -151,6 +151,7 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         raise SovsimError(f"--members {members!r}: an ensemble needs at least 1 member")
     if scheduler is None and (not isinstance(workers, int) or workers < 1):
         raise SovsimError(f"--workers {workers!r}: needs at least 1 worker process")
+    members, seed = int(members), int(seed)
     if isinstance(scenarios, (str, Path, Scenario)):
         scenarios = [scenarios]
     scs = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]

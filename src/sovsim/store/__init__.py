@@ -244,6 +244,12 @@ class Store:
         if entry is None:
             raise StoreError(f"no run {rid!r} in the store {self.root}")
         gone = [rid]
+        if entry.kind == "member":
+            used = self._db().execute("SELECT ensemble_id FROM ensemble_members WHERE run_id = ?"
+                                      " LIMIT 1", (rid,)).fetchone()
+            if used:
+                raise StoreError(f"run {rid} is a member of ensemble {used[0]}: remove the "
+                                 "ensemble (its members go with it)")
         with self._write() as db:
             if entry.kind == "ensemble":
                 mids = [r for (r,) in db.execute(
