@@ -118,6 +118,8 @@ def test_bad_inputs_are_refused_clearly(tmp_path, monkeypatch):
         ensemble.run("historical", members=0, store=False)
     with pytest.raises(ScenarioError, match="unknown scenario 'nope'"):
         ensemble.run("nope", members=2, store=False)
+    with pytest.raises(SovsimError, match="--seed -1"):
+        ensemble.run("historical", members=2, seed=-1, store=False)
     with pytest.raises(SovsimError, match="given twice"):
         ensemble.run(["nep", "nep"], members=2, store=False)
     (tmp_path / "file").write_text("x")
@@ -158,6 +160,8 @@ def test_cli_ensemble_writes_bands_and_differences(tmp_path):
     r = runner.invoke(app, ["ensemble", "historical", "nep", "--members", "2", "--store",
                             str(store), "--out", str(tmp_path / "out"), "--format", "csv"])
     assert r.exit_code == 0, r.output
+    bar = [ln for ln in r.output.splitlines() if "members/s" in ln]  # the progress bar
+    assert bar and "4/4" in bar[-1] and "left" in bar[-1]
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["ensemble_manifest.json", "historical_bands.csv",
                      "nep-minus-historical_difference_bands.csv", "nep_bands.csv"]

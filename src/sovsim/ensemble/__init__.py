@@ -152,6 +152,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     if scheduler is None and (not isinstance(workers, int) or workers < 1):
         raise SovsimError(f"--workers {workers!r}: needs at least 1 worker process")
     members, seed = int(members), int(seed)
+    if seed < 0:
+        raise SovsimError(f"--seed {seed}: a seed is a whole number >= 0")
     if isinstance(scenarios, (str, Path, Scenario)):
         scenarios = [scenarios]
     scs = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
