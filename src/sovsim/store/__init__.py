@@ -134,9 +134,19 @@ class Store:
 
         def __exit__(self, exc_type, *_):
             if exc_type is None:
-                _retry(lambda: self.db.execute("COMMIT"), self.timeout)
-            else:
+                try:
+                    _retry(lambda: self.db.execute("COMMIT"), self.timeout)
+                    return
+                except StoreError:
+                    self._rollback()
+                    raise
+            self._rollback()
+
+        def _rollback(self) -> None:
+            try:
                 self.db.execute("ROLLBACK")
+            except sqlite3.Error:  # no transaction left to roll back
+                pass
 
     def _write(self) -> Store._Txn:
         return Store._Txn(self)
