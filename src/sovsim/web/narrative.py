@@ -1,7 +1,8 @@
 """A short narrative per regime, built from a run's numbers by templates.
 
-The regimes are the periods historians use for the era (agricultural years split where the
-policy turned); the sentences fill in the run's own figures, the historical run's beside them,
+The periods are those historians use for the era, named by what happened in history (a
+scenario's own policy in each is stated in its first sentence); the sentences fill in the
+run's own figures, the historical run's beside them,
 and the policy the scenario had in force. No sentence is written unless its numbers are.
 """
 

@@ -231,7 +231,7 @@ function drawCharts(res) {
     const v = ch.variable;
     const byVariant = {};
     for (const p of hist.points[v]) (byVariant[p.variant] = byVariant[p.variant] || []).push(p);
-    const variants = Object.keys(byVariant).slice(0, 5);
+    const variants = Object.keys(byVariant);  // every variant: shape and colour together tell them apart
     const spec = {
       title: ch.label, unit: ch.unit, yFloor: 0,
       lines: [
@@ -262,7 +262,7 @@ function drawDoctrine(res) {
   tr.appendChild(document.createElement("th")).textContent = "axis";
   for (const r of regimes) {
     const th = tr.appendChild(document.createElement("th"));
-    th.scope = "col"; th.textContent = `${r.regime} (${r.years[0]}–${r.years[1]})`;
+    th.scope = "col"; th.textContent = `${r.years[0]}–${r.years[1]} (in history: ${r.regime})`;
   }
   head.replaceChildren(tr);
   body.replaceChildren();
@@ -326,7 +326,7 @@ function drawNarrative(res) {
   box.replaceChildren();
   for (const n of res.narrative) {
     const h = box.appendChild(document.createElement("h3"));
-    h.textContent = `${n.regime}, ${n.years[0]}–${n.years[1]}`;
+    h.textContent = `${n.years[0]}–${n.years[1]} (in history: ${n.regime})`;
     box.appendChild(document.createElement("p")).textContent = n.text;
   }
 }
