@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sovsim import calendar
 from sovsim.errors import InvariantError
 from sovsim.state import HouseholdTable, MacroState
+from sovsim.state.schema import HOUSEHOLD_COLUMNS
 
 TOL = 1e-9
 
@@ -35,13 +38,19 @@ def check_people(month: int, before: float, after: float, births: float, deaths:
 
 
 def check_state(month: int, h: HouseholdTable, macro: MacroState) -> None:
-    for name, col in h.cols.items():
-        if col.dtype.kind == "f":
-            low = col.min()  # NaN propagates into min and max; +inf shows in the max
-            if not (np.isfinite(low) and np.isfinite(col.max())):
+    """No NaN, no infinity and nothing negative in any float column or macro value.
+
+    All float columns are one block (``h.values``), so one min and one max over it decide;
+    only when they fail is the column found, for the message.
+    """
+    low, high = h.values.min(), h.values.max()  # NaN propagates into both; +inf shows in the max
+    if not (math.isfinite(low) and math.isfinite(high) and low >= 0):
+        for name in (c.name for c in HOUSEHOLD_COLUMNS if c.dtype == "float64"):
+            col = h[name]
+            if not np.all(np.isfinite(col)):
                 raise InvariantError(f"{calendar.label(month)}: NaN or inf in household column {name}")
-            if low < 0:
-                raise InvariantError(f"{calendar.label(month)}: negative {name}: {low:.6g}")
+            if col.min() < 0:
+                raise InvariantError(f"{calendar.label(month)}: negative {name}: {col.min():.6g}")
     for name, val in macro.values.items():
-        if not np.isfinite(val) or val < 0:
+        if not (math.isfinite(val) and val >= 0):
             raise InvariantError(f"{calendar.label(month)}: macro {name} = {val}")

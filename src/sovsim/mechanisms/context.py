@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 
@@ -10,28 +11,25 @@ from sovsim import calendar
 from sovsim.params import ParameterSet
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
+    """The month and what is in force in it; the calendar facts of the month are worked out
+    once here (mechanisms read them many times a month)."""
+
     month: int
-    pol: dict[str, np.ndarray | float | str]  # instruments this month (regional: per region)
+    pol: Mapping[str, np.ndarray | float | str]  # instruments this month (regional: per region)
     p: ParameterSet
     inputs: "Inputs"
+    cm: int = field(init=False)  # calendar month, 1..12
+    year: int = field(init=False)
+    harvest_year: int = field(init=False)
+    months_to_harvest: int = field(init=False)
 
-    @property
-    def cm(self) -> int:
-        return calendar.calendar_month(self.month)
-
-    @property
-    def year(self) -> int:
-        return calendar.year_of(self.month)
-
-    @property
-    def harvest_year(self) -> int:
-        return calendar.harvest_year(self.month)
-
-    @property
-    def months_to_harvest(self) -> int:
-        return calendar.months_to_harvest(self.month)
+    def __post_init__(self) -> None:
+        self.cm = calendar.calendar_month(self.month)
+        self.year = calendar.year_of(self.month)
+        self.harvest_year = calendar.harvest_year(self.month)
+        self.months_to_harvest = calendar.months_to_harvest(self.month)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -89,6 +89,13 @@ class Scenario:
                 arr.setflags(write=False)
             self._cache["timeline"] = out
         return self._cache["timeline"]
+
+    def cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """A value derived from this scenario alone (such as its instruments month by month),
+        made on first use and kept: a scenario does not change once loaded."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
 
     def to_toml(self) -> str:
         """The resolved scenario as a self-contained TOML file (no ``extends``)."""

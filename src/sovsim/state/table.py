@@ -11,37 +11,76 @@ from sovsim.regions import CLASSES, REGIONS, TENURES
 from sovsim.state.schema import HOUSEHOLD_COLUMNS, MACRO_COLUMNS
 
 EXTENSIVE = tuple(c.name for c in HOUSEHOLD_COLUMNS if c.extensive)
+LABEL_COLUMNS = tuple(c.name for c in HOUSEHOLD_COLUMNS if c.dtype == "int64")
+# The float columns, extensive first, so that the extensive ones are one slice of the block.
+FLOAT_COLUMNS = EXTENSIVE + tuple(c.name for c in HOUSEHOLD_COLUMNS
+                                  if c.dtype == "float64" and not c.extensive)
+ROW = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
+_EXT = slice(0, len(EXTENSIVE))
 
 
-@dataclass
 class HouseholdTable:
-    """Numpy columns, one row per household unit."""
+    """Numpy columns, one row per household unit.
 
-    cols: dict[str, np.ndarray]
+    The float columns are the rows of one (columns, units) block, ``values``, so that what
+    is done to every column (moving households between units, the checks of the invariants)
+    is one numpy call, not one per column; ``h[name]`` is a view of its row, and assigning
+    ``h[name] = x`` writes ``x`` into that row. The labels (region, class, tenure) are int
+    columns; a unit never changes its labels (moving households moves totals between units),
+    so masks such as ``h.is_tenure(KOL)`` are kept once made.
+    """
+
+    __slots__ = ("values", "cols", "_masks")
+
+    def __init__(self, cols: dict[str, np.ndarray]) -> None:
+        self.values = np.array([np.asarray(cols[name], dtype=float) for name in FLOAT_COLUMNS])
+        self.cols = {name: np.asarray(cols[name], dtype=np.int64) for name in LABEL_COLUMNS}
+        self.cols.update((name, self.values[i]) for i, name in enumerate(FLOAT_COLUMNS))
+        self._masks: dict = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]
 
     def __setitem__(self, name: str, value: np.ndarray) -> None:
-        self.cols[name] = value
+        row = ROW.get(name)
+        if row is None:  # a label column: replaced, and the masks made from it dropped
+            self.cols[name] = np.asarray(value, dtype=np.int64)
+            self._masks.clear()
+        else:
+            self.values[row] = value
 
     def __len__(self) -> int:
-        return len(self.cols["households"])
+        return self.values.shape[1]
 
     def copy(self) -> "HouseholdTable":
         return HouseholdTable({k: v.copy() for k, v in self.cols.items()})
+
+    def is_tenure(self, tenure: int) -> np.ndarray:
+        """Boolean mask of the units of ``tenure`` (an index into TENURES); kept once made."""
+        return self._mask("tenure", tenure)
+
+    def is_class(self, klass: int) -> np.ndarray:
+        """Boolean mask of the units of class ``klass`` (an index into CLASSES)."""
+        return self._mask("klass", klass)
+
+    def _mask(self, column: str, code: int) -> np.ndarray:
+        key = (column, code)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = self._masks[key] = self.cols[column] == code
+            mask.setflags(write=False)
+        return mask
 
     def by_region(self, values: np.ndarray) -> np.ndarray:
         return np.bincount(self.cols["region"], weights=values, minlength=len(REGIONS))
 
     def move(self, src: np.ndarray, dst: np.ndarray, frac: np.ndarray) -> None:
         """Move share ``frac`` of each unit ``src`` (all its totals) to unit ``dst``."""
-        for name in EXTENSIVE:
-            col = self.cols[name]
-            amount = col[src] * frac
-            np.subtract.at(col, src, amount)
-            np.add.at(col, dst, amount)
-            np.maximum(col, 0.0, out=col)  # guard rounding below zero (tiny, never material)
+        ext = self.values[_EXT]  # every extensive column at once (a view)
+        amount = ext[:, src] * frac
+        np.subtract.at(ext, (slice(None), src), amount)
+        np.add.at(ext, (slice(None), dst), amount)
+        np.maximum(ext, 0.0, out=ext)  # guard rounding below zero (tiny, never material)
 
 
 @dataclass
