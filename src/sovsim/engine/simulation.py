@@ -24,9 +24,9 @@ def simulate(scenario: Scenario, p: ParameterSet, inputs: Inputs | None = None
     pv = p.values()
     h, macro = initial_state(pv)
     mem = schedule.Memory()
-    rec = accounts.empty_records(calendar.N_MONTHS)
+    ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
     for month in range(calendar.N_MONTHS):
         s = Step(month, instruments[month], pv, inputs)
         out = schedule.step(h, macro, s, mem)
-        accounts.record(h, macro, out, pv, terms_of_trade(macro, s), rec, month)
-    return rec
+        ledger.book(month, h, macro, out, terms_of_trade(macro, s))
+    return ledger.records(h, pv)
