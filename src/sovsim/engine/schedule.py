@@ -92,9 +92,9 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
 
     # 5 livestock
     lv = agriculture.livestock(h, s, fd["feed_t"], share_r)
-    for herd in HERDS:
-        h[herd] += lv[f"{herd}_births"] - lv[f"{herd}_deaths"] - lv[f"{herd}_slaughter"]
-        np.maximum(h[herd], 0.0, out=h[herd])
+    herds = h.rows(HERDS)
+    herds += lv["births"] - lv["deaths"] - lv["slaughter"]
+    np.maximum(herds, 0.0, out=herds)
 
     # 6 state grain
     al = state_grain.allocate(h, macro, s, pr["private_sales_t"].sum(), mem.exported_in_year,
@@ -127,8 +127,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     macro["goods_availability"] = industry.goods_availability(s, ind["output_b_rub"], rural_persons)
 
     # 9 demography
-    meat = {k: lv[f"{k}_slaughter"] for k in HERDS}
-    kcal = demography.food_energy(h, s, fd["food_t"], meat)
+    kcal = demography.food_energy(h, s, fd["food_t"], lv["slaughter"])
     vt = demography.vital(h, s, kcal)
     _scale_households(h, h["persons"] + vt["births"] - vt["deaths"])
     h["food_ratio"] = vt["food_ratio"]

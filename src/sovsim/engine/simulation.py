@@ -25,8 +25,9 @@ def simulate(scenario: Scenario, p: ParameterSet, inputs: Inputs | None = None
     h, macro = initial_state(pv)
     mem = schedule.Memory()
     ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
+    per_run: dict = {}  # what the mechanisms derive from the parameters alone, once
     for month in range(calendar.N_MONTHS):
-        s = Step(month, instruments[month], pv, inputs)
+        s = Step(month, instruments[month], pv, inputs, per_run)
         out = schedule.step(h, macro, s, mem)
         ledger.book(month, h, macro, out, terms_of_trade(macro, s))
     return ledger.records(h, pv)

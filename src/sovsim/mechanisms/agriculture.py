@@ -109,15 +109,21 @@ def harvest(h: HouseholdTable, s: Step) -> dict[str, np.ndarray]:
 
 
 STALL_MONTHS = (11, 12, 1, 2, 3, 4)  # animals graze from May to October
+# Stall months among calendar month ``cm`` and the ``months - 1`` after it: STALL[cm, months].
+STALL = {(cm, months): sum(1 for k in range(months) if (cm - 1 + k) % 12 + 1 in STALL_MONTHS)
+         for cm in range(1, 13) for months in range(1, 13)}
+HORSES = HERDS.index("horses")
 
 
 def feed_need(h: HouseholdTable, s: Step, months: int = 1) -> np.ndarray:
     """Grain feed needed in this month and the ``months - 1`` after it (stall months only)."""
+    stall = STALL[s.cm, months]
+    if stall == 0:  # on pasture
+        return np.zeros(len(h))
     p = s.p
     per_year = (h["horses"] * p["livestock.horse_feed_t_per_year"]
                 + h["cattle"] * p["livestock.cattle_feed_t_per_year"]
                 + h["pigs"] * p["livestock.pig_feed_t_per_year"])
-    stall = sum(1 for k in range(months) if (s.cm - 1 + k) % 12 + 1 in STALL_MONTHS)
     return per_year * stall / len(STALL_MONTHS)
 
 
@@ -125,34 +131,37 @@ def collectivization_pressure(h: HouseholdTable, s: Step, share_r: np.ndarray) -
     """Per unit: the monthly push into kolkhozy that individual households face."""
     gap = np.maximum(s.pol["collectivization_target_share"] - share_r, 0.0)
     push = s.pol["collectivization_pace_per_month"] * gap + s.pol["dekulakization_rate_per_month"]
-    return np.where(h["tenure"] == IND, push[h["region"]], 0.0)
+    return np.where(h.is_tenure(IND), push[h["region"]], 0.0)
+
+
+def herd_parameters(p) -> dict[str, np.ndarray]:
+    """Per herd (rows in HERDS order): net growth per month, and the regional capacity of
+    pasture and hay, the pre-war (1916) herd spread by arable land."""
+    land_share = p["agriculture.arable_land_ha"] / p["agriculture.arable_land_ha"].sum()
+    return {
+        "growth": np.array([[p[f"livestock.{herd}_net_growth_per_year"] / 12.0] for herd in HERDS]),
+        "capacity": np.array([p[f"livestock.{herd}_capacity_head"] * land_share for herd in HERDS]),
+    }
 
 
 def livestock(h: HouseholdTable, s: Step, feed_t: np.ndarray, share_r: np.ndarray
               ) -> dict[str, np.ndarray]:
-    """Births, deaths and slaughter of each herd this month (head)."""
+    """Births, deaths and slaughter this month (head): (herds, units), rows in HERDS order."""
     p = s.p
     need = feed_need(h, s)
     fed = np.where(need > 0, feed_t / np.maximum(need, 1e-300), 1.0)  # 1 on pasture
-    hunger = 1.0 - np.clip(fed, 0.0, 1.0)
+    hunger = 1.0 - np.minimum(np.maximum(fed, 0.0), 1.0)
     pressure = collectivization_pressure(h, s, share_r)
-    flows: dict[str, np.ndarray] = {}
-    # Pasture and hay bound the herds: growth slows as a region's herd nears its share of the
-    # pre-war (1916) herd, spread by arable land.
-    land_share = p["agriculture.arable_land_ha"] / p["agriculture.arable_land_ha"].sum()
-    for herd in HERDS:
-        stock = h[herd]
-        growth = p[f"livestock.{herd}_net_growth_per_year"] / 12.0
-        capacity = p[f"livestock.{herd}_capacity_head"] * land_share
-        crowding = np.clip(h.by_region(stock) / capacity, 0.0, 1.0)[h["region"]]
-        births = stock * growth * (1.0 - hunger) * (1.0 - crowding)
-        deaths = stock * p["livestock.starvation_mortality_per_month"] * hunger
-        if herd == "horses":
-            deaths = deaths + np.where(h["tenure"] == KOL, stock * p["livestock.kolkhoz_horse_mortality_per_year"] / 12.0, 0.0)
-        # (numerical guard: at most half a herd in one month, so stocks stay non-negative)
-        slaughter = stock * np.minimum(p["livestock.slaughter_per_pressure"] * pressure, 0.5)
-        deaths = np.minimum(deaths, stock - slaughter)
-        flows[f"{herd}_births"] = births
-        flows[f"{herd}_deaths"] = deaths
-        flows[f"{herd}_slaughter"] = slaughter
-    return flows
+    herd = s.per_run(herd_parameters)
+    stock = h.rows(HERDS)
+    # Pasture and hay bound the herds: growth slows as a region's herd nears its capacity.
+    crowding = np.minimum(np.maximum(h.by_region(stock) / herd["capacity"], 0.0), 1.0)
+    births = stock * herd["growth"] * (1.0 - hunger) * (1.0 - crowding[:, h["region"]])
+    deaths = stock * p["livestock.starvation_mortality_per_month"] * hunger
+    # Collectivized horses died of neglect.
+    deaths[HORSES] = deaths[HORSES] + np.where(
+        h.is_tenure(KOL), stock[HORSES] * p["livestock.kolkhoz_horse_mortality_per_year"] / 12.0, 0.0)
+    # (numerical guard: at most half a herd in one month, so stocks stay non-negative)
+    slaughter = stock * np.minimum(p["livestock.slaughter_per_pressure"] * pressure, 0.5)
+    deaths = np.minimum(deaths, stock - slaughter)
+    return {"births": births, "deaths": deaths, "slaughter": slaughter}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -20,6 +20,7 @@ class Step:
     pol: Mapping[str, np.ndarray | float | str]  # instruments this month (regional: per region)
     p: ParameterSet
     inputs: "Inputs"
+    run: dict = field(default_factory=dict)  # this run's values of ``per_run``
     cm: int = field(init=False)  # calendar month, 1..12
     year: int = field(init=False)
     harvest_year: int = field(init=False)
@@ -30,6 +31,15 @@ class Step:
         self.year = calendar.year_of(self.month)
         self.harvest_year = calendar.harvest_year(self.month)
         self.months_to_harvest = calendar.months_to_harvest(self.month)
+
+    def per_run(self, derive: Callable[[ParameterSet], Any]) -> Any:
+        """``derive(p)``, worked out once per run: a quantity of the parameters alone (such
+        as the 1928 base of industry) that mechanisms would otherwise rebuild every month."""
+        try:
+            return self.run[derive]
+        except KeyError:
+            value = self.run[derive] = derive(self.p)
+            return value
 
 
 @dataclass(frozen=True)

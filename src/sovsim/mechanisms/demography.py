@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sovsim.mechanisms.agriculture import DEP, IND, KOL
+from sovsim.mechanisms.agriculture import DEP, HERDS, IND, KOL
 from sovsim.mechanisms.context import Step
 from sovsim.regions import CLASSES
 from sovsim.state import HouseholdTable
@@ -20,16 +20,22 @@ from sovsim.state import HouseholdTable
 KULAK, POOR = CLASSES.index("kulak"), CLASSES.index("poor")
 
 
-def food_energy(h: HouseholdTable, s: Step, food_t: np.ndarray, meat_head: dict[str, np.ndarray]
+def meat_kcal_per_head(p) -> np.ndarray:
+    """Food energy of one slaughtered animal, per herd (HERDS order), as a column."""
+    return np.array([[p[f"food.{k}_meat_kcal_per_head"]] for k in HERDS])
+
+
+def food_energy(h: HouseholdTable, s: Step, food_t: np.ndarray, slaughter_head: np.ndarray
                 ) -> np.ndarray:
-    """kcal per person per day of each unit: grain, animal products, slaughter, other food."""
+    """kcal per person per day of each unit: grain, animal products, slaughter (head, by herd
+    in HERDS order), other food."""
     p = s.p
     persons = np.maximum(h["persons"], 1e-300)
     days = 365.0 / 12.0
     grain = food_t * 1000.0 * p["food.grain_kcal_per_kg"] / days
     dairy = (h["cattle"] * p["food.cattle_kcal_per_head_day"]
              + h["sheep_goats"] * p["food.sheep_goats_kcal_per_head_day"])
-    meat = sum(meat_head[k] * p[f"food.{k}_meat_kcal_per_head"] for k in meat_head) / days
+    meat = (slaughter_head * s.per_run(meat_kcal_per_head)).sum(axis=0) / days
     kcal = (grain + dairy + meat) / persons + p["food.other_kcal_per_person_day"]
     # Deported households live on special-settlement rations.
     return np.where(h["tenure"] == DEP, p["food.special_settlement_kcal_per_person_day"], kcal)

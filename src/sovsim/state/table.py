@@ -71,8 +71,26 @@ class HouseholdTable:
             mask.setflags(write=False)
         return mask
 
+    def rows(self, names: tuple[str, ...]) -> np.ndarray:
+        """Float columns stored next to each other (such as the herds), as one
+        (len(names), units) view: changing it changes the columns."""
+        first = ROW[names[0]]
+        if FLOAT_COLUMNS[first:first + len(names)] != tuple(names):
+            raise ValueError(f"columns {names} are not stored next to each other")
+        return self.values[first:first + len(names)]
+
     def by_region(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.cols["region"], weights=values, minlength=len(REGIONS))
+        """Sum over the units of each region: (units,) -> (regions,), or (k, units) ->
+        (k, regions), each row summed as it would be alone."""
+        n_r = len(REGIONS)
+        if values.ndim == 1:
+            return np.bincount(self.cols["region"], weights=values, minlength=n_r)
+        k = values.shape[0]
+        key = self._masks.get(("region_rows", k))
+        if key is None:
+            key = self._masks["region_rows", k] = (
+                np.arange(k)[:, None] * n_r + self.cols["region"]).ravel()
+        return np.bincount(key, weights=values.ravel(), minlength=k * n_r).reshape(k, n_r)
 
     def move(self, src: np.ndarray, dst: np.ndarray, frac: np.ndarray) -> None:
         """Move share ``frac`` of each unit ``src`` (all its totals) to unit ``dst``."""
