@@ -29,12 +29,18 @@ from sovsim.state import HouseholdTable, MacroState
 KULAK, MIDDLE = CLASSES.index("kulak"), CLASSES.index("middle")
 
 
-def reserves(h: HouseholdTable, s: Step, food_kg_year: float, feed_share: float = 1.0) -> np.ndarray:
+def reserves(h: HouseholdTable, s: Step, food_kg_year: float, feed_share: float = 1.0, *,
+             seed_t: np.ndarray | None = None, feed_t: np.ndarray | None = None) -> np.ndarray:
     """Grain (t) a unit keeps to the next harvest: food at ``food_kg_year``, seed, and
-    ``feed_share`` of the animals' feed."""
+    ``feed_share`` of the animals' feed. ``seed_t`` (``seed_reserve``) and ``feed_t`` (the
+    feed to the harvest) may be given when already worked out this month."""
     months = s.months_to_harvest
     food = h["persons"] * food_kg_year / 1000.0 * months / 12.0
-    return food + seed_reserve(h, s) + feed_share * feed_need(h, s, months)
+    if seed_t is None:
+        seed_t = seed_reserve(h, s)
+    if feed_t is None:
+        feed_t = feed_need(h, s, months)
+    return food + seed_t + feed_share * feed_t
 
 
 def food_norm_kg(macro: MacroState, s: Step) -> float:
@@ -65,8 +71,8 @@ def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
     planned_yield = s.pol["planned_yield_t_per_ha"]
     yld = planned_yield if planned_yield > 0 else p["agriculture.base_yield_t_per_ha"][h["region"]]
     planned = h["area_last_ha"] * yld
-    planned = planned * np.where(h["tenure"] == IND, p["procurement.individual_quota_factor"], 1.0)
-    planned = np.where(h["tenure"] == DEP, 0.0, planned)
+    planned = planned * np.where(h.is_tenure(IND), p["procurement.individual_quota_factor"], 1.0)
+    planned = np.where(h.is_tenure(DEP), 0.0, planned)
     plan_t = s.pol["procurement_plan_t"]
     regional = s.pol["regional_procurement_plan_t"]
     if plan_t <= 0 and not np.any(regional > 0):
@@ -87,10 +93,10 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
     """This month's grain taken by the state (``procured_t``) and sold privately."""
     p, mode, n = s.p, s.pol["procurement_mode"], len(h)
     grain = h["grain_t"]
-    farming = h["tenure"] != DEP
-    floor = reserves(h, s, s.pol["procurement_floor_kg_per_person_year"])
-    floor_food_only = floor - seed_reserve(h, s) - feed_need(h, s, s.months_to_harvest)
-    above_floor = np.maximum(grain - floor, 0.0) * farming
+    farming = ~h.is_tenure(DEP)
+    seed_t, feed_t = seed_reserve(h, s), feed_need(h, s, s.months_to_harvest)
+    floor = reserves(h, s, s.pol["procurement_floor_kg_per_person_year"], seed_t=seed_t,
+                     feed_t=feed_t)
     eff = s.pol["enforcement_efficiency"]
     taken = np.zeros(n)
     sales = np.zeros(n)
@@ -98,7 +104,8 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
         # Sellers guard food and seed but only part of the feed: good prices are paid for by
         # leaner animals.
         # and when bread is dear in town they eat less of it themselves.
-        keep = reserves(h, s, food_norm_kg(macro, s), p["procurement.feed_reserve_share"])
+        keep = reserves(h, s, food_norm_kg(macro, s), p["procurement.feed_reserve_share"],
+                        seed_t=seed_t, feed_t=feed_t)
         surplus = np.maximum(grain - keep, 0.0)
         tot = terms_of_trade(macro, s)
         rate = p["procurement.marketing_rate_per_month"] * incentive(
@@ -107,16 +114,18 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
     if mode == "tax_in_kind":
         taken = np.minimum(s.pol["tax_in_kind_share"] * harvest_t, grain - sales)
     elif mode == "requisition":
-        taken = eff * above_floor
+        taken = eff * (np.maximum(grain - floor, 0.0) * farming)
     elif mode == "extraordinary":
-        weight = np.select([h["klass"] == KULAK, h["klass"] == MIDDLE],
-                           [1.0, p["procurement.extraordinary_middle_weight"]], 0.0)
+        above_floor = np.maximum(grain - floor, 0.0) * farming
+        weight = np.where(h.is_class(KULAK), 1.0, np.where(
+            h.is_class(MIDDLE), p["procurement.extraordinary_middle_weight"], 0.0))
         taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0), grain - sales)
     elif mode == "quota" and s.cm != 7:
         # The obligation follows the plan in force (plans were cut, and raised, mid-campaign);
         # what a unit has delivered this agricultural year counts against it.
         due = np.maximum(set_obligations(h, s) - h["delivered_t"], 0.0)
         # Quotas reach below seed: only the food floor is protected.
+        floor_food_only = floor - seed_t - feed_t
         collectable = np.maximum(grain - floor_food_only, 0.0) * farming
         taken = np.minimum(due, eff * collectable)
     private = sales * (p["procurement.private_share_of_sales"] if s.pol["private_trade"] else 0.0)
@@ -139,10 +148,11 @@ def household_food(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, n
     seed = seed_reserve(h, s) * p["procurement.seed_protected_share"]
     # During the harvest months households count the crop still standing in the fields.
     edible = np.maximum(h["grain_t"] + h["crop_t"] - seed, 0.0)
-    budget = np.where(edible >= total, norm + need,
-                      edible * (norm + need) / np.maximum(total, 1e-300))
+    month_need = norm + need
+    budget = np.where(edible >= total, month_need,
+                      edible * month_need / np.maximum(total, 1e-300))
     budget = np.minimum(budget, h["grain_t"])
-    scale = budget / np.maximum(norm + need, 1e-300)
+    scale = budget / np.maximum(month_need, 1e-300)
     feed = np.where(scale >= 1.0, need, need * scale * p["livestock.feed_priority"])
     food = np.minimum(norm, budget - feed)
     return {"food_t": food, "feed_t": feed}
