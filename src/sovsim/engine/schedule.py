@@ -48,7 +48,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     """Advance one month; return the month's booked flows and outcomes (by unit or scalar)."""
     p = s.p
     n = len(h)
-    book: dict = {k: np.zeros(n) for k in GRAIN_FLOWS}
+    book: dict = {"confiscated_t": np.zeros(n)}  # the other flows are booked as they happen
     grain_before = h["grain_t"].sum()
     people_before = h["persons"].sum() + macro["urban_persons"]
     if s.cm == 7:
@@ -139,7 +139,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
     mig = demography.migration(h, s, labour_gap, urban["food_ratio"], al["urban_grain_ratio"])
     back = demography.return_migration(macro["urban_persons"], s, urban["food_ratio"])
-    farming = (h["tenure"] != TENURES.index("deported")) * h["persons"]
+    farming = ~h.is_tenure(TENURES.index("deported")) * h["persons"]
     back_rows = back * farming / max(farming.sum(), 1e-300)
     _scale_households(h, h["persons"] - mig + back_rows)
     macro["urban_persons"] += mig.sum() - back
@@ -148,7 +148,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
         h["retained_kg"] = h["grain_t"] * 1000.0 / np.maximum(h["persons"], 1e-300)
 
     # invariants
-    flows = {k: float(np.sum(book[k])) for k in GRAIN_FLOWS}
+    flows = dict(zip(GRAIN_FLOWS, np.add.reduce([book[k] for k in GRAIN_FLOWS], axis=1).tolist()))
     invariants.check_grain_balance(s.month, grain_before, h["grain_t"].sum(), flows, "rural")
     births = vt["births"].sum() + urban["births"]
     deaths = vt["deaths"].sum() + urban["deaths"]

@@ -33,11 +33,11 @@ def sowing(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarra
         season = 1 - p["agriculture.winter_crop_share"]
     else:
         return zero
-    farming = h["tenure"] != DEP
+    farming = ~h.is_tenure(DEP)
     workers = h["persons"] * p["agriculture.workers_per_person"]
     # Tractors (MTS, sovkhozy, cooperatives) work kolkhoz land first; individual farms get
     # them only through hire, at a lower weight.
-    access = np.select([h["tenure"] == KOL, h["tenure"] == IND],
+    access = np.select([h.is_tenure(KOL), h.is_tenure(IND)],
                        [1.0, p["agriculture.tractor_access_individual"]], 0.0) * workers
     tractor_ha = (macro["tractors_hp"] * p["agriculture.ha_per_tractor_hp"]
                   * access / max(access.sum(), 1e-300))
@@ -61,7 +61,7 @@ def sowing(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarra
                   + feed_need(h, s, 12))
     subsistence = np.minimum(own_need_t / net_yield, capacity)
     market = np.maximum(capacity * resp, subsistence)
-    want = np.where(h["tenure"] == IND, market, capacity) * season * farming
+    want = np.where(h.is_tenure(IND), market, capacity) * season * farming
     # Land: a region cannot sow more than its arable land.
     land = p["agriculture.arable_land_ha"] * season
     want_r = h.by_region(want)
@@ -81,7 +81,7 @@ def kolkhoz_effort(h: HouseholdTable, s: Step) -> np.ndarray:
     half = p["agriculture.kolkhoz_effort_halfsat_kg"]
     kept = np.maximum(h["retained_kg"], 0.0)
     eff = lo + (1 - lo) * kept / (kept + half)
-    return np.where(h["tenure"] == KOL, eff, 1.0)
+    return np.where(h.is_tenure(KOL), eff, 1.0)
 
 
 def crop(h: HouseholdTable, s: Step) -> np.ndarray:

@@ -38,7 +38,7 @@ def food_energy(h: HouseholdTable, s: Step, food_t: np.ndarray, slaughter_head: 
     meat = (slaughter_head * s.per_run(meat_kcal_per_head)).sum(axis=0) / days
     kcal = (grain + dairy + meat) / persons + p["food.other_kcal_per_person_day"]
     # Deported households live on special-settlement rations.
-    return np.where(h["tenure"] == DEP, p["food.special_settlement_kcal_per_person_day"], kcal)
+    return np.where(h.is_tenure(DEP), p["food.special_settlement_kcal_per_person_day"], kcal)
 
 
 def vital(h: HouseholdTable, s: Step, kcal: np.ndarray) -> dict[str, np.ndarray]:
@@ -48,7 +48,7 @@ def vital(h: HouseholdTable, s: Step, kcal: np.ndarray) -> dict[str, np.ndarray]
     short = np.maximum(p["demography.famine_threshold_ratio"] - ratio, 0.0) / p["demography.famine_threshold_ratio"]
     famine_rate = p["demography.famine_mortality_per_month"] * short ** p["demography.famine_exponent"]
     base = p["demography.rural_death_rate_per_year"] / 12.0
-    settle = np.where(h["tenure"] == DEP, p["demography.special_settlement_excess_death_rate_per_year"] / 12.0, 0.0)
+    settle = np.where(h.is_tenure(DEP), p["demography.special_settlement_excess_death_rate_per_year"] / 12.0, 0.0)
     # (numerical guard: at most half a unit dies in a month; the calibrated scale stays below)
     excess = h["persons"] * np.minimum(famine_rate + settle, 0.5)
     deaths = h["persons"] * base + excess
@@ -74,8 +74,8 @@ def urban_vital(urban_persons: float, s: Step, grain_ratio: float) -> dict[str, 
 
 def kolkhoz_share(h: HouseholdTable) -> np.ndarray:
     """Share of (non-deported) peasant households in kolkhozy, by region."""
-    kol = h.by_region(np.where(h["tenure"] == KOL, h["households"], 0.0))
-    ind = h.by_region(np.where(h["tenure"] == IND, h["households"], 0.0))
+    kol = h.by_region(np.where(h.is_tenure(KOL), h["households"], 0.0))
+    ind = h.by_region(np.where(h.is_tenure(IND), h["households"], 0.0))
     return kol / np.maximum(kol + ind, 1e-300)
 
 
@@ -88,14 +88,14 @@ def collectivize(h: HouseholdTable, s: Step, share_r: np.ndarray) -> tuple[np.nd
     pace = np.minimum(s.pol["collectivization_pace_per_month"] * p["collectivization.zeal"], 1.0)
     join = (pace * gap / np.maximum(1 - share_r, 1e-12))[reg]
     # Kulaks were barred from the kolkhoz.
-    entering = (h["tenure"] == IND) & (h["klass"] != KULAK)
+    entering = h.is_tenure(IND) & ~h.is_class(KULAK)
     src = np.flatnonzero(entering)
     dst = src + (KOL - IND)
     frac = np.minimum(join[src], 1.0)
     if s.pol["voluntary_exit"]:
         stay = p["collectivization.voluntary_share"]
         excess = np.maximum(share_r - stay, 0.0) / np.maximum(share_r, 1e-12)
-        leaving = np.flatnonzero(h["tenure"] == KOL)
+        leaving = np.flatnonzero(h.is_tenure(KOL))
         src = np.concatenate([src, leaving])
         dst = np.concatenate([dst, leaving - (KOL - IND)])
         frac = np.concatenate([frac, p["collectivization.exit_rate_per_month"] * excess[reg[leaving]]])
@@ -104,7 +104,7 @@ def collectivize(h: HouseholdTable, s: Step, share_r: np.ndarray) -> tuple[np.nd
 
 def deport(h: HouseholdTable, s: Step) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kulak individual rows: (src rows, deported rows, fraction deported this month)."""
-    src = np.flatnonzero((h["tenure"] == IND) & (h["klass"] == KULAK))
+    src = np.flatnonzero(h.is_tenure(IND) & h.is_class(KULAK))
     rate = s.pol["dekulakization_rate_per_month"][h["region"][src]]
     return src, src + (DEP - IND), np.minimum(rate, 1.0)
 
@@ -113,7 +113,7 @@ def migration(h: HouseholdTable, s: Step, labour_gap_persons: float, urban_food_
               urban_grain_ratio: float) -> np.ndarray:
     """Persons leaving each rural unit for the towns this month."""
     p = s.p
-    rural = h["persons"] * (h["tenure"] != DEP)
+    rural = h["persons"] * ~h.is_tenure(DEP)
     total = rural.sum()
     # No jobs without bread: the pull of town jobs weakens when towns go hungry.
     fed = min(urban_grain_ratio, 1.0) ** 2

@@ -39,7 +39,7 @@ def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float
     """Output, employment and investment of the month; flows to the capital stocks."""
     p = s.p
     alpha = p["industry.capital_share_alpha"]
-    base = base_1928(p)
+    base = s.per_run(base_1928)
     years = s.year + (s.cm - 1) / 12.0 - 1928.0
     u = macro["utilisation"] + p["industry.restoration_rate_per_month"] * (1 - macro["utilisation"])
     demand = {}
@@ -90,5 +90,5 @@ def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float
 def goods_availability(s: Step, output_b_rub_month: float, rural_persons: float) -> float:
     """Consumer goods reaching each rural person, against 1928 (index 1928 = 1)."""
     p = s.p
-    base = base_1928(p)["b"]["Y"] / p["industry.rural_population_1928_persons"]
+    base = s.per_run(base_1928)["b"]["Y"] / p["industry.rural_population_1928_persons"]
     return output_b_rub_month * 12.0 / max(rural_persons, 1.0) / base
