@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sovsim.compiled import kernel
 from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.prices import incentive, terms_of_trade
 from sovsim.regions import TENURES
@@ -117,21 +118,33 @@ HORSES = HERDS.index("horses")
 
 def feed_need(h: HouseholdTable, s: Step, months: int = 1) -> np.ndarray:
     """Grain feed needed in this month and the ``months - 1`` after it (stall months only)."""
-    stall = STALL[s.cm, months]
-    if stall == 0:  # on pasture
-        return np.zeros(len(h))
     p = s.p
-    per_year = (h["horses"] * p["livestock.horse_feed_t_per_year"]
-                + h["cattle"] * p["livestock.cattle_feed_t_per_year"]
-                + h["pigs"] * p["livestock.pig_feed_t_per_year"])
-    return per_year * stall / len(STALL_MONTHS)
+    return feed_in_stall(h["horses"], h["cattle"], h["pigs"], p["livestock.horse_feed_t_per_year"],
+                         p["livestock.cattle_feed_t_per_year"], p["livestock.pig_feed_t_per_year"],
+                         STALL[s.cm, months])
+
+
+@kernel
+def feed_in_stall(horses, cattle, pigs, horse_feed, cattle_feed, pig_feed, stall_months):
+    """Grain feed (t) of the herds over ``stall_months`` months in the stall."""
+    if stall_months == 0:  # on pasture
+        return np.zeros_like(horses)
+    per_year = horses * horse_feed + cattle * cattle_feed + pigs * pig_feed
+    return per_year * stall_months / len(STALL_MONTHS)
 
 
 def collectivization_pressure(h: HouseholdTable, s: Step, share_r: np.ndarray) -> np.ndarray:
     """Per unit: the monthly push into kolkhozy that individual households face."""
-    gap = np.maximum(s.pol["collectivization_target_share"] - share_r, 0.0)
-    push = s.pol["collectivization_pace_per_month"] * gap + s.pol["dekulakization_rate_per_month"]
-    return np.where(h.is_tenure(IND), push[h["region"]], 0.0)
+    return _pressure(h.is_tenure(IND), h["region"], s.pol["collectivization_target_share"],
+                     share_r, s.pol["collectivization_pace_per_month"],
+                     s.pol["dekulakization_rate_per_month"])
+
+
+@kernel
+def _pressure(individual, region, target_share, share_r, pace, dekulakization_rate):
+    gap = np.maximum(target_share - share_r, 0.0)
+    push = pace * gap + dekulakization_rate
+    return np.where(individual, push[region], 0.0)
 
 
 def herd_parameters(p) -> dict[str, np.ndarray]:
@@ -148,20 +161,40 @@ def livestock(h: HouseholdTable, s: Step, feed_t: np.ndarray, share_r: np.ndarra
               ) -> dict[str, np.ndarray]:
     """Births, deaths and slaughter this month (head): (herds, units), rows in HERDS order."""
     p = s.p
-    need = feed_need(h, s)
+    herd = s.per_run(herd_parameters)
+    births, deaths, slaughter = _livestock(
+        h.rows(HERDS), h["region"], feed_need(h, s), feed_t,
+        collectivization_pressure(h, s, share_r), h.is_tenure(KOL), herd["growth"],
+        herd["capacity"], p["livestock.starvation_mortality_per_month"],
+        p["livestock.kolkhoz_horse_mortality_per_year"], p["livestock.slaughter_per_pressure"])
+    return {"births": births, "deaths": deaths, "slaughter": slaughter}
+
+
+@kernel
+def _livestock(stock, region, need, feed_t, pressure, kolkhoz, growth, capacity,
+               starvation_mortality, kolkhoz_horse_mortality_per_year, slaughter_per_pressure):
     fed = np.where(need > 0, feed_t / np.maximum(need, 1e-300), 1.0)  # 1 on pasture
     hunger = 1.0 - np.minimum(np.maximum(fed, 0.0), 1.0)
-    pressure = collectivization_pressure(h, s, share_r)
-    herd = s.per_run(herd_parameters)
-    stock = h.rows(HERDS)
     # Pasture and hay bound the herds: growth slows as a region's herd nears its capacity.
-    crowding = np.minimum(np.maximum(h.by_region(stock) / herd["capacity"], 0.0), 1.0)
-    births = stock * herd["growth"] * (1.0 - hunger) * (1.0 - crowding[:, h["region"]])
-    deaths = stock * p["livestock.starvation_mortality_per_month"] * hunger
+    crowding = np.minimum(np.maximum(region_sums(stock, region, capacity.shape[1]) / capacity,
+                                     0.0), 1.0)
+    births = stock * growth * (1.0 - hunger) * (1.0 - crowding[:, region])
+    deaths = stock * starvation_mortality * hunger
     # Collectivized horses died of neglect.
     deaths[HORSES] = deaths[HORSES] + np.where(
-        h.is_tenure(KOL), stock[HORSES] * p["livestock.kolkhoz_horse_mortality_per_year"] / 12.0, 0.0)
+        kolkhoz, stock[HORSES] * kolkhoz_horse_mortality_per_year / 12.0, 0.0)
     # (numerical guard: at most half a herd in one month, so stocks stay non-negative)
-    slaughter = stock * np.minimum(p["livestock.slaughter_per_pressure"] * pressure, 0.5)
+    slaughter = stock * np.minimum(slaughter_per_pressure * pressure, 0.5)
     deaths = np.minimum(deaths, stock - slaughter)
-    return {"births": births, "deaths": deaths, "slaughter": slaughter}
+    return births, deaths, slaughter
+
+
+@kernel
+def region_sums(values, region, n_regions):
+    """(k, units) -> (k, regions): each row summed by region, unit by unit in order (as
+    ``np.bincount`` does)."""
+    out = np.zeros((values.shape[0], n_regions))
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            out[i, region[j]] += values[i, j]
+    return out
