@@ -44,5 +44,5 @@ def terms_of_trade(macro: MacroState, s: Step) -> float:
 
 def incentive(tot: float, elasticity: float, lo: float, hi: float) -> float:
     """A response to the terms of trade with constant elasticity, bounded."""
-    return float(np.clip(tot**elasticity, lo, hi))
+    return float(min(max(tot**elasticity, lo), hi))
 

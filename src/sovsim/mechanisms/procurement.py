@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sovsim.compiled import kernel
 from sovsim.mechanisms.agriculture import DEP, IND, feed_need
 from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.prices import incentive, terms_of_trade
@@ -35,11 +36,17 @@ def reserves(h: HouseholdTable, s: Step, food_kg_year: float, feed_share: float 
     ``feed_share`` of the animals' feed. ``seed_t`` (``seed_reserve``) and ``feed_t`` (the
     feed to the harvest) may be given when already worked out this month."""
     months = s.months_to_harvest
-    food = h["persons"] * food_kg_year / 1000.0 * months / 12.0
     if seed_t is None:
         seed_t = seed_reserve(h, s)
     if feed_t is None:
         feed_t = feed_need(h, s, months)
+    return kept_to_harvest(h["persons"], food_kg_year, months, seed_t, feed_share, feed_t)
+
+
+@kernel
+def kept_to_harvest(persons, food_kg_year, months, seed_t, feed_share, feed_t):
+    """Food for ``months`` at ``food_kg_year``, seed, and ``feed_share`` of the feed (t)."""
+    food = persons * food_kg_year / 1000.0 * months / 12.0
     return food + seed_t + feed_share * feed_t
 
 
@@ -91,45 +98,62 @@ def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
 def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
             ) -> dict[str, np.ndarray]:
     """This month's grain taken by the state (``procured_t``) and sold privately."""
-    p, mode, n = s.p, s.pol["procurement_mode"], len(h)
-    grain = h["grain_t"]
-    farming = ~h.is_tenure(DEP)
-    seed_t, feed_t = seed_reserve(h, s), feed_need(h, s, s.months_to_harvest)
-    floor = reserves(h, s, s.pol["procurement_floor_kg_per_person_year"], seed_t=seed_t,
-                     feed_t=feed_t)
-    eff = s.pol["enforcement_efficiency"]
-    taken = np.zeros(n)
-    sales = np.zeros(n)
+    p, pol, mode = s.p, s.pol, s.pol["procurement_mode"]
+    sales_rate = keep_kg = 0.0
     if mode in ("market", "tax_in_kind", "extraordinary"):
-        # Sellers guard food and seed but only part of the feed: good prices are paid for by
-        # leaner animals.
-        # and when bread is dear in town they eat less of it themselves.
-        keep = reserves(h, s, food_norm_kg(macro, s), p["procurement.feed_reserve_share"],
-                        seed_t=seed_t, feed_t=feed_t)
-        surplus = np.maximum(grain - keep, 0.0)
+        # Sellers market a share of their surplus, more when the terms of trade are good.
         tot = terms_of_trade(macro, s)
         rate = p["procurement.marketing_rate_per_month"] * incentive(
             tot, p["procurement.marketing_price_elasticity"], 0.0, p["procurement.marketing_response_max"])
-        sales = surplus * min(rate, 1.0) * farming
+        sales_rate = min(rate, 1.0)
+        keep_kg = food_norm_kg(macro, s)
+    # The obligation follows the plan in force (plans were cut, and raised, mid-campaign).
+    quota_month = mode == "quota" and s.cm != 7
+    obligation = set_obligations(h, s) if quota_month else NO_OBLIGATION
+    procured, private, taken = _procure(
+        mode, quota_month, h["grain_t"], h["persons"], seed_reserve(h, s),
+        feed_need(h, s, s.months_to_harvest), harvest_t, obligation, h["delivered_t"],
+        ~h.is_tenure(DEP), h.is_class(KULAK), h.is_class(MIDDLE), s.months_to_harvest,
+        pol["procurement_floor_kg_per_person_year"], keep_kg,
+        p["procurement.feed_reserve_share"], sales_rate, pol["enforcement_efficiency"],
+        pol["tax_in_kind_share"], p["procurement.extraordinary_middle_weight"],
+        p["procurement.private_share_of_sales"] if pol["private_trade"] else 0.0)
+    return {"procured_t": procured, "private_sales_t": private, "delivered_t": taken}
+
+
+NO_OBLIGATION = np.zeros(0)  # outside quota months
+
+
+@kernel
+def _procure(mode, quota_month, grain, persons, seed_t, feed_t, harvest_t, obligation,
+             delivered, farming, kulak, middle, months, floor_kg, keep_kg, feed_reserve_share,
+             sales_rate, eff, tax_in_kind_share, middle_weight, private_share):
+    floor = kept_to_harvest(persons, floor_kg, months, seed_t, 1.0, feed_t)
+    taken = np.zeros_like(grain)
+    sales = np.zeros_like(grain)
+    if mode == "market" or mode == "tax_in_kind" or mode == "extraordinary":
+        # Sellers guard food and seed but only part of the feed: good prices are paid for by
+        # leaner animals; and when bread is dear in town they eat less of it themselves.
+        keep = kept_to_harvest(persons, keep_kg, months, seed_t, feed_reserve_share, feed_t)
+        surplus = np.maximum(grain - keep, 0.0)
+        sales = surplus * sales_rate * farming
     if mode == "tax_in_kind":
-        taken = np.minimum(s.pol["tax_in_kind_share"] * harvest_t, grain - sales)
+        taken = np.minimum(tax_in_kind_share * harvest_t, grain - sales)
     elif mode == "requisition":
         taken = eff * (np.maximum(grain - floor, 0.0) * farming)
     elif mode == "extraordinary":
         above_floor = np.maximum(grain - floor, 0.0) * farming
-        weight = np.where(h.is_class(KULAK), 1.0, np.where(
-            h.is_class(MIDDLE), p["procurement.extraordinary_middle_weight"], 0.0))
+        weight = np.where(kulak, 1.0, np.where(middle, middle_weight, 0.0))
         taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0), grain - sales)
-    elif mode == "quota" and s.cm != 7:
-        # The obligation follows the plan in force (plans were cut, and raised, mid-campaign);
-        # what a unit has delivered this agricultural year counts against it.
-        due = np.maximum(set_obligations(h, s) - h["delivered_t"], 0.0)
+    elif mode == "quota" and quota_month:
+        # What a unit has delivered this agricultural year counts against its obligation.
+        due = np.maximum(obligation - delivered, 0.0)
         # Quotas reach below seed: only the food floor is protected.
         floor_food_only = floor - seed_t - feed_t
         collectable = np.maximum(grain - floor_food_only, 0.0) * farming
         taken = np.minimum(due, eff * collectable)
-    private = sales * (p["procurement.private_share_of_sales"] if s.pol["private_trade"] else 0.0)
-    return {"procured_t": taken + sales - private, "private_sales_t": private, "delivered_t": taken}
+    private = sales * private_share
+    return taken + sales - private, private, taken
 
 
 def household_food(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarray]:
@@ -141,18 +165,26 @@ def household_food(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, n
     getting ``livestock.feed_priority`` of their proportional share.
     """
     p = s.p
-    months = s.months_to_harvest
-    norm = h["persons"] * food_norm_kg(macro, s) / 1000.0 / 12.0
-    need = feed_need(h, s)
-    total = norm * months + feed_need(h, s, months)
-    seed = seed_reserve(h, s) * p["procurement.seed_protected_share"]
+    food, feed = _household_food(
+        h["persons"], h["grain_t"], h["crop_t"], feed_need(h, s),
+        feed_need(h, s, s.months_to_harvest),
+        seed_reserve(h, s) * p["procurement.seed_protected_share"], food_norm_kg(macro, s),
+        s.months_to_harvest, p["livestock.feed_priority"])
+    return {"food_t": food, "feed_t": feed}
+
+
+@kernel
+def _household_food(persons, grain, crop, need, need_to_harvest, seed_guarded, norm_kg, months,
+                    feed_priority):
+    norm = persons * norm_kg / 1000.0 / 12.0
+    total = norm * months + need_to_harvest
     # During the harvest months households count the crop still standing in the fields.
-    edible = np.maximum(h["grain_t"] + h["crop_t"] - seed, 0.0)
+    edible = np.maximum(grain + crop - seed_guarded, 0.0)
     month_need = norm + need
     budget = np.where(edible >= total, month_need,
                       edible * month_need / np.maximum(total, 1e-300))
-    budget = np.minimum(budget, h["grain_t"])
+    budget = np.minimum(budget, grain)
     scale = budget / np.maximum(month_need, 1e-300)
-    feed = np.where(scale >= 1.0, need, need * scale * p["livestock.feed_priority"])
+    feed = np.where(scale >= 1.0, need, need * scale * feed_priority)
     food = np.minimum(norm, budget - feed)
-    return {"food_t": food, "feed_t": feed}
+    return food, feed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -62,6 +63,14 @@ class HouseholdTable:
     def is_class(self, klass: int) -> np.ndarray:
         """Boolean mask of the units of class ``klass`` (an index into CLASSES)."""
         return self._mask("klass", klass)
+
+    def labelled(self, make: Callable[["HouseholdTable"], Any]) -> Any:
+        """``make(self)``: a value of the label columns alone (such as the rows of kulak
+        households), made once and kept while the labels stand."""
+        value = self._masks.get(make)
+        if value is None:
+            value = self._masks[make] = make(self)
+        return value
 
     def _mask(self, column: str, code: int) -> np.ndarray:
         key = (column, code)
