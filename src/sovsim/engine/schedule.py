@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sovsim.compiled import kernel
 from sovsim.engine import invariants
 from sovsim.mechanisms import agriculture, demography, industry, prices, procurement, state_grain, trade
 from sovsim.mechanisms.agriculture import HERDS
@@ -29,6 +30,8 @@ from sovsim.state import HouseholdTable, MacroState
 from sovsim.state.table import cell_index
 
 KOL = TENURES.index("kolkhoz")
+# What deported households leave to the kolkhoz of their region (stored side by side).
+LAND_AND_ANIMALS = ("sown_area_ha", "area_last_ha", "crop_t", *HERDS)
 GRAIN_FLOWS = ("harvest_t", "relief_t", "seed_t", "feed_t", "food_t", "procured_t",
                "private_sales_t", "losses_t", "confiscated_t")
 
@@ -168,9 +171,14 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
 
 def _scale_households(h: HouseholdTable, new_persons: np.ndarray) -> None:
     """Households shrink and grow with their members (household size is kept)."""
-    ratio = np.where(h["persons"] > 0, new_persons / np.maximum(h["persons"], 1e-300), 0.0)
-    h["households"] = h["households"] * ratio
-    h["persons"] = np.maximum(new_persons, 0.0)
+    _scale(h["households"], h["persons"], new_persons)
+
+
+@kernel
+def _scale(households, persons, new_persons):
+    ratio = np.where(persons > 0, new_persons / np.maximum(persons, 1e-300), 0.0)
+    households[:] = households * ratio
+    persons[:] = np.maximum(new_persons, 0.0)
 
 
 def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.ndarray:
@@ -183,9 +191,9 @@ def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.nda
     deported[src] = h["persons"][src] * frac
     h.move(src, dst, frac)
     kolkhoz_rows = cell_index(h["region"][dst], POOR, KOL)
-    for col in ("horses", "cattle", "pigs", "sheep_goats", "area_last_ha", "sown_area_ha", "crop_t"):
-        np.add.at(h[col], kolkhoz_rows, h[col][dst])
-        h[col][dst] = 0.0
+    land_and_animals = h.rows(LAND_AND_ANIMALS)
+    np.add.at(land_and_animals, (slice(None), kolkhoz_rows), land_and_animals[:, dst])
+    land_and_animals[:, dst] = 0.0
     book["confiscated_t"] = np.zeros(len(h))
     book["confiscated_t"][dst] = h["grain_t"][dst]
     macro["state_grain_t"] = macro["state_grain_t"] + h["grain_t"][dst].sum()

@@ -75,11 +75,9 @@ def seed_reserve(h: HouseholdTable, s: Step) -> np.ndarray:
 def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
     """In August under quotas: each unit's delivery obligation for the agricultural year (t)."""
     p = s.p
-    planned_yield = s.pol["planned_yield_t_per_ha"]
-    yld = planned_yield if planned_yield > 0 else p["agriculture.base_yield_t_per_ha"][h["region"]]
-    planned = h["area_last_ha"] * yld
-    planned = planned * np.where(h.is_tenure(IND), p["procurement.individual_quota_factor"], 1.0)
-    planned = np.where(h.is_tenure(DEP), 0.0, planned)
+    planned = _planned_harvest(h["area_last_ha"], h["region"], s.pol["planned_yield_t_per_ha"],
+                               p["agriculture.base_yield_t_per_ha"], h.is_tenure(IND),
+                               h.is_tenure(DEP), p["procurement.individual_quota_factor"])
     plan_t = s.pol["procurement_plan_t"]
     regional = s.pol["regional_procurement_plan_t"]
     if plan_t <= 0 and not np.any(regional > 0):
@@ -91,8 +89,25 @@ def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
     others = planned_r * (regional <= 0)
     plan_r = np.where(regional > 0, regional,
                       rest * others / others.sum() if others.sum() > 0 else 0.0)
-    reg = h["region"]
-    return plan_r[reg] * planned / np.maximum(planned_r[reg], 1e-300)
+    return _share_of_plan(plan_r, planned_r, planned, h["region"])
+
+
+@kernel
+def _planned_harvest(area_last_ha, region, planned_yield, base_yield, individual, deported,
+                     individual_quota_factor):
+    """The harvest the plan expects of each unit (t); individual farms are asked more."""
+    if planned_yield > 0:
+        planned = area_last_ha * planned_yield
+    else:
+        planned = area_last_ha * base_yield[region]
+    planned = planned * np.where(individual, individual_quota_factor, 1.0)
+    return np.where(deported, 0.0, planned)
+
+
+@kernel
+def _share_of_plan(plan_r, planned_r, planned, region):
+    """A region's plan spread over its units by their planned harvest."""
+    return plan_r[region] * planned / np.maximum(planned_r[region], 1e-300)
 
 
 def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray

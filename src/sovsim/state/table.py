@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from sovsim.compiled import kernel
 from sovsim.params import ParameterSet
 from sovsim.regions import CLASSES, REGIONS, TENURES
 from sovsim.state.schema import HOUSEHOLD_COLUMNS, MACRO_COLUMNS
@@ -103,11 +104,20 @@ class HouseholdTable:
 
     def move(self, src: np.ndarray, dst: np.ndarray, frac: np.ndarray) -> None:
         """Move share ``frac`` of each unit ``src`` (all its totals) to unit ``dst``."""
-        ext = self.values[_EXT]  # every extensive column at once (a view)
-        amount = ext[:, src] * frac
-        np.subtract.at(ext, (slice(None), src), amount)
-        np.add.at(ext, (slice(None), dst), amount)
-        np.maximum(ext, 0.0, out=ext)  # guard rounding below zero (tiny, never material)
+        _move_totals(self.values[_EXT], src, dst, frac)  # every extensive column at once
+
+
+@kernel
+def _move_totals(totals, src, dst, frac):
+    amount = totals[:, src] * frac
+    for col in range(totals.shape[0]):
+        for k in range(src.size):  # one at a time, so a unit may appear twice
+            totals[col, src[k]] -= amount[col, k]
+        for k in range(dst.size):
+            totals[col, dst[k]] += amount[col, k]
+        for unit in range(totals.shape[1]):
+            if totals[col, unit] < 0.0:  # guard rounding below zero (tiny, never material)
+                totals[col, unit] = 0.0
 
 
 @dataclass
