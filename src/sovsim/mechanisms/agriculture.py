@@ -26,51 +26,63 @@ HARVEST_SHARE = {7: "agriculture.harvest_share_july", 8: "agriculture.harvest_sh
 
 def sowing(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarray]:
     """Area sown this month and the seed it takes (flows ``sown_ha``, ``seed_t``)."""
-    p, n = s.p, len(h)
-    zero = {"sown_ha": np.zeros(n), "seed_t": np.zeros(n)}
+    p = s.p
     if s.cm == 9:
         season = p["agriculture.winter_crop_share"]
     elif s.cm == 4:
         season = 1 - p["agriculture.winter_crop_share"]
     else:
-        return zero
-    farming = ~h.is_tenure(DEP)
+        return {"sown_ha": np.zeros(len(h)), "seed_t": np.zeros(len(h))}
     workers = h["persons"] * p["agriculture.workers_per_person"]
     # Tractors (MTS, sovkhozy, cooperatives) work kolkhoz land first; individual farms get
     # them only through hire, at a lower weight.
-    access = np.select([h.is_tenure(KOL), h.is_tenure(IND)],
-                       [1.0, p["agriculture.tractor_access_individual"]], 0.0) * workers
+    access = np.where(h.is_tenure(KOL), 1.0, np.where(
+        h.is_tenure(IND), p["agriculture.tractor_access_individual"], 0.0)) * workers
     tractor_ha = (macro["tractors_hp"] * p["agriculture.ha_per_tractor_hp"]
                   * access / max(access.sum(), 1e-300))
-    # Draught power is shared within a region and tenure by hire: horseless households rent
-    # horses (or work for those who own them), so it reaches units in proportion to labour.
-    key = h["region"] * len(TENURES) + h["tenure"]
-    n_keys = len(TENURES) * (int(h["region"].max()) + 1)
-    pool = np.bincount(key, weights=h["horses"] * p["agriculture.ha_per_horse"], minlength=n_keys)
-    labour = np.bincount(key, weights=workers, minlength=n_keys)
-    draught = (pool[key] * workers / np.maximum(labour[key], 1e-300) + tractor_ha
-               + workers * p["agriculture.manual_ha_per_worker"])
-    capacity = np.minimum(workers * p["agriculture.ha_per_worker"], draught)
     tot = terms_of_trade(macro, s)
     resp = incentive(tot, p["agriculture.sowing_price_elasticity"],
                      p["agriculture.sowing_response_min"], 1.0)
-    # Individual farmers sow at least for their own food, seed and feed (Chayanov), and sow
-    # for the market as far as the terms of trade reward it; kolkhozy sow to the area plan.
-    net_yield = np.maximum(p["agriculture.base_yield_t_per_ha"][h["region"]]
-                           - p["agriculture.seed_norm_t_per_ha"], 0.05)  # guard: no division by ~0
     own_need_t = (h["persons"] * p["procurement.food_norm_kg_per_person_year"] / 1000.0
                   + feed_need(h, s, 12))
+    area = _sown_area(
+        workers, tractor_ha, own_need_t, h["horses"], h["grain_t"], h["region"], h["tenure"],
+        len(TENURES), ~h.is_tenure(DEP), h.is_tenure(IND), p["agriculture.ha_per_horse"],
+        p["agriculture.manual_ha_per_worker"], p["agriculture.ha_per_worker"], resp,
+        p["agriculture.base_yield_t_per_ha"], p["agriculture.seed_norm_t_per_ha"],
+        p["agriculture.arable_land_ha"] * season, season)
+    return {"sown_ha": area, "seed_t": area * p["agriculture.seed_norm_t_per_ha"]}
+
+
+@kernel
+def _sown_area(workers, tractor_ha, own_need_t, horses, grain_t, region, tenure, n_tenures,
+               farming, individual, ha_per_horse, manual_ha_per_worker, ha_per_worker, response,
+               base_yield, seed_norm, land, season):
+    n_regions = land.size
+    # Draught power is shared within a region and tenure by hire: horseless households rent
+    # horses (or work for those who own them), so it reaches units in proportion to labour.
+    key = region * n_tenures + tenure
+    pool = np.zeros(n_regions * n_tenures)
+    labour = np.zeros(n_regions * n_tenures)
+    for unit in range(key.size):  # in unit order, as np.bincount sums
+        pool[key[unit]] += horses[unit] * ha_per_horse
+        labour[key[unit]] += workers[unit]
+    draught = (pool[key] * workers / np.maximum(labour[key], 1e-300) + tractor_ha
+               + workers * manual_ha_per_worker)
+    capacity = np.minimum(workers * ha_per_worker, draught)
+    # Individual farmers sow at least for their own food, seed and feed (Chayanov), and sow
+    # for the market as far as the terms of trade reward it; kolkhozy sow to the area plan.
+    net_yield = np.maximum(base_yield[region] - seed_norm, 0.05)  # guard: no division by ~0
     subsistence = np.minimum(own_need_t / net_yield, capacity)
-    market = np.maximum(capacity * resp, subsistence)
-    want = np.where(h.is_tenure(IND), market, capacity) * season * farming
+    market = np.maximum(capacity * response, subsistence)
+    want = np.where(individual, market, capacity) * season * farming
     # Land: a region cannot sow more than its arable land.
-    land = p["agriculture.arable_land_ha"] * season
-    want_r = h.by_region(want)
+    want_r = np.zeros(n_regions)
+    for unit in range(want.size):
+        want_r[region[unit]] += want[unit]
     scale = np.where(want_r > land, land / np.maximum(want_r, 1e-300), 1.0)
-    want = want * scale[h["region"]]
-    seed_norm = p["agriculture.seed_norm_t_per_ha"]
-    area = np.minimum(want, h["grain_t"] / seed_norm)
-    return {"sown_ha": area, "seed_t": area * seed_norm}
+    want = want * scale[region]
+    return np.minimum(want, grain_t / seed_norm)
 
 
 def kolkhoz_effort(h: HouseholdTable, s: Step) -> np.ndarray:
