@@ -7,6 +7,10 @@ so a month's equations of one mechanism cost one call. The same function runs un
 plain numpy where numba is not installed, or with ``NUMBA_DISABLE_JIT=1`` (for debugging);
 the numbers are the same either way, since numba keeps numpy's order of operations
 (no fast-math), and the sums over units are left to numpy outside the kernels.
+
+A kernel reads no constant, and calls no kernel, of another module: numba's disk cache is
+keyed on the kernel's own file, so a change elsewhere (say, to the order of TENURES) would not
+be seen. Such constants are passed as arguments, and results of other modules' kernels too.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from sovsim import calendar
+from sovsim.compiled import kernel
 from sovsim.errors import InvariantError
 from sovsim.state import HouseholdTable, MacroState
 from sovsim.state.schema import HOUSEHOLD_COLUMNS
@@ -40,11 +41,10 @@ def check_people(month: int, before: float, after: float, births: float, deaths:
 def check_state(month: int, h: HouseholdTable, macro: MacroState) -> None:
     """No NaN, no infinity and nothing negative in any float column or macro value.
 
-    All float columns are one block (``h.values``), so one min and one max over it decide;
-    only when they fail is the column found, for the message.
+    All float columns are one block (``h.values``), so one pass over it decides; only when it
+    fails is the column found, for the message.
     """
-    low, high = h.values.min(), h.values.max()  # NaN propagates into both; +inf shows in the max
-    if not (math.isfinite(low) and math.isfinite(high) and low >= 0):
+    if not _finite_and_nonnegative(h.values):
         for name in (c.name for c in HOUSEHOLD_COLUMNS if c.dtype == "float64"):
             col = h[name]
             if not np.all(np.isfinite(col)):
@@ -54,3 +54,11 @@ def check_state(month: int, h: HouseholdTable, macro: MacroState) -> None:
     for name, val in macro.values.items():
         if not (math.isfinite(val) and val >= 0):
             raise InvariantError(f"{calendar.label(month)}: macro {name} = {val}")
+
+
+@kernel
+def _finite_and_nonnegative(block):
+    for value in block.flat:
+        if not (0.0 <= value < math.inf):  # false for NaN, -inf, +inf and negatives
+            return False
+    return True

@@ -87,7 +87,8 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     if s.cm == 7:  # a new agricultural year: deliveries count afresh
         h["delivered_t"] = np.zeros(n)
     h["delivered_t"] += pr["delivered_t"]
-    macro["state_grain_t"] = macro["state_grain_t"] + pr["procured_t"].sum()
+    procured_t, private_t = pr["procured_t"].sum(), pr["private_sales_t"].sum()
+    macro["state_grain_t"] = macro["state_grain_t"] + procured_t
     book["procured_t"], book["private_sales_t"] = pr["procured_t"], pr["private_sales_t"]
     fd = procurement.household_food(h, macro, s)
     h["grain_t"] -= fd["food_t"] + fd["feed_t"]
@@ -100,8 +101,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     np.maximum(herds, 0.0, out=herds)
 
     # 6 state grain
-    al = state_grain.allocate(h, macro, s, pr["private_sales_t"].sum(), mem.exported_in_year,
-                              mem.relief_in_year)
+    al = state_grain.allocate(h, macro, s, private_t, mem.exported_in_year, mem.relief_in_year)
     inflow = al["relief_t"] + al["released_t"]  # famine relief, and sales from surplus stocks
     spent = al["army_t"] + al["to_towns_t"] + al["exports_t"] + inflow.sum()
     macro["state_grain_t"] = max(macro["state_grain_t"] - spent, 0.0)
@@ -109,7 +109,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     book["relief_t"] = inflow
     mem.exported_in_year += al["exports_t"]
     mem.relief_in_year += al["relief_t"].sum()
-    marketed = pr["procured_t"].sum() + pr["private_sales_t"].sum()
+    marketed = procured_t + private_t
     mem.market_ratio = prices.smoothed_market_ratio(mem.market_ratio, marketed, al["urban_need_t"], s)
 
     # 7 trade
@@ -145,7 +145,8 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     farming = ~h.is_tenure(TENURES.index("deported")) * h["persons"]
     back_rows = back * farming / max(farming.sum(), 1e-300)
     _scale_households(h, h["persons"] - mig + back_rows)
-    macro["urban_persons"] += mig.sum() - back
+    net_migrants = mig.sum() - back
+    macro["urban_persons"] += net_migrants
     macro["urban_food_ratio"] = urban["food_ratio"]
     if s.cm == 1:  # after the main campaign: what members kept shapes next year's effort
         h["retained_kg"] = h["grain_t"] * 1000.0 / np.maximum(h["persons"], 1e-300)
@@ -165,7 +166,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     return {
         "book": book, "vital": vt, "kcal": kcal, "urban": urban, "state": al, "trade": tr,
         "industry": ind, "gdp_rub": gdp, "deported_persons": deported_persons,
-        "net_migrants": mig.sum() - back, "births": births, "deaths": deaths,
+        "net_migrants": net_migrants, "births": births, "deaths": deaths,
     }
 
 

@@ -125,7 +125,7 @@ STALL_MONTHS = (11, 12, 1, 2, 3, 4)  # animals graze from May to October
 # Stall months among calendar month ``cm`` and the ``months - 1`` after it: STALL[cm, months].
 STALL = {(cm, months): sum(1 for k in range(months) if (cm - 1 + k) % 12 + 1 in STALL_MONTHS)
          for cm in range(1, 13) for months in range(1, 13)}
-HORSES = HERDS.index("horses")
+HORSES, CATTLE, PIGS = (HERDS.index(k) for k in ("horses", "cattle", "pigs"))
 
 
 def feed_need(h: HouseholdTable, s: Step, months: int = 1) -> np.ndarray:
@@ -172,19 +172,26 @@ def herd_parameters(p) -> dict[str, np.ndarray]:
 def livestock(h: HouseholdTable, s: Step, feed_t: np.ndarray, share_r: np.ndarray
               ) -> dict[str, np.ndarray]:
     """Births, deaths and slaughter this month (head): (herds, units), rows in HERDS order."""
-    p = s.p
+    p, pol = s.p, s.pol
     herd = s.per_run(herd_parameters)
     births, deaths, slaughter = _livestock(
-        h.rows(HERDS), h["region"], feed_need(h, s), feed_t,
-        collectivization_pressure(h, s, share_r), h.is_tenure(KOL), herd["growth"],
-        herd["capacity"], p["livestock.starvation_mortality_per_month"],
+        h.rows(HERDS), h["region"], feed_t, STALL[s.cm, 1], p["livestock.horse_feed_t_per_year"],
+        p["livestock.cattle_feed_t_per_year"], p["livestock.pig_feed_t_per_year"],
+        h.is_tenure(IND), pol["collectivization_target_share"], share_r,
+        pol["collectivization_pace_per_month"], pol["dekulakization_rate_per_month"],
+        h.is_tenure(KOL), herd["growth"], herd["capacity"],
+        p["livestock.starvation_mortality_per_month"],
         p["livestock.kolkhoz_horse_mortality_per_year"], p["livestock.slaughter_per_pressure"])
     return {"births": births, "deaths": deaths, "slaughter": slaughter}
 
 
 @kernel
-def _livestock(stock, region, need, feed_t, pressure, kolkhoz, growth, capacity,
+def _livestock(stock, region, feed_t, stall_months, horse_feed, cattle_feed, pig_feed, individual,
+               target_share, share_r, pace, dekulakization_rate, kolkhoz, growth, capacity,
                starvation_mortality, kolkhoz_horse_mortality_per_year, slaughter_per_pressure):
+    need = feed_in_stall(stock[HORSES], stock[CATTLE], stock[PIGS], horse_feed, cattle_feed,
+                         pig_feed, stall_months)
+    pressure = _pressure(individual, region, target_share, share_r, pace, dekulakization_rate)
     fed = np.where(need > 0, feed_t / np.maximum(need, 1e-300), 1.0)  # 1 on pasture
     hunger = 1.0 - np.minimum(np.maximum(fed, 0.0), 1.0)
     # Pasture and hay bound the herds: growth slows as a region's herd nears its capacity.

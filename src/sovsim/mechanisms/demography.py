@@ -136,23 +136,23 @@ def collectivize(h: HouseholdTable, s: Step, share_r: np.ndarray) -> tuple[np.nd
         h["region"], h.labelled(entering_units), h.labelled(kolkhoz_units),
         s.pol["collectivization_target_share"], share_r, s.pol["collectivization_pace_per_month"],
         p["collectivization.zeal"], s.pol["voluntary_exit"], p["collectivization.voluntary_share"],
-        p["collectivization.exit_rate_per_month"])
+        p["collectivization.exit_rate_per_month"], KOL - IND)
 
 
 @kernel
 def _collectivize(region, entering, kolkhoz, target_share, share_r, pace_per_month, zeal,
-                  voluntary_exit, voluntary_share, exit_rate_per_month):
+                  voluntary_exit, voluntary_share, exit_rate_per_month, to_kolkhoz):
     gap = np.maximum(target_share - share_r, 0.0)
     # Local officials drove faster than the decrees (the 'dizziness' of 1930): one constant.
     pace = np.minimum(pace_per_month * zeal, 1.0)
     join = pace * gap / np.maximum(1 - share_r, 1e-12)
     src = entering
-    dst = entering + (KOL - IND)
+    dst = entering + to_kolkhoz  # the kolkhoz unit of the same region and class
     frac = np.minimum(join[region[src]], 1.0)
     if voluntary_exit:
         excess = np.maximum(share_r - voluntary_share, 0.0) / np.maximum(share_r, 1e-12)
         src = np.concatenate((src, kolkhoz))
-        dst = np.concatenate((dst, kolkhoz - (KOL - IND)))
+        dst = np.concatenate((dst, kolkhoz - to_kolkhoz))
         frac = np.concatenate((frac, exit_rate_per_month * excess[region[kolkhoz]]))
     return src, dst, frac
 

@@ -74,39 +74,34 @@ def seed_reserve(h: HouseholdTable, s: Step) -> np.ndarray:
 
 def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
     """In August under quotas: each unit's delivery obligation for the agricultural year (t)."""
-    p = s.p
-    planned = _planned_harvest(h["area_last_ha"], h["region"], s.pol["planned_yield_t_per_ha"],
-                               p["agriculture.base_yield_t_per_ha"], h.is_tenure(IND),
-                               h.is_tenure(DEP), p["procurement.individual_quota_factor"])
-    plan_t = s.pol["procurement_plan_t"]
-    regional = s.pol["regional_procurement_plan_t"]
-    if plan_t <= 0 and not np.any(regional > 0):
-        return s.pol["quota_share"] * planned
-    planned_r = h.by_region(planned)
-    # Regions with their own plan get it; the rest of the national plan is spread over the
-    # other regions by planned harvest.
-    rest = max(plan_t - regional.sum(), 0.0)
-    others = planned_r * (regional <= 0)
-    plan_r = np.where(regional > 0, regional,
-                      rest * others / others.sum() if others.sum() > 0 else 0.0)
-    return _share_of_plan(plan_r, planned_r, planned, h["region"])
+    p, pol = s.p, s.pol
+    return _obligations(h["area_last_ha"], h["region"], pol["planned_yield_t_per_ha"],
+                        p["agriculture.base_yield_t_per_ha"], h.is_tenure(IND), h.is_tenure(DEP),
+                        p["procurement.individual_quota_factor"], pol["procurement_plan_t"],
+                        pol["regional_procurement_plan_t"], pol["quota_share"])
 
 
 @kernel
-def _planned_harvest(area_last_ha, region, planned_yield, base_yield, individual, deported,
-                     individual_quota_factor):
-    """The harvest the plan expects of each unit (t); individual farms are asked more."""
+def _obligations(area_last_ha, region, planned_yield, base_yield, individual, deported,
+                 individual_quota_factor, plan_t, regional_plan_t, quota_share):
+    # The harvest the plan expects of each unit; individual farms are asked more.
     if planned_yield > 0:
         planned = area_last_ha * planned_yield
     else:
         planned = area_last_ha * base_yield[region]
     planned = planned * np.where(individual, individual_quota_factor, 1.0)
-    return np.where(deported, 0.0, planned)
-
-
-@kernel
-def _share_of_plan(plan_r, planned_r, planned, region):
-    """A region's plan spread over its units by their planned harvest."""
+    planned = np.where(deported, 0.0, planned)
+    if plan_t <= 0 and not np.any(regional_plan_t > 0):
+        return quota_share * planned
+    planned_r = np.zeros(regional_plan_t.size)
+    for unit in range(planned.size):  # in unit order, as np.bincount sums
+        planned_r[region[unit]] += planned[unit]
+    # Regions with their own plan get it; the rest of the national plan is spread over the
+    # other regions by planned harvest. (Sums over a handful of regions, in order, as numpy.)
+    rest = max(plan_t - np.sum(regional_plan_t), 0.0)
+    others = planned_r * (regional_plan_t <= 0)
+    spread = rest * others / np.sum(others) if np.sum(others) > 0 else np.zeros_like(others)
+    plan_r = np.where(regional_plan_t > 0, regional_plan_t, spread)
     return plan_r[region] * planned / np.maximum(planned_r[region], 1e-300)
 
 
