@@ -187,7 +187,7 @@ def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.nda
     land to the kolkhoz of their region. Returns persons deported by unit of origin."""
     src, dst, frac = demography.deport(h, s)
     deported = np.zeros(len(h))
-    if not np.any(frac > 0):
+    if not (frac > 0).any():
         return deported
     deported[src] = h["persons"][src] * frac
     h.move(src, dst, frac)

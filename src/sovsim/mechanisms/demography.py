@@ -157,11 +157,19 @@ def _collectivize(region, entering, kolkhoz, target_share, share_r, pace_per_mon
     return src, dst, frac
 
 
+def settlement_units(h: HouseholdTable) -> np.ndarray:
+    """The deported units of each kulak unit (same region and class), in its order."""
+    return kulak_units(h) + (DEP - IND)
+
+
+def kulak_regions(h: HouseholdTable) -> np.ndarray:
+    return h["region"][kulak_units(h)]
+
+
 def deport(h: HouseholdTable, s: Step) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kulak individual rows: (src rows, deported rows, fraction deported this month)."""
-    src = h.labelled(kulak_units)
-    rate = s.pol["dekulakization_rate_per_month"][h["region"][src]]
-    return src, src + (DEP - IND), np.minimum(rate, 1.0)
+    rate = s.pol["dekulakization_rate_per_month"][h.labelled(kulak_regions)]
+    return h.labelled(kulak_units), h.labelled(settlement_units), np.minimum(rate, 1.0)
 
 
 def migration(h: HouseholdTable, s: Step, labour_gap_persons: float, urban_food_ratio: float,

@@ -61,15 +61,19 @@ def food_norm_kg(macro: MacroState, s: Step) -> float:
 
 def seed_reserve(h: HouseholdTable, s: Step) -> np.ndarray:
     """Seed still to be sown before the next harvest (the autumn and spring sowings ahead)."""
-    p = s.p
-    cm = s.cm
+    return h["area_last_ha"] * s.p["agriculture.seed_norm_t_per_ha"] * sowing_ahead_share(s)
+
+
+def sowing_ahead_share(s: Step) -> float:
+    """Share of a year's sowing still ahead before the next harvest."""
+    p, cm = s.p, s.cm
     # Sowing comes first in its month, so in April and September that seed is already sown.
     share = 0.0
     if cm >= 7 or cm < 4:  # spring sowing (April) still ahead
         share += 1 - p["agriculture.winter_crop_share"]
     if 7 <= cm < 9:  # winter sowing (September) still ahead
         share += p["agriculture.winter_crop_share"]
-    return h["area_last_ha"] * p["agriculture.seed_norm_t_per_ha"] * share
+    return share
 
 
 def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
@@ -121,9 +125,10 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
     quota_month = mode == "quota" and s.cm != 7
     obligation = set_obligations(h, s) if quota_month else NO_OBLIGATION
     procured, private, taken = _procure(
-        mode, quota_month, h["grain_t"], h["persons"], seed_reserve(h, s),
+        mode, quota_month, h["grain_t"], h["persons"], h["area_last_ha"],
+        p["agriculture.seed_norm_t_per_ha"], sowing_ahead_share(s),
         feed_need(h, s, s.months_to_harvest), harvest_t, obligation, h["delivered_t"],
-        ~h.is_tenure(DEP), h.is_class(KULAK), h.is_class(MIDDLE), s.months_to_harvest,
+        h.is_tenure(DEP), h.is_class(KULAK), h.is_class(MIDDLE), s.months_to_harvest,
         pol["procurement_floor_kg_per_person_year"], keep_kg,
         p["procurement.feed_reserve_share"], sales_rate, pol["enforcement_efficiency"],
         pol["tax_in_kind_share"], p["procurement.extraordinary_middle_weight"],
@@ -135,9 +140,11 @@ NO_OBLIGATION = np.zeros(0)  # outside quota months
 
 
 @kernel
-def _procure(mode, quota_month, grain, persons, seed_t, feed_t, harvest_t, obligation,
-             delivered, farming, kulak, middle, months, floor_kg, keep_kg, feed_reserve_share,
-             sales_rate, eff, tax_in_kind_share, middle_weight, private_share):
+def _procure(mode, quota_month, grain, persons, area_last_ha, seed_norm, sowing_ahead, feed_t,
+             harvest_t, obligation, delivered, deported, kulak, middle, months, floor_kg, keep_kg,
+             feed_reserve_share, sales_rate, eff, tax_in_kind_share, middle_weight, private_share):
+    seed_t = area_last_ha * seed_norm * sowing_ahead  # seed still to sow before the harvest
+    farming = ~deported
     floor = kept_to_harvest(persons, floor_kg, months, seed_t, 1.0, feed_t)
     taken = np.zeros_like(grain)
     sales = np.zeros_like(grain)
@@ -177,15 +184,17 @@ def household_food(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, n
     p = s.p
     food, feed = _household_food(
         h["persons"], h["grain_t"], h["crop_t"], feed_need(h, s),
-        feed_need(h, s, s.months_to_harvest),
-        seed_reserve(h, s) * p["procurement.seed_protected_share"], food_norm_kg(macro, s),
+        feed_need(h, s, s.months_to_harvest), h["area_last_ha"],
+        p["agriculture.seed_norm_t_per_ha"], sowing_ahead_share(s),
+        p["procurement.seed_protected_share"], food_norm_kg(macro, s),
         s.months_to_harvest, p["livestock.feed_priority"])
     return {"food_t": food, "feed_t": feed}
 
 
 @kernel
-def _household_food(persons, grain, crop, need, need_to_harvest, seed_guarded, norm_kg, months,
-                    feed_priority):
+def _household_food(persons, grain, crop, need, need_to_harvest, area_last_ha, seed_norm,
+                    sowing_ahead, seed_protected_share, norm_kg, months, feed_priority):
+    seed_guarded = area_last_ha * seed_norm * sowing_ahead * seed_protected_share
     norm = persons * norm_kg / 1000.0 / 12.0
     total = norm * months + need_to_harvest
     # During the harvest months households count the crop still standing in the fields.

@@ -71,6 +71,8 @@ class HouseholdTable:
         value = self._masks.get(make)
         if value is None:
             value = self._masks[make] = make(self)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)  # shared by every caller
         return value
 
     def _mask(self, column: str, code: int) -> np.ndarray:
