@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sovsim.mechanisms.agriculture import DEP, KOL
+from sovsim.mechanisms.agriculture import DEP, HERDS, KOL
 from sovsim.mechanisms.industry import base_1928
 from sovsim.regions import REGIONS
 from sovsim.state import HouseholdTable, MacroState
@@ -63,7 +63,7 @@ BY_NAME = {v.name: v for v in VARIABLES}
 
 
 # What is kept of each month to make the records at the end of the run: per unit ...
-UNIT_SERIES = ("persons", "households", "horses", "cattle", "pigs", "sheep_goats",
+UNIT_SERIES = ("households", "persons", *HERDS,
                "production_t", "area_harvested_ha", "private_sales_t", "procured_t",
                "confiscated_t", "kcal", "excess_deaths", "deported_persons")
 # ... and for the whole economy.
@@ -87,8 +87,8 @@ class Ledger:
              ) -> None:
         """Keep what ``records`` needs of this month (after the month's step)."""
         u = self.units[month]
-        for name in ("persons", "households", "horses", "cattle", "pigs", "sheep_goats"):
-            u[_U[name]] = h[name]
+        u[_U["households"]:_U["persons"] + 1] = h.rows(("households", "persons"))
+        u[_U["horses"]:_U["sheep_goats"] + 1] = h.rows(HERDS)
         book = out["book"]
         for name in ("production_t", "area_harvested_ha", "private_sales_t", "procured_t",
                      "confiscated_t"):

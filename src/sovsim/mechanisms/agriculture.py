@@ -130,10 +130,13 @@ HORSES, CATTLE, PIGS = (HERDS.index(k) for k in ("horses", "cattle", "pigs"))
 
 def feed_need(h: HouseholdTable, s: Step, months: int = 1) -> np.ndarray:
     """Grain feed needed in this month and the ``months - 1`` after it (stall months only)."""
+    stall = STALL[s.cm, months]
+    if stall == 0:  # on pasture
+        return np.zeros(len(h))
     p = s.p
     return feed_in_stall(h["horses"], h["cattle"], h["pigs"], p["livestock.horse_feed_t_per_year"],
                          p["livestock.cattle_feed_t_per_year"], p["livestock.pig_feed_t_per_year"],
-                         STALL[s.cm, months])
+                         stall)
 
 
 @kernel

@@ -28,6 +28,9 @@ from sovsim.regions import CLASSES
 from sovsim.state import HouseholdTable, MacroState
 
 KULAK, MIDDLE = CLASSES.index("kulak"), CLASSES.index("middle")
+# The procurement modes, coded for the kernel by their place in this tuple.
+MODES = ("market", "tax_in_kind", "requisition", "extraordinary", "quota")
+MARKET, TAX_IN_KIND, REQUISITION, EXTRAORDINARY, QUOTA = range(len(MODES))
 
 
 def reserves(h: HouseholdTable, s: Step, food_kg_year: float, feed_share: float = 1.0, *,
@@ -125,7 +128,7 @@ def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
     quota_month = mode == "quota" and s.cm != 7
     obligation = set_obligations(h, s) if quota_month else NO_OBLIGATION
     procured, private, taken = _procure(
-        mode, quota_month, h["grain_t"], h["persons"], h["area_last_ha"],
+        MODES.index(mode), quota_month, h["grain_t"], h["persons"], h["area_last_ha"],
         p["agriculture.seed_norm_t_per_ha"], sowing_ahead_share(s),
         feed_need(h, s, s.months_to_harvest), harvest_t, obligation, h["delivered_t"],
         h.is_tenure(DEP), h.is_class(KULAK), h.is_class(MIDDLE), s.months_to_harvest,
@@ -148,21 +151,21 @@ def _procure(mode, quota_month, grain, persons, area_last_ha, seed_norm, sowing_
     floor = kept_to_harvest(persons, floor_kg, months, seed_t, 1.0, feed_t)
     taken = np.zeros_like(grain)
     sales = np.zeros_like(grain)
-    if mode == "market" or mode == "tax_in_kind" or mode == "extraordinary":
+    if mode == MARKET or mode == TAX_IN_KIND or mode == EXTRAORDINARY:
         # Sellers guard food and seed but only part of the feed: good prices are paid for by
         # leaner animals; and when bread is dear in town they eat less of it themselves.
         keep = kept_to_harvest(persons, keep_kg, months, seed_t, feed_reserve_share, feed_t)
         surplus = np.maximum(grain - keep, 0.0)
         sales = surplus * sales_rate * farming
-    if mode == "tax_in_kind":
+    if mode == TAX_IN_KIND:
         taken = np.minimum(tax_in_kind_share * harvest_t, grain - sales)
-    elif mode == "requisition":
+    elif mode == REQUISITION:
         taken = eff * (np.maximum(grain - floor, 0.0) * farming)
-    elif mode == "extraordinary":
+    elif mode == EXTRAORDINARY:
         above_floor = np.maximum(grain - floor, 0.0) * farming
         weight = np.where(kulak, 1.0, np.where(middle, middle_weight, 0.0))
         taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0), grain - sales)
-    elif mode == "quota" and quota_month:
+    elif mode == QUOTA and quota_month:
         # What a unit has delivered this agricultural year counts against its obligation.
         due = np.maximum(obligation - delivered, 0.0)
         # Quotas reach below seed: only the food floor is protected.
