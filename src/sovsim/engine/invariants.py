@@ -62,3 +62,19 @@ def _finite_and_nonnegative(block):
         if not (0.0 <= value < math.inf):  # false for NaN, -inf, +inf and negatives
             return False
     return True
+
+
+# Totals for the balances. They only check the state, never change it, so they are summed in
+# any order (a kernel, one call for many sums); the tolerance is far above the rounding.
+@kernel
+def stock_totals(grain_t, persons):
+    """Grain held by the households (t) and their members."""
+    return np.sum(grain_t), np.sum(persons)
+
+
+@kernel
+def grain_flow_totals(harvest_t, relief_t, seed_t, feed_t, food_t, procured_t, private_sales_t,
+                      losses_t, confiscated_t):
+    """Totals of the month's grain flows, in the order of the arguments."""
+    return (np.sum(harvest_t), np.sum(relief_t), np.sum(seed_t), np.sum(feed_t), np.sum(food_t),
+            np.sum(procured_t), np.sum(private_sales_t), np.sum(losses_t), np.sum(confiscated_t))

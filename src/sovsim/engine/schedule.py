@@ -52,8 +52,8 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     p = s.p
     n = len(h)
     book: dict = {"confiscated_t": np.zeros(n)}  # the other flows are booked as they happen
-    grain_before = h["grain_t"].sum()
-    people_before = h["persons"].sum() + macro["urban_persons"]
+    grain_before, rural_before = invariants.stock_totals(h["grain_t"], h["persons"])
+    people_before = rural_before + macro["urban_persons"]
     if s.cm == 7:
         mem.exported_in_year = mem.relief_in_year = 0.0
     share_r = demography.kolkhoz_share(h)
@@ -142,7 +142,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
     mig = demography.migration(h, s, labour_gap, urban["food_ratio"], al["urban_grain_ratio"])
     back = demography.return_migration(macro["urban_persons"], s, urban["food_ratio"])
-    farming = ~h.is_tenure(TENURES.index("deported")) * h["persons"]
+    farming = h.labelled(_farming_units) * h["persons"]
     back_rows = back * farming / max(farming.sum(), 1e-300)
     _scale_households(h, h["persons"] - mig + back_rows)
     net_migrants = mig.sum() - back
@@ -152,11 +152,12 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
         h["retained_kg"] = h["grain_t"] * 1000.0 / np.maximum(h["persons"], 1e-300)
 
     # invariants
-    flows = dict(zip(GRAIN_FLOWS, np.add.reduce([book[k] for k in GRAIN_FLOWS], axis=1).tolist()))
-    invariants.check_grain_balance(s.month, grain_before, h["grain_t"].sum(), flows, "rural")
+    flows = dict(zip(GRAIN_FLOWS, invariants.grain_flow_totals(*[book[k] for k in GRAIN_FLOWS])))
+    grain_after, rural_after = invariants.stock_totals(h["grain_t"], h["persons"])
+    invariants.check_grain_balance(s.month, grain_before, grain_after, flows, "rural")
     births = vt["births"].sum() + urban["births"]
     deaths = vt["deaths"].sum() + urban["deaths"]
-    invariants.check_people(s.month, people_before, h["persons"].sum() + macro["urban_persons"],
+    invariants.check_people(s.month, people_before, rural_after + macro["urban_persons"],
                             births, deaths)
     invariants.check_state(s.month, h, macro)
 
@@ -168,6 +169,10 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
         "industry": ind, "gdp_rub": gdp, "deported_persons": deported_persons,
         "net_migrants": net_migrants, "births": births, "deaths": deaths,
     }
+
+
+def _farming_units(h: HouseholdTable) -> np.ndarray:
+    return ~h.is_tenure(TENURES.index("deported"))
 
 
 def _scale_households(h: HouseholdTable, new_persons: np.ndarray) -> None:

@@ -48,7 +48,7 @@ class HouseholdTable:
         if row is None:  # a label column: replaced, and the masks made from it dropped
             self.cols[name] = np.asarray(value, dtype=np.int64)
             self._masks.clear()
-        else:
+        elif value is not self.cols[name]:  # (``h[name] += x`` has already written the row)
             self.values[row] = value
 
     def __len__(self) -> int:
