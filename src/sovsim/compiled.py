@@ -15,7 +15,8 @@ be seen. Such constants are passed as arguments, and results of other modules' k
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
 

@@ -21,7 +21,15 @@ import numpy as np
 
 from sovsim.compiled import kernel
 from sovsim.engine import invariants
-from sovsim.mechanisms import agriculture, demography, industry, prices, procurement, state_grain, trade
+from sovsim.mechanisms import (
+    agriculture,
+    demography,
+    industry,
+    prices,
+    procurement,
+    state_grain,
+    trade,
+)
 from sovsim.mechanisms.agriculture import HERDS
 from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.demography import POOR
@@ -142,7 +150,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
     mig = demography.migration(h, s, labour_gap, urban["food_ratio"], al["urban_grain_ratio"])
     back = demography.return_migration(macro["urban_persons"], s, urban["food_ratio"])
-    farming = h.labelled(_farming_units) * h["persons"]
+    farming = h.labelled(demography.farming_units) * h["persons"]
     back_rows = back * farming / max(farming.sum(), 1e-300)
     _scale_households(h, h["persons"] - mig + back_rows)
     net_migrants = mig.sum() - back
@@ -169,10 +177,6 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
         "industry": ind, "gdp_rub": gdp, "deported_persons": deported_persons,
         "net_migrants": net_migrants, "births": births, "deaths": deaths,
     }
-
-
-def _farming_units(h: HouseholdTable) -> np.ndarray:
-    return ~h.is_tenure(TENURES.index("deported"))
 
 
 def _scale_households(h: HouseholdTable, new_persons: np.ndarray) -> None:

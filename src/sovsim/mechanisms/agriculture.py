@@ -195,20 +195,27 @@ def _livestock(stock, region, feed_t, stall_months, horse_feed, cattle_feed, pig
     need = feed_in_stall(stock[HORSES], stock[CATTLE], stock[PIGS], horse_feed, cattle_feed,
                          pig_feed, stall_months)
     pressure = _pressure(individual, region, target_share, share_r, pace, dekulakization_rate)
-    fed = np.where(need > 0, feed_t / np.maximum(need, 1e-300), 1.0)  # 1 on pasture
-    hunger = 1.0 - np.minimum(np.maximum(fed, 0.0), 1.0)
     # Pasture and hay bound the herds: growth slows as a region's herd nears its capacity.
     crowding = np.minimum(np.maximum(region_sums(stock, region, capacity.shape[1]) / capacity,
                                      0.0), 1.0)
-    births = stock * growth * (1.0 - hunger) * (1.0 - crowding[:, region])
-    deaths = stock * starvation_mortality * hunger
-    # Collectivized horses died of neglect.
-    deaths[HORSES] = deaths[HORSES] + np.where(
-        kolkhoz, stock[HORSES] * kolkhoz_horse_mortality_per_year / 12.0, 0.0)
-    # (numerical guard: at most half a herd in one month, so stocks stay non-negative)
-    slaughter = stock * np.minimum(slaughter_per_pressure * pressure, 0.5)
-    deaths = np.minimum(deaths, stock - slaughter)
-    return births, deaths, slaughter
+    flows = np.empty((3, stock.shape[0], stock.shape[1]))  # births, deaths, slaughter
+    for unit in range(stock.shape[1]):  # (a loop: no temporary arrays)
+        fed = feed_t[unit] / np.maximum(need[unit], 1e-300) if need[unit] > 0 else 1.0  # pasture
+        hunger = 1.0 - np.minimum(np.maximum(fed, 0.0), 1.0)
+        # (numerical guard: at most half a herd in one month, so stocks stay non-negative)
+        culled = np.minimum(slaughter_per_pressure * pressure[unit], 0.5)
+        for herd in range(stock.shape[0]):
+            head = stock[herd, unit]
+            births = head * growth[herd, 0] * (1.0 - hunger) * (1.0 - crowding[herd, region[unit]])
+            deaths = head * starvation_mortality * hunger
+            if herd == HORSES:  # collectivized horses died of neglect
+                deaths = deaths + (head * kolkhoz_horse_mortality_per_year / 12.0
+                                   if kolkhoz[unit] else 0.0)
+            slaughter = head * culled
+            flows[0, herd, unit] = births
+            flows[1, herd, unit] = np.minimum(deaths, head - slaughter)
+            flows[2, herd, unit] = slaughter
+    return flows
 
 
 @kernel

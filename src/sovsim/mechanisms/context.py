@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ class Step:
     month: int
     pol: Mapping[str, np.ndarray | float | str]  # instruments this month (regional: per region)
     p: ParameterSet
-    inputs: "Inputs"
+    inputs: Inputs
     run: dict = field(default_factory=dict)  # this run's values of ``per_run``
     cm: int = field(init=False)  # calendar month, 1..12
     year: int = field(init=False)

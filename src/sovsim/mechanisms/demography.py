@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sovsim.mechanisms.agriculture import DEP, HERDS, IND, KOL
 from sovsim.compiled import kernel
+from sovsim.mechanisms.agriculture import DEP, HERDS, IND, KOL
 from sovsim.mechanisms.context import Step
 from sovsim.regions import CLASSES, REGIONS
 from sovsim.state import HouseholdTable
@@ -115,6 +115,11 @@ def _kolkhoz_share(households, kolkhoz, individual, region, n_regions):
     return kol / np.maximum(kol + ind, 1e-300)
 
 
+def farming_units(h: HouseholdTable) -> np.ndarray:
+    """Mask of the units that farm (all but the deported)."""
+    return ~h.is_tenure(DEP)
+
+
 def entering_units(h: HouseholdTable) -> np.ndarray:
     """Units that may join a kolkhoz: individual households; kulaks were barred."""
     return np.flatnonzero(h.is_tenure(IND) & ~h.is_class(KULAK))
@@ -176,7 +181,7 @@ def migration(h: HouseholdTable, s: Step, labour_gap_persons: float, urban_food_
               urban_grain_ratio: float) -> np.ndarray:
     """Persons leaving each rural unit for the towns this month."""
     p = s.p
-    rural = h["persons"] * ~h.is_tenure(DEP)
+    rural = h["persons"] * h.labelled(farming_units)
     total = rural.sum()
     # No jobs without bread: the pull of town jobs weakens when towns go hungry.
     fed = min(urban_grain_ratio, 1.0) ** 2

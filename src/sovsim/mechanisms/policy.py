@@ -5,8 +5,8 @@ Nothing else changes an instrument. Regional instruments come as one value per r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 

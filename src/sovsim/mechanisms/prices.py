@@ -10,8 +10,6 @@ they can be bought (the goods famine).
 
 from __future__ import annotations
 
-import numpy as np
-
 from sovsim.mechanisms.context import Step
 from sovsim.state import MacroState
 

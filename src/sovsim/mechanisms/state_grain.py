@@ -14,6 +14,7 @@ from sovsim.mechanisms.agriculture import DEP
 from sovsim.mechanisms.context import Step
 from sovsim.state import HouseholdTable, MacroState
 
+
 # Months left in the agricultural year (July-June), counting this one.
 def _months_left_in_year(cm: int) -> int:
     return (6 - cm) % 12 + 1

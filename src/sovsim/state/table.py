@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,13 +33,14 @@ class HouseholdTable:
     so masks such as ``h.is_tenure(KOL)`` are kept once made.
     """
 
-    __slots__ = ("values", "cols", "_masks")
+    __slots__ = ("values", "cols", "_masks", "_rows")
 
     def __init__(self, cols: dict[str, np.ndarray]) -> None:
         self.values = np.array([np.asarray(cols[name], dtype=float) for name in FLOAT_COLUMNS])
         self.cols = {name: np.asarray(cols[name], dtype=np.int64) for name in LABEL_COLUMNS}
         self.cols.update((name, self.values[i]) for i, name in enumerate(FLOAT_COLUMNS))
         self._masks: dict = {}
+        self._rows: dict = {}  # views of the block, by the names of their rows
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]
@@ -54,7 +56,7 @@ class HouseholdTable:
     def __len__(self) -> int:
         return self.values.shape[1]
 
-    def copy(self) -> "HouseholdTable":
+    def copy(self) -> HouseholdTable:
         return HouseholdTable({k: v.copy() for k, v in self.cols.items()})
 
     def is_tenure(self, tenure: int) -> np.ndarray:
@@ -65,7 +67,7 @@ class HouseholdTable:
         """Boolean mask of the units of class ``klass`` (an index into CLASSES)."""
         return self._mask("klass", klass)
 
-    def labelled(self, make: Callable[["HouseholdTable"], Any]) -> Any:
+    def labelled(self, make: Callable[[HouseholdTable], Any]) -> Any:
         """``make(self)``: a value of the label columns alone (such as the rows of kulak
         households), made once and kept while the labels stand."""
         value = self._masks.get(make)
@@ -86,10 +88,13 @@ class HouseholdTable:
     def rows(self, names: tuple[str, ...]) -> np.ndarray:
         """Float columns stored next to each other (such as the herds), as one
         (len(names), units) view: changing it changes the columns."""
-        first = ROW[names[0]]
-        if FLOAT_COLUMNS[first:first + len(names)] != tuple(names):
-            raise ValueError(f"columns {names} are not stored next to each other")
-        return self.values[first:first + len(names)]
+        view = self._rows.get(names)
+        if view is None:
+            first = ROW[names[0]]
+            if FLOAT_COLUMNS[first:first + len(names)] != tuple(names):
+                raise ValueError(f"columns {names} are not stored next to each other")
+            view = self._rows[names] = self.values[first:first + len(names)]
+        return view
 
     def by_region(self, values: np.ndarray) -> np.ndarray:
         """Sum over the units of each region: (units,) -> (regions,), or (k, units) ->
@@ -132,7 +137,7 @@ class MacroState:
     def __setitem__(self, name: str, value: float) -> None:
         self.values[name] = float(value)
 
-    def copy(self) -> "MacroState":
+    def copy(self) -> MacroState:
         return MacroState(dict(self.values))
 
 
