@@ -42,17 +42,22 @@ def food_energy(h: HouseholdTable, s: Step, food_t: np.ndarray, slaughter_head: 
 def _food_energy(persons, cattle, sheep_goats, food_t, slaughter_head, deported, grain_kcal_per_kg,
                  cattle_kcal_per_head_day, sheep_goats_kcal_per_head_day, meat_kcal_per_head,
                  other_kcal_per_person_day, special_settlement_kcal_per_person_day):
-    persons = np.maximum(persons, 1e-300)
     days = 365.0 / 12.0
-    grain = food_t * 1000.0 * grain_kcal_per_kg / days
-    dairy = cattle * cattle_kcal_per_head_day + sheep_goats * sheep_goats_kcal_per_head_day
-    meat = np.zeros_like(food_t)
-    for herd in range(slaughter_head.shape[0]):
-        meat = meat + slaughter_head[herd] * meat_kcal_per_head[herd, 0]
-    meat = meat / days
-    kcal = (grain + dairy + meat) / persons + other_kcal_per_person_day
-    # Deported households live on special-settlement rations.
-    return np.where(deported, special_settlement_kcal_per_person_day, kcal)
+    kcal = np.empty_like(persons)
+    for unit in range(persons.size):  # (a loop: no temporary arrays)
+        if deported[unit]:  # deported households live on special-settlement rations
+            kcal[unit] = special_settlement_kcal_per_person_day
+            continue
+        grain = food_t[unit] * 1000.0 * grain_kcal_per_kg / days
+        dairy = (cattle[unit] * cattle_kcal_per_head_day
+                 + sheep_goats[unit] * sheep_goats_kcal_per_head_day)
+        meat = 0.0
+        for herd in range(slaughter_head.shape[0]):
+            meat = meat + slaughter_head[herd, unit] * meat_kcal_per_head[herd, 0]
+        meat = meat / days
+        kcal[unit] = ((grain + dairy + meat) / np.maximum(persons[unit], 1e-300)
+                      + other_kcal_per_person_day)
+    return kcal
 
 
 def vital(h: HouseholdTable, s: Step, kcal: np.ndarray) -> dict[str, np.ndarray]:
@@ -71,16 +76,20 @@ def vital(h: HouseholdTable, s: Step, kcal: np.ndarray) -> dict[str, np.ndarray]
 def _vital(persons, kcal, deported, kcal_need, famine_threshold_ratio, famine_mortality_per_month,
            famine_exponent, death_rate_per_year, birth_rate_per_year,
            settlement_excess_death_rate_per_year):
-    ratio = kcal / kcal_need
-    short = np.maximum(famine_threshold_ratio - ratio, 0.0) / famine_threshold_ratio
-    famine_rate = famine_mortality_per_month * short ** famine_exponent
     base = death_rate_per_year / 12.0
-    settle = np.where(deported, settlement_excess_death_rate_per_year / 12.0, 0.0)
-    # (numerical guard: at most half a unit dies in a month; the calibrated scale stays below)
-    excess = persons * np.minimum(famine_rate + settle, 0.5)
-    deaths = persons * base + excess
-    births = persons * birth_rate_per_year / 12.0 * np.minimum(ratio, 1.0)
-    return births, deaths, excess, ratio
+    out = np.empty((4, persons.size))  # one array back to Python (each array costs to box)
+    births, deaths, excess, ratio = out[0], out[1], out[2], out[3]
+    for unit in range(persons.size):  # (a loop: no temporary arrays)
+        ratio[unit] = kcal[unit] / kcal_need
+        short = np.maximum(famine_threshold_ratio - ratio[unit], 0.0) / famine_threshold_ratio
+        famine_rate = famine_mortality_per_month * short ** famine_exponent
+        settle = settlement_excess_death_rate_per_year / 12.0 if deported[unit] else 0.0
+        # (numerical guard: at most half a unit dies in a month; the calibrated scale stays
+        # below)
+        excess[unit] = persons[unit] * np.minimum(famine_rate + settle, 0.5)
+        deaths[unit] = persons[unit] * base + excess[unit]
+        births[unit] = persons[unit] * birth_rate_per_year / 12.0 * np.minimum(ratio[unit], 1.0)
+    return out
 
 
 def urban_vital(urban_persons: float, s: Step, grain_ratio: float) -> dict[str, float]:

@@ -146,34 +146,40 @@ NO_OBLIGATION = np.zeros(0)  # outside quota months
 def _procure(mode, quota_month, grain, persons, area_last_ha, seed_norm, sowing_ahead, feed_t,
              harvest_t, obligation, delivered, deported, kulak, middle, months, floor_kg, keep_kg,
              feed_reserve_share, sales_rate, eff, tax_in_kind_share, middle_weight, private_share):
-    seed_t = area_last_ha * seed_norm * sowing_ahead  # seed still to sow before the harvest
-    farming = ~deported
-    floor = kept_to_harvest(persons, floor_kg, months, seed_t, 1.0, feed_t)
-    taken = np.zeros_like(grain)
-    sales = np.zeros_like(grain)
-    if mode == MARKET or mode == TAX_IN_KIND or mode == EXTRAORDINARY:
-        # Sellers guard food and seed but only part of the feed: good prices are paid for by
-        # leaner animals; and when bread is dear in town they eat less of it themselves.
-        keep = kept_to_harvest(persons, keep_kg, months, seed_t, feed_reserve_share, feed_t)
-        surplus = np.maximum(grain - keep, 0.0)
-        sales = surplus * sales_rate * farming
-    if mode == TAX_IN_KIND:
-        taken = np.minimum(tax_in_kind_share * harvest_t, grain - sales)
-    elif mode == REQUISITION:
-        taken = eff * (np.maximum(grain - floor, 0.0) * farming)
-    elif mode == EXTRAORDINARY:
-        above_floor = np.maximum(grain - floor, 0.0) * farming
-        weight = np.where(kulak, 1.0, np.where(middle, middle_weight, 0.0))
-        taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0), grain - sales)
-    elif mode == QUOTA and quota_month:
-        # What a unit has delivered this agricultural year counts against its obligation.
-        due = np.maximum(obligation - delivered, 0.0)
-        # Quotas reach below seed: only the food floor is protected.
-        floor_food_only = floor - seed_t - feed_t
-        collectable = np.maximum(grain - floor_food_only, 0.0) * farming
-        taken = np.minimum(due, eff * collectable)
-    private = sales * private_share
-    return taken + sales - private, private, taken
+    flows = np.empty((3, grain.size))  # one array back to Python (each array costs to box)
+    procured, private, delivered_now = flows[0], flows[1], flows[2]
+    for unit in range(grain.size):  # (a loop: no temporary arrays)
+        seed_t = area_last_ha[unit] * seed_norm * sowing_ahead  # seed still to sow
+        farming = 0.0 if deported[unit] else 1.0
+        floor = kept_to_harvest(persons[unit], floor_kg, months, seed_t, 1.0, feed_t[unit])
+        taken = sales = 0.0
+        if mode == MARKET or mode == TAX_IN_KIND or mode == EXTRAORDINARY:
+            # Sellers guard food and seed but only part of the feed: good prices are paid for
+            # by leaner animals; and when bread is dear in town they eat less of it themselves.
+            keep = kept_to_harvest(persons[unit], keep_kg, months, seed_t, feed_reserve_share,
+                                   feed_t[unit])
+            surplus = np.maximum(grain[unit] - keep, 0.0)
+            sales = surplus * sales_rate * farming
+        if mode == TAX_IN_KIND:
+            taken = np.minimum(tax_in_kind_share * harvest_t[unit], grain[unit] - sales)
+        elif mode == REQUISITION:
+            taken = eff * (np.maximum(grain[unit] - floor, 0.0) * farming)
+        elif mode == EXTRAORDINARY:
+            above_floor = np.maximum(grain[unit] - floor, 0.0) * farming
+            weight = 1.0 if kulak[unit] else (middle_weight if middle[unit] else 0.0)
+            taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0),
+                               grain[unit] - sales)
+        elif mode == QUOTA and quota_month:
+            # What a unit has delivered this agricultural year counts against its obligation.
+            due = np.maximum(obligation[unit] - delivered[unit], 0.0)
+            # Quotas reach below seed: only the food floor is protected.
+            floor_food_only = floor - seed_t - feed_t[unit]
+            collectable = np.maximum(grain[unit] - floor_food_only, 0.0) * farming
+            taken = np.minimum(due, eff * collectable)
+        private[unit] = sales * private_share
+        procured[unit] = taken + sales - private[unit]
+        delivered_now[unit] = taken
+    return flows
 
 
 def household_food(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarray]:
@@ -197,16 +203,19 @@ def household_food(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, n
 @kernel
 def _household_food(persons, grain, crop, need, need_to_harvest, area_last_ha, seed_norm,
                     sowing_ahead, seed_protected_share, norm_kg, months, feed_priority):
-    seed_guarded = area_last_ha * seed_norm * sowing_ahead * seed_protected_share
-    norm = persons * norm_kg / 1000.0 / 12.0
-    total = norm * months + need_to_harvest
-    # During the harvest months households count the crop still standing in the fields.
-    edible = np.maximum(grain + crop - seed_guarded, 0.0)
-    month_need = norm + need
-    budget = np.where(edible >= total, month_need,
-                      edible * month_need / np.maximum(total, 1e-300))
-    budget = np.minimum(budget, grain)
-    scale = budget / np.maximum(month_need, 1e-300)
-    feed = np.where(scale >= 1.0, need, need * scale * feed_priority)
-    food = np.minimum(norm, budget - feed)
-    return food, feed
+    flows = np.empty((2, grain.size))
+    food, feed = flows[0], flows[1]
+    for unit in range(grain.size):  # (a loop: no temporary arrays)
+        seed_guarded = area_last_ha[unit] * seed_norm * sowing_ahead * seed_protected_share
+        norm = persons[unit] * norm_kg / 1000.0 / 12.0
+        total = norm * months + need_to_harvest[unit]
+        # During the harvest months households count the crop still standing in the fields.
+        edible = np.maximum(grain[unit] + crop[unit] - seed_guarded, 0.0)
+        month_need = norm + need[unit]
+        budget = (month_need if edible >= total
+                  else edible * month_need / np.maximum(total, 1e-300))
+        budget = np.minimum(budget, grain[unit])
+        scale = budget / np.maximum(month_need, 1e-300)
+        feed[unit] = need[unit] if scale >= 1.0 else need[unit] * scale * feed_priority
+        food[unit] = np.minimum(norm, budget - feed[unit])
+    return flows
