@@ -131,11 +131,11 @@ def farming_units(h: HouseholdTable) -> np.ndarray:
 
 def entering_units(h: HouseholdTable) -> np.ndarray:
     """Units that may join a kolkhoz: individual households; kulaks were barred."""
-    return np.flatnonzero(h.is_tenure(IND) & ~h.is_class(KULAK))
+    return _read_only(np.flatnonzero(h.is_tenure(IND) & ~h.is_class(KULAK)))
 
 
 def kolkhoz_units(h: HouseholdTable) -> np.ndarray:
-    return np.flatnonzero(h.is_tenure(KOL))
+    return _read_only(np.flatnonzero(h.is_tenure(KOL)))
 
 
 def kulak_units(h: HouseholdTable) -> np.ndarray:
@@ -145,30 +145,47 @@ def kulak_units(h: HouseholdTable) -> np.ndarray:
 
 def collectivize(h: HouseholdTable, s: Step, share_r: np.ndarray) -> tuple[np.ndarray, ...]:
     """Rows to move (src, dst, fraction): entries into, and exits from, kolkhozy."""
-    p = s.p
-    return _collectivize(
+    p, pol = s.p, s.pol
+    src, dst = h.labelled(joining_and_leaving if pol["voluntary_exit"] else joining)
+    frac = _collectivize(
         h["region"], h.labelled(entering_units), h.labelled(kolkhoz_units),
-        s.pol["collectivization_target_share"], share_r, s.pol["collectivization_pace_per_month"],
-        p["collectivization.zeal"], s.pol["voluntary_exit"], p["collectivization.voluntary_share"],
-        p["collectivization.exit_rate_per_month"], KOL - IND)
+        pol["collectivization_target_share"], share_r, pol["collectivization_pace_per_month"],
+        p["collectivization.zeal"], pol["voluntary_exit"], p["collectivization.voluntary_share"],
+        p["collectivization.exit_rate_per_month"])
+    return src, dst, frac
+
+
+def joining(h: HouseholdTable) -> tuple[np.ndarray, np.ndarray]:
+    """(src, dst): each entering unit and the kolkhoz unit of its region and class."""
+    entering = entering_units(h)
+    return entering, _read_only(entering + (KOL - IND))
+
+
+def joining_and_leaving(h: HouseholdTable) -> tuple[np.ndarray, np.ndarray]:
+    """(src, dst) of ``joining``, then each kolkhoz unit and the individual unit it leaves to."""
+    (src, dst), kolkhoz = joining(h), kolkhoz_units(h)
+    return (_read_only(np.concatenate((src, kolkhoz))),
+            _read_only(np.concatenate((dst, kolkhoz - (KOL - IND)))))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 @kernel
 def _collectivize(region, entering, kolkhoz, target_share, share_r, pace_per_month, zeal,
-                  voluntary_exit, voluntary_share, exit_rate_per_month, to_kolkhoz):
+                  voluntary_exit, voluntary_share, exit_rate_per_month):
+    """The fraction of each moving unit that moves (in the order of ``collectivize``'s rows)."""
     gap = np.maximum(target_share - share_r, 0.0)
     # Local officials drove faster than the decrees (the 'dizziness' of 1930): one constant.
     pace = np.minimum(pace_per_month * zeal, 1.0)
     join = pace * gap / np.maximum(1 - share_r, 1e-12)
-    src = entering
-    dst = entering + to_kolkhoz  # the kolkhoz unit of the same region and class
-    frac = np.minimum(join[region[src]], 1.0)
+    frac = np.minimum(join[region[entering]], 1.0)
     if voluntary_exit:
         excess = np.maximum(share_r - voluntary_share, 0.0) / np.maximum(share_r, 1e-12)
-        src = np.concatenate((src, kolkhoz))
-        dst = np.concatenate((dst, kolkhoz - to_kolkhoz))
         frac = np.concatenate((frac, exit_rate_per_month * excess[region[kolkhoz]]))
-    return src, dst, frac
+    return frac
 
 
 def settlement_units(h: HouseholdTable) -> np.ndarray:
