@@ -33,7 +33,7 @@ class HouseholdTable:
     so masks such as ``h.is_tenure(KOL)`` are kept once made.
     """
 
-    __slots__ = ("values", "cols", "_masks", "_rows")
+    __slots__ = ("_masks", "_rows", "cols", "values")
 
     def __init__(self, cols: dict[str, np.ndarray]) -> None:
         self.values = np.array([np.asarray(cols[name], dtype=float) for name in FLOAT_COLUMNS])
@@ -123,7 +123,9 @@ def _move_totals(totals, src, dst, frac):
         for k in range(dst.size):
             totals[col, dst[k]] += amount[col, k]
         for unit in range(totals.shape[1]):
-            if totals[col, unit] < 0.0:  # guard rounding below zero (tiny, never material)
+            # Guard rounding below zero (tiny, never material); an ``if``, not ``max``, so
+            # that a NaN stays for the invariant check to find.
+            if totals[col, unit] < 0.0:  # noqa: PLR1730
                 totals[col, unit] = 0.0
 
 
