@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -89,6 +90,13 @@ class Scenario:
                 arr.setflags(write=False)
             self._cache["timeline"] = out
         return self._cache["timeline"]
+
+    def cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """A value derived from this scenario alone (such as its instruments month by month),
+        made on first use and kept: a scenario does not change once loaded."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
 
     def to_toml(self) -> str:
         """The resolved scenario as a self-contained TOML file (no ``extends``)."""
