@@ -12,9 +12,10 @@ assumptions: ``data/population/`` and docs/population.md.
 from sovsim.population.build import Population, build_population, full_size, iter_population
 from sovsim.population.cells import compare_with_initial, to_cells
 from sovsim.population.columns import POPULATION_COLUMNS
+from sovsim.population.compare import compare_with_figures
 from sovsim.population.data import figures, gaps
 from sovsim.population.rng import STREAMS, stream_key, uniforms
 
 __all__ = ["POPULATION_COLUMNS", "STREAMS", "Population", "build_population",
-           "compare_with_initial", "figures", "full_size", "gaps", "iter_population",
+           "compare_with_figures", "compare_with_initial", "figures", "full_size", "gaps", "iter_population",
            "stream_key", "to_cells", "uniforms"]

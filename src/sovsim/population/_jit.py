@@ -32,4 +32,4 @@ def prange(*args):  # pragma: no cover - replaced by numba.prange inside compile
 
 
 if numba is not None:
-    prange = numba.prange  # noqa: F811
+    prange = numba.prange

@@ -86,21 +86,26 @@ def _region_index(regions) -> np.ndarray:
 def _region_totals(d: Design, idx: np.ndarray) -> np.ndarray:
     """Whole real households of each region (largest remainders of the design's totals)."""
     real = d.region_households
-    total = int(round(real.sum()))
+    total = int(np.rint(real.sum()))
     whole = _apportion(total, real)
     return whole[idx]
 
 
 def _apportion(n: int, weights: np.ndarray, minimum: int = 0) -> np.ndarray:
-    """``n`` split in proportion to ``weights`` by largest remainders, ``minimum`` each."""
+    """``n`` split in proportion to ``weights`` by largest remainders; a part below
+    ``minimum`` is raised to it, taking from the largest parts. Where ``weights`` are whole
+    numbers summing to ``n`` the parts are ``weights`` exactly."""
     weights = np.asarray(weights, dtype=float)
-    rest = n - minimum * weights.size
-    quota = rest * weights / weights.sum()
+    quota = n * weights / weights.sum()
     out = np.floor(quota).astype(np.int64)
-    short = rest - int(out.sum())
+    short = n - int(out.sum())
     order = np.argsort(-(quota - out), kind="stable")
     out[order[:short]] += 1
-    return out + minimum
+    while (out < minimum).any():
+        lack = int(np.argmin(out))
+        out[int(np.argmax(out))] -= 1
+        out[lack] += 1
+    return out
 
 
 def _check_n(n, full: int, n_regions: int) -> int:
@@ -155,7 +160,7 @@ class _Plan:
         cum = np.cumsum(d.class_share[self.idx], axis=1)
         cum[:, -1] = 1.0
         self.class_cum = cum
-        sub = lambda a: np.ascontiguousarray(a[self.idx])  # noqa: E731
+        sub = lambda a: np.ascontiguousarray(a[self.idx])
         size_lam, horses_lam, cattle_lam, sown_mu = _cell_tables(d)
         self.cells = (sub(size_lam), sub(d.horses_zero), sub(horses_lam), sub(d.cattle_zero),
                       sub(cattle_lam), sub(d.sown_zero), sub(sown_mu), float(d.sown_log_sd),
