@@ -51,6 +51,8 @@ _STATS: dict[str, Callable[[Population, np.ndarray], float]] = {
         p["sown_area_ha"][m] <= 4.5 * DESYATIN_HA, p["weight"][m]),
     "kulak_household_size_over_7_share": lambda p, m: _share(p["persons"][m] > 7,
                                                              p["weight"][m]),
+    "kulak_household_size_4_to_7_share": lambda p, m: _share(
+        (p["persons"][m] >= 4) & (p["persons"][m] <= 7), p["weight"][m]),
     "kulak_sown_area_ha": lambda p, m: float((p["sown_area_ha"][m] * p["weight"][m]).sum()),
     "households_total": lambda p, m: float(p["weight"][m].sum()),
 }
