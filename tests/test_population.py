@@ -266,6 +266,7 @@ def test_columns_have_their_declared_dtypes(pop1921):
     ({"n": 4}, "cannot cover 5 regions"),
     ({"n": 2.5}, "not a whole number"),
     ({"n": "10"}, "not a whole number"),
+    ({"n": float("nan")}, "not a whole number"),
     ({"n": 10, "regions": ["siberia"]}, "unknown region 'siberia'"),
     ({"n": 10, "regions": []}, "no region given"),
     ({"n": 10, "year": 1925}, "1925 is not a base year"),

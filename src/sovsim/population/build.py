@@ -112,7 +112,7 @@ def _check_n(n, full: int, n_regions: int) -> int:
     if n is None:
         return full
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer, float)) \
-            or float(n) != int(n):
+            or not np.isfinite(n) or float(n) != int(n):
         raise InputError(WHERE, "n", f"{n!r} is not a whole number of households")
     n = int(n)
     if n < 1:
