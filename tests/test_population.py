@@ -106,9 +106,8 @@ def test_at_full_size_every_weight_is_one(year):
 
 
 @pytest.mark.slow
-def test_the_full_1928_population_has_weights_one(request):
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("25.6 million households (1.5 GB, ~20 s): run with -m slow")
+def test_the_full_1928_population_has_weights_one():
+    """25.6 million households (1.5 GB, ~20 s): run with -m slow."""
     pop = build_population(year=1928, seed=0)
     assert len(pop) == 25_600_000 and (pop["weight"] == 1.0).all()
 
