@@ -54,8 +54,12 @@ def test_run_returns_series_beside_the_historical_run(client):
     assert sum(body["series"]["grain_exports_t"][9:13]) == 0
     assert sum(body["historical_run"]["grain_exports_t"][9:13]) > 1
     assert len(body["narrative"]) == 5 and all(n["text"] for n in body["narrative"])
-    axes = {a["axis"] for a in body["doctrine"]["axes"]}
-    assert axes == {"exchange", "ownership", "coercion", "internationalism", "producers_share"}
+    doc = body["doctrine"]["scenario"]
+    assert set(doc["axes"]) == {"exchange", "ownership", "coercion", "internationalism", "producers_share"}
+    assert all(len(v["value"]) == 20 for v in doc["indicators"].values())
+    # the doctrine lens is the same computation as sovsim.doctrine
+    assert body["doctrine"]["historical_run"]["indicators"]["deportations_per_thousand"]["value"][9] > 1
+    assert body["famine"]["published_min"] < body["famine"]["published_max"]
 
 
 def test_identical_scenario_is_served_from_the_cache(client):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -85,11 +86,22 @@ def default_path() -> Path:
 
 
 def load_definitions(path: str | Path | None = None) -> Definitions:
-    """Read and check a definitions file (the shipped one by default).
+    """Read and check a definitions file (the shipped one by default; read once per version
+    of the file).
 
     Every error names the file, the indicator and what is wrong.
     """
-    path = Path(path) if path is not None else default_path()
+    if path is None:
+        return _shipped(default_path().stat().st_mtime_ns)
+    return _load_definitions(Path(path))
+
+
+@lru_cache(maxsize=2)
+def _shipped(version: int) -> Definitions:
+    return _load_definitions(default_path())
+
+
+def _load_definitions(path: Path) -> Definitions:
     file = str(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -207,15 +219,13 @@ def evaluate(tree: ast.Expression, values: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.nan)
 
 
-def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
-    """Every indicator for every year of a run, as a tidy table.
-
-    Columns: scenario, year, axis, indicator, label, value, unit, pole, distance (NaN where
-    the indicator has no pole or no value that year).
-    """
+def indicator_arrays(results, definitions: Definitions | None = None
+                     ) -> tuple[Definitions, np.ndarray, np.ndarray]:
+    """The indicators as arrays (indicators x years 1921..1940): values and distances (NaN
+    where an indicator has no pole or no value). The fast path of :func:`indicators`."""
     defs = definitions or load_definitions()
-    needed = sorted({v for ind in defs.indicators for v in ind.variables})
     years = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
+    needed = sorted({v for ind in defs.indicators for v in ind.variables})
     values = {var: results.values(var) for var in needed}
     n = len(defs.indicators)
     val = np.empty((n, len(years)))
@@ -224,6 +234,18 @@ def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
         val[i] = np.broadcast_to(evaluate(ind.tree, values), years.shape)
         if ind.pole is not None:
             dist[i] = np.clip(np.abs(val[i] - ind.pole) / ind.scale, 0.0, 1.0)
+    return defs, val, dist
+
+
+def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
+    """Every indicator for every year of a run, as a tidy table.
+
+    Columns: scenario, year, axis, indicator, label, value, unit, pole, distance (NaN where
+    the indicator has no pole or no value that year).
+    """
+    defs, val, dist = indicator_arrays(results, definitions)
+    years = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
+    n = len(defs.indicators)
 
     def each(attr: str) -> np.ndarray:
         return np.repeat([getattr(ind, attr) for ind in defs.indicators], len(years))
@@ -233,6 +255,18 @@ def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
         "scenario": results.scenario, "year": np.tile(years, n), "axis": each("axis"),
         "indicator": each("name"), "label": each("label"), "value": val.ravel(),
         "unit": each("unit"), "pole": np.repeat(poles, len(years)), "distance": dist.ravel()})
+
+
+def axis_distances(defs: Definitions, dist: np.ndarray) -> dict[str, np.ndarray]:
+    """Each axis's distance by year from :func:`indicator_arrays`' distances (the mean over
+    its indicators with a pole; NaN for an axis with none)."""
+    out = {}
+    for axis in defs.axes:
+        rows = [i for i, ind in enumerate(defs.indicators) if ind.axis == axis and ind.pole is not None]
+        d = dist[rows] if rows else np.full((1, dist.shape[1]), np.nan)
+        count = (~np.isnan(d)).sum(axis=0)
+        out[axis] = np.where(count > 0, np.nansum(d, axis=0) / np.maximum(count, 1), np.nan)
+    return out
 
 
 def axes(table: pd.DataFrame) -> pd.DataFrame:

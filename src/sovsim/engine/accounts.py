@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sovsim.mechanisms.agriculture import DEP, KOL
+from sovsim.mechanisms.agriculture import DEP, HERDS, KOL
 from sovsim.mechanisms.industry import base_1928
 from sovsim.regions import REGIONS, TENURES
 from sovsim.state import HouseholdTable, MacroState
@@ -71,85 +71,142 @@ VARIABLES: tuple[Variable, ...] = (
 BY_NAME = {v.name: v for v in VARIABLES}
 
 
-def empty_records(months: int) -> dict[str, np.ndarray]:
-    """(months, 1 + regions) arrays for every variable, NaN where a variable is not regional."""
-    return {v.name: np.full((months, len(REGIONS) + 1), np.nan) for v in VARIABLES}
+# What is kept of each month to make the records at the end of the run: per unit ...
+UNIT_SERIES = ("households", "persons", *HERDS,
+               "production_t", "area_harvested_ha", "private_sales_t", "procured_t",
+               "confiscated_t", "delivered_t", "kcal", "excess_deaths", "deported_persons")
+# ... and for the whole economy.
+SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
+                 "urban_excess_deaths", "births", "deaths", "net_migrants", "output_a_rub",
+                 "output_b_rub", "gdp_rub", "investment_rub", "nonagricultural_employment_persons",
+                 "machinery_imports_rub", "tractors_hp", "terms_of_trade", "export_earnings_rub",
+                 "credit_rub")
+_U = {name: i for i, name in enumerate(UNIT_SERIES)}
+_S = {name: i for i, name in enumerate(SCALAR_SERIES)}
 
 
-def record(h: HouseholdTable, macro: MacroState, out: dict, p, tot: float,
-           rec: dict[str, np.ndarray], month: int) -> None:
-    """Write one month's outcomes into ``rec``: [USSR, region 1..n] per variable."""
-    reg = lambda x: h.by_region(x)  # noqa: E731
+class Ledger:
+    """The month's outcomes, kept as the run goes (a copy of a few columns and numbers), and
+    turned into the records of every variable once, for all months together, at the end."""
 
-    def put(name: str, ussr: float, regional: np.ndarray | None = None) -> None:
-        row = rec[name][month]
-        row[0] = ussr
+    def __init__(self, months: int, units: int) -> None:
+        self.units = np.empty((months, len(UNIT_SERIES), units))
+        self.scalars = np.empty((months, len(SCALAR_SERIES)))
+
+    def book(self, month: int, h: HouseholdTable, macro: MacroState, out: dict, tot: float
+             ) -> None:
+        """Keep what ``records`` needs of this month (after the month's step)."""
+        u = self.units[month]
+        u[_U["households"]:_U["persons"] + 1] = h.rows(("households", "persons"))
+        u[_U["horses"]:_U["sheep_goats"] + 1] = h.rows(HERDS)
+        book = out["book"]
+        for name in ("production_t", "area_harvested_ha", "private_sales_t", "procured_t",
+                     "confiscated_t", "delivered_t"):
+            u[_U[name]] = book[name]
+        u[_U["kcal"]] = out["kcal"]
+        u[_U["excess_deaths"]] = out["vital"]["excess_deaths"]
+        u[_U["deported_persons"]] = out["deported_persons"]
+        ind = out["industry"]
+        self.scalars[month] = (
+            macro["urban_persons"], out["state"]["exports_t"], macro["state_grain_t"],
+            out["urban"]["kcal"], out["urban"]["excess_deaths"], out["births"], out["deaths"],
+            out["net_migrants"], ind["output_a_rub"], ind["output_b_rub"], out["gdp_rub"],
+            ind["investment_rub"], ind["nonagricultural_employment_persons"],
+            out["trade"]["machinery_imports_rub"], macro["tractors_hp"], tot,
+            out["trade"]["export_earnings_rub"], out["trade"]["credit_rub"])
+
+    def records(self, h: HouseholdTable, p) -> dict[str, np.ndarray]:
+        """Every variable as (months, 1 + regions): [USSR, region 1..n]. A unit keeps its
+        region and tenure through the run, so ``h``'s labels hold for every month."""
+        return monthly_records(self.units, self.scalars, h["region"], h["tenure"], p)
+
+
+def monthly_records(units: np.ndarray, scalars: np.ndarray, region: np.ndarray,
+                    tenure: np.ndarray, p) -> dict[str, np.ndarray]:
+    """The records from the kept series (months first); the formulas of each variable."""
+    months = units.shape[0]
+    n_r = len(REGIONS)
+    key = (np.arange(months)[:, None] * n_r + region[None, :]).ravel()
+
+    def reg(x: np.ndarray) -> np.ndarray:  # (months, units) -> (months, regions)
+        return np.bincount(key, weights=x.ravel(), minlength=months * n_r).reshape(months, n_r)
+
+    unit = {name: units[:, i] for i, name in enumerate(UNIT_SERIES)}
+    sc = {name: scalars[:, i] for i, name in enumerate(SCALAR_SERIES)}
+    rec = {v.name: np.full((months, n_r + 1), np.nan) for v in VARIABLES}
+
+    def put(name: str, ussr: np.ndarray, regional: np.ndarray | None = None) -> None:
+        rec[name][:, 0] = ussr
         if regional is not None:
-            row[1:] = regional
+            rec[name][:, 1:] = regional
 
-    farm = h["tenure"] != DEP
-    rural_r = reg(h["persons"] * farm)
-    settle_r = reg(h["persons"] * ~farm)
-    urban = macro["urban_persons"]
-    put("rural_population_persons", rural_r.sum(), rural_r)
-    put("special_settlement_persons", settle_r.sum(), settle_r)
+    farm = tenure != DEP
+    persons, urban = unit["persons"], sc["urban_persons"]
+    rural_r = reg(persons * farm)
+    settle_r = reg(persons * ~farm)
+    rural, settle = rural_r.sum(axis=1), settle_r.sum(axis=1)
+    pop = rural + settle + urban
+    put("rural_population_persons", rural, rural_r)
+    put("special_settlement_persons", settle, settle_r)
     put("urban_population_persons", urban)
-    put("population_persons", rural_r.sum() + settle_r.sum() + urban)
-    hh_r = reg(h["households"] * farm)
-    kol_r = reg(h["households"] * (h["tenure"] == KOL))
-    put("peasant_households", hh_r.sum(), hh_r)
-    put("kolkhoz_households", kol_r.sum(), kol_r)
-    put("collectivized_share", kol_r.sum() / max(hh_r.sum(), 1e-300), kol_r / np.maximum(hh_r, 1e-300))
-    book = out["book"]
-    for name, key in (("grain_harvest_t", "production_t"), ("sown_area_ha", "area_harvested_ha"),
-                      ("private_grain_sales_t", "private_sales_t")):
-        r = reg(book[key])
-        put(name, r.sum(), r)
-    proc = reg(book["procured_t"] + book["confiscated_t"])
-    put("grain_procurement_t", proc.sum(), proc)
-    put("grain_exports_t", out["state"]["exports_t"])
-    put("state_grain_stock_t", macro["state_grain_t"])
+    put("population_persons", pop)
+    hh_r = reg(unit["households"] * farm)
+    kol_r = reg(unit["households"] * (tenure == KOL))
+    hh, kol = hh_r.sum(axis=1), kol_r.sum(axis=1)
+    put("peasant_households", hh, hh_r)
+    put("kolkhoz_households", kol, kol_r)
+    put("collectivized_share", kol / np.maximum(hh, 1e-300), kol_r / np.maximum(hh_r, 1e-300))
+    for name, key_ in (("grain_harvest_t", "production_t"), ("sown_area_ha", "area_harvested_ha"),
+                       ("private_grain_sales_t", "private_sales_t")):
+        r = reg(unit[key_])
+        put(name, r.sum(axis=1), r)
+    proc = reg(unit["procured_t"] + unit["confiscated_t"])
+    put("grain_procurement_t", proc.sum(axis=1), proc)
+    put("grain_exports_t", sc["exports_t"])
+    put("state_grain_stock_t", sc["state_grain_t"])
     for herd in ("horses", "cattle", "pigs", "sheep_goats"):
-        r = reg(h[herd])
-        put(f"{herd}_head", r.sum(), r)
-    kcal_r = reg(out["kcal"] * h["persons"] * farm) / np.maximum(rural_r, 1e-300)
-    rural_kcal = (out["kcal"] * h["persons"] * farm).sum() / max(rural_r.sum(), 1e-300)
-    urban_kcal = out["urban"]["kcal"]
-    all_kcal = (rural_kcal * rural_r.sum() + urban_kcal * urban) / max(rural_r.sum() + urban, 1e-300)
+        r = reg(unit[herd])
+        put(f"{herd}_head", r.sum(axis=1), r)
+    eaten = unit["kcal"] * persons * farm
+    kcal_r = reg(eaten) / np.maximum(rural_r, 1e-300)
+    rural_kcal = eaten.sum(axis=1) / np.maximum(rural, 1e-300)
+    urban_kcal = sc["urban_kcal"]
+    all_kcal = (rural_kcal * rural + urban_kcal * urban) / np.maximum(rural + urban, 1e-300)
     put("food_kcal_per_person_day", all_kcal, kcal_r)
     put("rural_food_kcal_per_person_day", rural_kcal)
     put("urban_food_kcal_per_person_day", urban_kcal)
-    ex = reg(out["vital"]["excess_deaths"])
-    put("excess_deaths_persons", ex.sum() + out["urban"]["excess_deaths"], ex)
-    dep = reg(out["deported_persons"])
-    put("deported_persons", dep.sum(), dep)
-    put("births_persons", out["births"])
-    put("deaths_persons", out["deaths"])
-    put("death_rate_index", out["deaths"] * 12 / (rural_r.sum() + settle_r.sum() + urban))
-    put("migrants_to_towns_persons", out["net_migrants"])
-    ind = out["industry"]
+    ex = reg(unit["excess_deaths"])
+    put("excess_deaths_persons", ex.sum(axis=1) + sc["urban_excess_deaths"], ex)
+    dep = reg(unit["deported_persons"])
+    put("deported_persons", dep.sum(axis=1), dep)
+    put("births_persons", sc["births"])
+    put("deaths_persons", sc["deaths"])
+    put("death_rate_index", sc["deaths"] * 12 / pop)
+    put("migrants_to_towns_persons", sc["net_migrants"])
     base = base_1928(p)
-    ya, yb = ind["output_a_rub"] * 12, ind["output_b_rub"] * 12
+    ya, yb = sc["output_a_rub"] * 12, sc["output_b_rub"] * 12
     put("industrial_output_index", 100 * (ya + yb) / (base["a"]["Y"] + base["b"]["Y"]))
     put("group_a_output_index", 100 * ya / base["a"]["Y"])
     put("group_b_output_index", 100 * yb / base["b"]["Y"])
-    pop = rural_r.sum() + settle_r.sum() + urban
-    put("gdp_per_capita_index", out["gdp_rub"] * 12 / pop)
-    put("investment_share", ind["investment_rub"] / max(out["gdp_rub"], 1e-300))
-    put("nonagricultural_employment_persons", ind["nonagricultural_employment_persons"])
-    put("machinery_imports_rub", out["trade"]["machinery_imports_rub"])
-    put("tractors_hp", macro["tractors_hp"])
-    put("terms_of_trade_index", tot)
-    indiv = h["tenure"] == IND
-    r = reg(book["area_harvested_ha"] * indiv)
-    put("individual_sown_area_ha", r.sum(), r)
-    units = h["horses"] + h["cattle"] + p["accounts.small_animal_unit"] * (h["pigs"] + h["sheep_goats"])
-    r = reg(units)
-    put("livestock_units", r.sum(), r)
-    r = reg(units * indiv)
-    put("individual_livestock_units", r.sum(), r)
-    r = reg(book["delivered_t"] + book["confiscated_t"])
-    put("compulsory_procurement_t", r.sum(), r)
-    put("export_earnings_rub", out["trade"]["export_earnings_rub"])
-    put("foreign_credit_rub", out["trade"]["credit_rub"])
-    put("gross_output_rub", out["gdp_rub"])
+    put("gdp_per_capita_index", sc["gdp_rub"] * 12 / pop)
+    put("investment_share", sc["investment_rub"] / np.maximum(sc["gdp_rub"], 1e-300))
+    put("nonagricultural_employment_persons", sc["nonagricultural_employment_persons"])
+    put("machinery_imports_rub", sc["machinery_imports_rub"])
+    put("tractors_hp", sc["tractors_hp"])
+    put("terms_of_trade_index", sc["terms_of_trade"])
+    # for the doctrine lens: who holds land and animals, how grain was taken, trade
+    indiv = tenure == IND
+    r = reg(unit["area_harvested_ha"] * indiv)
+    put("individual_sown_area_ha", r.sum(axis=1), r)
+    lu = (unit["horses"] + unit["cattle"]
+          + p["accounts.small_animal_unit"] * (unit["pigs"] + unit["sheep_goats"]))
+    r = reg(lu)
+    put("livestock_units", r.sum(axis=1), r)
+    r = reg(lu * indiv)
+    put("individual_livestock_units", r.sum(axis=1), r)
+    r = reg(unit["delivered_t"] + unit["confiscated_t"])
+    put("compulsory_procurement_t", r.sum(axis=1), r)
+    put("export_earnings_rub", sc["export_earnings_rub"])
+    put("foreign_credit_rub", sc["credit_rub"])
+    put("gross_output_rub", sc["gdp_rub"])
+    return rec

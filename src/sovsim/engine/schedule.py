@@ -19,8 +19,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from sovsim.compiled import kernel
 from sovsim.engine import invariants
-from sovsim.mechanisms import agriculture, demography, industry, prices, procurement, state_grain, trade
+from sovsim.mechanisms import (
+    agriculture,
+    demography,
+    industry,
+    prices,
+    procurement,
+    state_grain,
+    trade,
+)
 from sovsim.mechanisms.agriculture import HERDS
 from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.demography import POOR
@@ -29,6 +38,8 @@ from sovsim.state import HouseholdTable, MacroState
 from sovsim.state.table import cell_index
 
 KOL = TENURES.index("kolkhoz")
+# What deported households leave to the kolkhoz of their region (stored side by side).
+LAND_AND_ANIMALS = ("sown_area_ha", "area_last_ha", "crop_t", *HERDS)
 GRAIN_FLOWS = ("harvest_t", "relief_t", "seed_t", "feed_t", "food_t", "procured_t",
                "private_sales_t", "losses_t", "confiscated_t")
 
@@ -48,9 +59,9 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     """Advance one month; return the month's booked flows and outcomes (by unit or scalar)."""
     p = s.p
     n = len(h)
-    book: dict = {k: np.zeros(n) for k in GRAIN_FLOWS}
-    grain_before = h["grain_t"].sum()
-    people_before = h["persons"].sum() + macro["urban_persons"]
+    book: dict = {"confiscated_t": np.zeros(n)}  # the other flows are booked as they happen
+    grain_before, rural_before = invariants.stock_totals(h["grain_t"], h["persons"])
+    people_before = rural_before + macro["urban_persons"]
     if s.cm == 7:
         mem.exported_in_year = mem.relief_in_year = 0.0
     share_r = demography.kolkhoz_share(h)
@@ -84,7 +95,8 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     if s.cm == 7:  # a new agricultural year: deliveries count afresh
         h["delivered_t"] = np.zeros(n)
     h["delivered_t"] += pr["delivered_t"]
-    macro["state_grain_t"] = macro["state_grain_t"] + pr["procured_t"].sum()
+    procured_t, private_t = pr["procured_t"].sum(), pr["private_sales_t"].sum()
+    macro["state_grain_t"] = macro["state_grain_t"] + procured_t
     book["procured_t"], book["private_sales_t"] = pr["procured_t"], pr["private_sales_t"]
     book["delivered_t"] = pr["delivered_t"]
     fd = procurement.household_food(h, macro, s)
@@ -93,13 +105,12 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
 
     # 5 livestock
     lv = agriculture.livestock(h, s, fd["feed_t"], share_r)
-    for herd in HERDS:
-        h[herd] += lv[f"{herd}_births"] - lv[f"{herd}_deaths"] - lv[f"{herd}_slaughter"]
-        np.maximum(h[herd], 0.0, out=h[herd])
+    herds = h.rows(HERDS)
+    herds += lv["births"] - lv["deaths"] - lv["slaughter"]
+    np.maximum(herds, 0.0, out=herds)
 
     # 6 state grain
-    al = state_grain.allocate(h, macro, s, pr["private_sales_t"].sum(), mem.exported_in_year,
-                              mem.relief_in_year)
+    al = state_grain.allocate(h, macro, s, private_t, mem.exported_in_year, mem.relief_in_year)
     inflow = al["relief_t"] + al["released_t"]  # famine relief, and sales from surplus stocks
     spent = al["army_t"] + al["to_towns_t"] + al["exports_t"] + inflow.sum()
     macro["state_grain_t"] = max(macro["state_grain_t"] - spent, 0.0)
@@ -107,7 +118,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     book["relief_t"] = inflow
     mem.exported_in_year += al["exports_t"]
     mem.relief_in_year += al["relief_t"].sum()
-    marketed = pr["procured_t"].sum() + pr["private_sales_t"].sum()
+    marketed = procured_t + private_t
     mem.market_ratio = prices.smoothed_market_ratio(mem.market_ratio, marketed, al["urban_need_t"], s)
 
     # 7 trade
@@ -128,8 +139,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     macro["goods_availability"] = industry.goods_availability(s, ind["output_b_rub"], rural_persons)
 
     # 9 demography
-    meat = {k: lv[f"{k}_slaughter"] for k in HERDS}
-    kcal = demography.food_energy(h, s, fd["food_t"], meat)
+    kcal = demography.food_energy(h, s, fd["food_t"], lv["slaughter"])
     vt = demography.vital(h, s, kcal)
     _scale_households(h, h["persons"] + vt["births"] - vt["deaths"])
     h["food_ratio"] = vt["food_ratio"]
@@ -141,21 +151,23 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
     mig = demography.migration(h, s, labour_gap, urban["food_ratio"], al["urban_grain_ratio"])
     back = demography.return_migration(macro["urban_persons"], s, urban["food_ratio"])
-    farming = (h["tenure"] != TENURES.index("deported")) * h["persons"]
+    farming = h.labelled(demography.farming_units) * h["persons"]
     back_rows = back * farming / max(farming.sum(), 1e-300)
     _scale_households(h, h["persons"] - mig + back_rows)
-    macro["urban_persons"] += mig.sum() - back
+    net_migrants = mig.sum() - back
+    macro["urban_persons"] += net_migrants
     macro["urban_food_ratio"] = urban["food_ratio"]
     if s.cm == 1:  # after the main campaign: what members kept shapes next year's effort
         h["retained_kg"] = np.divide(h["grain_t"] * 1000.0, h["persons"], out=np.zeros(n),
                                      where=h["persons"] > 0)
 
     # invariants
-    flows = {k: float(np.sum(book[k])) for k in GRAIN_FLOWS}
-    invariants.check_grain_balance(s.month, grain_before, h["grain_t"].sum(), flows, "rural")
+    flows = dict(zip(GRAIN_FLOWS, invariants.grain_flow_totals(*[book[k] for k in GRAIN_FLOWS])))
+    grain_after, rural_after = invariants.stock_totals(h["grain_t"], h["persons"])
+    invariants.check_grain_balance(s.month, grain_before, grain_after, flows, "rural")
     births = vt["births"].sum() + urban["births"]
     deaths = vt["deaths"].sum() + urban["deaths"]
-    invariants.check_people(s.month, people_before, h["persons"].sum() + macro["urban_persons"],
+    invariants.check_people(s.month, people_before, rural_after + macro["urban_persons"],
                             births, deaths)
     invariants.check_state(s.month, h, macro)
 
@@ -165,15 +177,20 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     return {
         "book": book, "vital": vt, "kcal": kcal, "urban": urban, "state": al, "trade": tr,
         "industry": ind, "gdp_rub": gdp, "deported_persons": deported_persons,
-        "net_migrants": mig.sum() - back, "births": births, "deaths": deaths,
+        "net_migrants": net_migrants, "births": births, "deaths": deaths,
     }
 
 
 def _scale_households(h: HouseholdTable, new_persons: np.ndarray) -> None:
     """Households shrink and grow with their members (household size is kept)."""
-    ratio = np.where(h["persons"] > 0, new_persons / np.maximum(h["persons"], 1e-300), 0.0)
-    h["households"] = h["households"] * ratio
-    h["persons"] = np.maximum(new_persons, 0.0)
+    _scale(h["households"], h["persons"], new_persons)
+
+
+@kernel
+def _scale(households, persons, new_persons):
+    ratio = np.where(persons > 0, new_persons / np.maximum(persons, 1e-300), 0.0)
+    households[:] = households * ratio
+    persons[:] = np.maximum(new_persons, 0.0)
 
 
 def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.ndarray:
@@ -181,14 +198,14 @@ def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.nda
     land to the kolkhoz of their region. Returns persons deported by unit of origin."""
     src, dst, frac = demography.deport(h, s)
     deported = np.zeros(len(h))
-    if not np.any(frac > 0):
+    if not (frac > 0).any():
         return deported
     deported[src] = h["persons"][src] * frac
     h.move(src, dst, frac)
     kolkhoz_rows = cell_index(h["region"][dst], POOR, KOL)
-    for col in ("horses", "cattle", "pigs", "sheep_goats", "area_last_ha", "sown_area_ha", "crop_t"):
-        np.add.at(h[col], kolkhoz_rows, h[col][dst])
-        h[col][dst] = 0.0
+    land_and_animals = h.rows(LAND_AND_ANIMALS)
+    np.add.at(land_and_animals, (slice(None), kolkhoz_rows), land_and_animals[:, dst])
+    land_and_animals[:, dst] = 0.0
     book["confiscated_t"] = np.zeros(len(h))
     book["confiscated_t"][dst] = h["grain_t"][dst]
     macro["state_grain_t"] = macro["state_grain_t"] + h["grain_t"][dst].sum()

@@ -8,7 +8,7 @@ from sovsim import calendar
 from sovsim.engine import accounts, schedule
 from sovsim.inputs import load_inputs
 from sovsim.mechanisms.context import Inputs, Step
-from sovsim.mechanisms.policy import instruments_at
+from sovsim.mechanisms.policy import instruments_by_month
 from sovsim.mechanisms.prices import terms_of_trade
 from sovsim.params import ParameterSet
 from sovsim.scenario import Scenario
@@ -20,12 +20,14 @@ def simulate(scenario: Scenario, p: ParameterSet, inputs: Inputs | None = None
     """Run ``scenario`` 1921-01..1940-12; return each variable as (months, 1 + regions)."""
     inputs = inputs or load_inputs()
     timeline = scenario.timeline()
+    instruments = scenario.cached("instruments_by_month", lambda: instruments_by_month(timeline))
     pv = p.values()
     h, macro = initial_state(pv)
     mem = schedule.Memory()
-    rec = accounts.empty_records(calendar.N_MONTHS)
+    ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
+    per_run: dict = {}  # what the mechanisms derive from the parameters alone, once
     for month in range(calendar.N_MONTHS):
-        s = Step(month, instruments_at(timeline, month), pv, inputs)
+        s = Step(month, instruments[month], pv, inputs, per_run)
         out = schedule.step(h, macro, s, mem)
-        accounts.record(h, macro, out, pv, terms_of_trade(macro, s), rec, month)
-    return rec
+        ledger.book(month, h, macro, out, terms_of_trade(macro, s))
+    return ledger.records(h, pv)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -10,28 +12,35 @@ from sovsim import calendar
 from sovsim.params import ParameterSet
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
+    """The month and what is in force in it; the calendar facts of the month are worked out
+    once here (mechanisms read them many times a month)."""
+
     month: int
-    pol: dict[str, np.ndarray | float | str]  # instruments this month (regional: per region)
+    pol: Mapping[str, np.ndarray | float | str]  # instruments this month (regional: per region)
     p: ParameterSet
-    inputs: "Inputs"
+    inputs: Inputs
+    run: dict = field(default_factory=dict)  # this run's values of ``per_run``
+    cm: int = field(init=False)  # calendar month, 1..12
+    year: int = field(init=False)
+    harvest_year: int = field(init=False)
+    months_to_harvest: int = field(init=False)
 
-    @property
-    def cm(self) -> int:
-        return calendar.calendar_month(self.month)
+    def __post_init__(self) -> None:
+        self.cm = calendar.calendar_month(self.month)
+        self.year = calendar.year_of(self.month)
+        self.harvest_year = calendar.harvest_year(self.month)
+        self.months_to_harvest = calendar.months_to_harvest(self.month)
 
-    @property
-    def year(self) -> int:
-        return calendar.year_of(self.month)
-
-    @property
-    def harvest_year(self) -> int:
-        return calendar.harvest_year(self.month)
-
-    @property
-    def months_to_harvest(self) -> int:
-        return calendar.months_to_harvest(self.month)
+    def per_run(self, derive: Callable[[ParameterSet], Any]) -> Any:
+        """``derive(p)``, worked out once per run: a quantity of the parameters alone (such
+        as the 1928 base of industry) that mechanisms would otherwise rebuild every month."""
+        try:
+            return self.run[derive]
+        except KeyError:
+            value = self.run[derive] = derive(self.p)
+            return value
 
 
 @dataclass(frozen=True)

@@ -37,29 +37,27 @@ def base_1928(p) -> dict[str, dict[str, float]]:
 def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float,
             food_supply_ratio: float = 1.0) -> dict[str, float]:
     """Output, employment and investment of the month; flows to the capital stocks."""
-    p = s.p
+    p, pol = s.p, s.pol
     alpha = p["industry.capital_share_alpha"]
-    base = base_1928(p)
+    base = s.per_run(base_1928)
     years = s.year + (s.cm - 1) / 12.0 - 1928.0
     u = macro["utilisation"] + p["industry.restoration_rate_per_month"] * (1 - macro["utilisation"])
-    demand = {}
-    for g in GROUPS:
-        b = base[g]
-        tfp = b["A"] * (1 + p["industry.tfp_growth_per_year"]) ** years
-        k_used = u * macro[f"capital_{g}_rub"]
-        # NEP: hire at the 1928 capital-labour ratio (wages follow productivity, so
-        # productivity raises output rather than employment).
-        demand[g] = b["L"] * (k_used / b["K"])
-        if s.pol["soft_budget"]:
-            demand[g] *= p["industry.soft_budget_labour_factor"]
-        demand[g] = (demand[g], tfp, k_used)
-    ind_share = p["industry.industrial_share_of_nonagricultural_employment"]
-    supply = macro["urban_persons"] * p["industry.urban_labour_participation"] * ind_share
+    tfp_growth = (1 + p["industry.tfp_growth_per_year"]) ** years
     # Hiring is bounded by the bread the towns can get: when marketings and procurement fall
     # short of the towns' need, enterprises stop taking on workers.
     bread = min(max(food_supply_ratio, 0.0), 1.0)
+    demand = {}
     for g in GROUPS:
-        demand[g] = (demand[g][0] * bread, *demand[g][1:])
+        b = base[g]
+        k_used = u * macro[f"capital_{g}_rub"]
+        # NEP: hire at the 1928 capital-labour ratio (wages follow productivity, so
+        # productivity raises output rather than employment).
+        lab = b["L"] * (k_used / b["K"])
+        if pol["soft_budget"]:
+            lab *= p["industry.soft_budget_labour_factor"]
+        demand[g] = (lab * bread, b["A"] * tfp_growth, k_used)
+    ind_share = p["industry.industrial_share_of_nonagricultural_employment"]
+    supply = macro["urban_persons"] * p["industry.urban_labour_participation"] * ind_share
     total = demand["a"][0] + demand["b"][0]
     hired = min(1.0, supply / total) if total > 0 else 0.0
     res: dict[str, float] = {"utilisation": u, "labour_demand_persons": total / ind_share}
@@ -69,11 +67,11 @@ def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float
         res[f"labour_{g}_persons"] = lab
         res[f"output_{g}_rub"] = tfp * k_used**alpha * lab ** (1 - alpha) / 12.0
     res["nonagricultural_employment_persons"] = (res["labour_a_persons"] + res["labour_b_persons"]) / ind_share
-    planned = s.pol["investment_share"] * gdp_rub_month
+    planned = pol["investment_share"] * gdp_rub_month
     invest = min(planned, res["output_a_rub"] + imports_rub)
     tractors_rub = invest * p["industry.tractor_share_of_investment"]
     rest = invest - tractors_rub
-    f = s.pol["feldman_share"]
+    f = pol["feldman_share"]
     delta = p["industry.depreciation_per_year"] / 12.0
     res.update({
         "investment_rub": invest,
@@ -90,5 +88,5 @@ def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float
 def goods_availability(s: Step, output_b_rub_month: float, rural_persons: float) -> float:
     """Consumer goods reaching each rural person, against 1928 (index 1928 = 1)."""
     p = s.p
-    base = base_1928(p)["b"]["Y"] / p["industry.rural_population_1928_persons"]
+    base = s.per_run(base_1928)["b"]["Y"] / p["industry.rural_population_1928_persons"]
     return output_b_rub_month * 12.0 / max(rural_persons, 1.0) / base

@@ -5,6 +5,9 @@ Nothing else changes an instrument. Regional instruments come as one value per r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import numpy as np
 
 from sovsim.scenario.instruments import catalogue
@@ -24,3 +27,10 @@ def instruments_at(timeline: dict[str, np.ndarray], month: int) -> dict:
         else:
             out[name] = float(row[0])
     return out
+
+
+def instruments_by_month(timeline: dict[str, np.ndarray]) -> tuple[Mapping, ...]:
+    """``instruments_at`` for every month of the timeline, read-only (decoded once per
+    scenario, not once per month of every run)."""
+    months = len(next(iter(timeline.values())))
+    return tuple(MappingProxyType(instruments_at(timeline, m)) for m in range(months))

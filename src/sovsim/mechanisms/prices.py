@@ -10,8 +10,6 @@ they can be bought (the goods famine).
 
 from __future__ import annotations
 
-import numpy as np
-
 from sovsim.mechanisms.context import Step
 from sovsim.state import MacroState
 
@@ -44,5 +42,5 @@ def terms_of_trade(macro: MacroState, s: Step) -> float:
 
 def incentive(tot: float, elasticity: float, lo: float, hi: float) -> float:
     """A response to the terms of trade with constant elasticity, bounded."""
-    return float(np.clip(tot**elasticity, lo, hi))
+    return float(min(max(tot**elasticity, lo), hi))
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sovsim.mechanisms.agriculture import DEP
 from sovsim.mechanisms.context import Step
 from sovsim.state import HouseholdTable, MacroState
+
 
 # Months left in the agricultural year (July-June), counting this one.
 def _months_left_in_year(cm: int) -> int:
@@ -41,10 +43,11 @@ def allocate(h: HouseholdTable, macro: MacroState, s: Step, private_t: float,
     if s.cm in (2, 3, 4, 5, 6):  # the hungry months before the harvest
         goal = max(pol["famine_relief_t"] - relief_so_far_t, 0.0) / ((6 - s.cm) + 1)
         relief = min(goal, stock)
-        deficit = h["persons"] * np.maximum(1.0 - h["food_ratio"], 0.0) * (h["tenure"] != 2)
-        if relief > 0 and deficit.sum() > 0:
-            relief_rows = relief * deficit / deficit.sum()
-            stock -= relief
+        if relief > 0:
+            deficit = h["persons"] * np.maximum(1.0 - h["food_ratio"], 0.0) * ~h.is_tenure(DEP)
+            if deficit.sum() > 0:
+                relief_rows = relief * deficit / deficit.sum()
+                stock -= relief
     # Stocks above the reserve (months of town supply) are sold: first in the towns beyond the
     # ration (the commercial bread shops of 1931-35, free sale after), then back to
     # grain-deficit villages as the seed and food loans of February-May.
@@ -55,10 +58,12 @@ def allocate(h: HouseholdTable, macro: MacroState, s: Step, private_t: float,
     stock -= extra_towns
     surplus -= extra_towns
     release_rows = np.zeros(len(h))
-    # Loans go to every village by its people, up to three times as much per head where food ran out.
-    weight = h["persons"] * (1.5 - np.minimum(h["food_ratio"], 1.0)) * (h["tenure"] != 2)
-    if surplus > 0 and weight.sum() > 0 and s.cm in (2, 3, 4, 5):
-        release_rows = surplus * weight / weight.sum()
+    if surplus > 0 and s.cm in (2, 3, 4, 5):
+        # Loans go to every village by its people, up to three times as much per head where
+        # food ran out.
+        weight = h["persons"] * (1.5 - np.minimum(h["food_ratio"], 1.0)) * ~h.is_tenure(DEP)
+        if weight.sum() > 0:
+            release_rows = surplus * weight / weight.sum()
     urban_food = (to_towns + private_t) / max(full_need, 1e-300)
     return {
         "army_t": army,

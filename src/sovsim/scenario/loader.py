@@ -20,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,13 @@ class Scenario:
                 arr.setflags(write=False)
             self._cache["timeline"] = out
         return self._cache["timeline"]
+
+    def cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """A value derived from this scenario alone (such as its instruments month by month),
+        made on first use and kept: a scenario does not change once loaded."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
 
     def to_toml(self) -> str:
         """The resolved scenario as a self-contained TOML file (no ``extends``)."""
@@ -196,10 +205,16 @@ def _load(spec: str | Path, base_dir: Path | None, stack: tuple[Path, ...]) -> S
         cycle = " -> ".join(str(p) for p in (*stack, path))
         raise ScenarioError(str(path), "extends", f"cycle of extends: {cycle}")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = _read(path, path.stat().st_mtime_ns)
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), "(file)", f"cannot read: {exc}") from None
-    return _from_raw(_parse_toml(text, str(path)), str(path), path, stack, default_name=path.stem)
+    return _from_raw(raw, str(path), path, stack, default_name=path.stem)
+
+
+@lru_cache(maxsize=64)
+def _read(path: Path, version: int) -> dict:
+    """A scenario file's parsed content, read once per version of the file (never mutated)."""
+    return _parse_toml(path.read_text(encoding="utf-8"), str(path))
 
 
 def _from_raw(raw: dict, file: str, path: Path | None, stack: tuple[Path, ...], *,

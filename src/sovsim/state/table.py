@@ -2,46 +2,131 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from sovsim.compiled import kernel
 from sovsim.params import ParameterSet
 from sovsim.regions import CLASSES, REGIONS, TENURES
 from sovsim.state.schema import HOUSEHOLD_COLUMNS, MACRO_COLUMNS
 
 EXTENSIVE = tuple(c.name for c in HOUSEHOLD_COLUMNS if c.extensive)
+LABEL_COLUMNS = tuple(c.name for c in HOUSEHOLD_COLUMNS if c.dtype == "int64")
+# The float columns, extensive first, so that the extensive ones are one slice of the block.
+FLOAT_COLUMNS = EXTENSIVE + tuple(c.name for c in HOUSEHOLD_COLUMNS
+                                  if c.dtype == "float64" and not c.extensive)
+ROW = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
+_EXT = slice(0, len(EXTENSIVE))
 
 
-@dataclass
 class HouseholdTable:
-    """Numpy columns, one row per household unit."""
+    """Numpy columns, one row per household unit.
 
-    cols: dict[str, np.ndarray]
+    The float columns are the rows of one (columns, units) block, ``values``, so that what
+    is done to every column (moving households between units, the checks of the invariants)
+    is one numpy call, not one per column; ``h[name]`` is a view of its row, and assigning
+    ``h[name] = x`` writes ``x`` into that row. The labels (region, class, tenure) are int
+    columns; a unit never changes its labels (moving households moves totals between units),
+    so masks such as ``h.is_tenure(KOL)`` are kept once made.
+    """
+
+    __slots__ = ("_masks", "_rows", "cols", "values")
+
+    def __init__(self, cols: dict[str, np.ndarray]) -> None:
+        self.values = np.array([np.asarray(cols[name], dtype=float) for name in FLOAT_COLUMNS])
+        self.cols = {name: np.asarray(cols[name], dtype=np.int64) for name in LABEL_COLUMNS}
+        self.cols.update((name, self.values[i]) for i, name in enumerate(FLOAT_COLUMNS))
+        self._masks: dict = {}
+        self._rows: dict = {}  # views of the block, by the names of their rows
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]
 
     def __setitem__(self, name: str, value: np.ndarray) -> None:
-        self.cols[name] = value
+        row = ROW.get(name)
+        if row is None:  # a label column: replaced, and the masks made from it dropped
+            self.cols[name] = np.asarray(value, dtype=np.int64)
+            self._masks.clear()
+        elif value is not self.cols[name]:  # (``h[name] += x`` has already written the row)
+            self.values[row] = value
 
     def __len__(self) -> int:
-        return len(self.cols["households"])
+        return self.values.shape[1]
 
-    def copy(self) -> "HouseholdTable":
+    def copy(self) -> HouseholdTable:
         return HouseholdTable({k: v.copy() for k, v in self.cols.items()})
 
+    def is_tenure(self, tenure: int) -> np.ndarray:
+        """Boolean mask of the units of ``tenure`` (an index into TENURES); kept once made."""
+        return self._mask("tenure", tenure)
+
+    def is_class(self, klass: int) -> np.ndarray:
+        """Boolean mask of the units of class ``klass`` (an index into CLASSES)."""
+        return self._mask("klass", klass)
+
+    def labelled(self, make: Callable[[HouseholdTable], Any]) -> Any:
+        """``make(self)``: a value of the label columns alone (such as the rows of kulak
+        households), made once and kept while the labels stand."""
+        value = self._masks.get(make)
+        if value is None:
+            value = self._masks[make] = make(self)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)  # shared by every caller
+        return value
+
+    def _mask(self, column: str, code: int) -> np.ndarray:
+        key = (column, code)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = self._masks[key] = self.cols[column] == code
+            mask.setflags(write=False)
+        return mask
+
+    def rows(self, names: tuple[str, ...]) -> np.ndarray:
+        """Float columns stored next to each other (such as the herds), as one
+        (len(names), units) view: changing it changes the columns."""
+        view = self._rows.get(names)
+        if view is None:
+            first = ROW[names[0]]
+            if FLOAT_COLUMNS[first:first + len(names)] != tuple(names):
+                raise ValueError(f"columns {names} are not stored next to each other")
+            view = self._rows[names] = self.values[first:first + len(names)]
+        return view
+
     def by_region(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.cols["region"], weights=values, minlength=len(REGIONS))
+        """Sum over the units of each region: (units,) -> (regions,), or (k, units) ->
+        (k, regions), each row summed as it would be alone."""
+        n_r = len(REGIONS)
+        if values.ndim == 1:
+            return np.bincount(self.cols["region"], weights=values, minlength=n_r)
+        k = values.shape[0]
+        key = self._masks.get(("region_rows", k))
+        if key is None:
+            key = self._masks["region_rows", k] = (
+                np.arange(k)[:, None] * n_r + self.cols["region"]).ravel()
+        return np.bincount(key, weights=values.ravel(), minlength=k * n_r).reshape(k, n_r)
 
     def move(self, src: np.ndarray, dst: np.ndarray, frac: np.ndarray) -> None:
         """Move share ``frac`` of each unit ``src`` (all its totals) to unit ``dst``."""
-        for name in EXTENSIVE:
-            col = self.cols[name]
-            amount = col[src] * frac
-            np.subtract.at(col, src, amount)
-            np.add.at(col, dst, amount)
-            np.maximum(col, 0.0, out=col)  # guard rounding below zero (tiny, never material)
+        _move_totals(self.values[_EXT], src, dst, frac)  # every extensive column at once
+
+
+@kernel
+def _move_totals(totals, src, dst, frac):
+    amount = totals[:, src] * frac
+    for col in range(totals.shape[0]):
+        for k in range(src.size):  # one at a time, so a unit may appear twice
+            totals[col, src[k]] -= amount[col, k]
+        for k in range(dst.size):
+            totals[col, dst[k]] += amount[col, k]
+        for unit in range(totals.shape[1]):
+            # Guard rounding below zero (tiny, never material); an ``if``, not ``max``, so
+            # that a NaN stays for the invariant check to find.
+            if totals[col, unit] < 0.0:  # noqa: PLR1730
+                totals[col, unit] = 0.0
 
 
 @dataclass
@@ -54,7 +139,7 @@ class MacroState:
     def __setitem__(self, name: str, value: float) -> None:
         self.values[name] = float(value)
 
-    def copy(self) -> "MacroState":
+    def copy(self) -> MacroState:
         return MacroState(dict(self.values))
 
 

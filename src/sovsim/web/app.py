@@ -39,7 +39,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sovsim import __version__
 from sovsim.errors import ScenarioError, SovsimError
 from sovsim.regions import REGIONS
-from sovsim.scenario import catalogue, load_scenario_text, shipped_scenarios, to_toml_text
+from sovsim.scenario import (
+    Scenario,
+    catalogue,
+    load_scenario_text,
+    shipped_scenarios,
+    to_toml_text,
+)
 from sovsim.web import service
 
 STATIC = Path(str(resources.files("sovsim") / "web" / "static"))
@@ -326,8 +332,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/api/scenario/toml", responses=ERRORS_JSON, response_class=TomlResponse,
               summary="A scenario as a TOML file (checked first)")
     def to_toml(sc: ScenarioIn) -> TomlResponse:
-        req = _checked(sc)
-        text = to_toml_text(service.as_file(req))
+        _checked(sc)
+        text = to_toml_text(service.as_file(_request(sc)))
         safe = "".join(ch for ch in sc.name if ch.isascii() and (ch.isalnum() or ch in "-_")) or "scenario"
         return TomlResponse(text, headers={
             "Content-Disposition": f'attachment; filename="{safe}.toml"'})
@@ -343,8 +349,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/api/run", responses=ERRORS, summary="Run a scenario (cell resolution)")
     async def run(body: RunRequest) -> dict[str, Any]:
-        req = _checked(body.scenario)
-        sc = service.build(req)
+        sc = _checked(body.scenario)
         key = f"{sc.content_hash}|{sc.name}|{sc.title}"  # the payload names the scenario
         if key in cache:
             cache.move_to_end(key)
@@ -355,7 +360,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise _Refusal(503, "busy", f"{len(inflight)} runs are waiting; retry shortly",
                            {"Retry-After": "2"})
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(pool, service.run_payload, req)
+        future = loop.run_in_executor(pool, service.run_payload, sc)
         inflight[key] = future
         try:
             payload = await asyncio.shield(future)
@@ -366,10 +371,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cache.popitem(last=False)
         return payload
 
-    def _checked(sc: ScenarioIn) -> dict[str, Any]:
-        req = sc.model_dump(exclude_none=True)
-        service.build(req)  # the loader's checks; raises ScenarioError (422)
-        return req
+    def _request(sc: ScenarioIn) -> dict[str, Any]:
+        return sc.model_dump(exclude_none=True)
+
+    def _checked(sc: ScenarioIn) -> Scenario:
+        return service.build(_request(sc))  # the loader's checks; raises ScenarioError (422)
 
     return app
 

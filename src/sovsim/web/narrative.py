@@ -1,7 +1,8 @@
 """A short narrative per regime, built from a run's numbers by templates.
 
-The regimes are the periods historians use for the era (agricultural years split where the
-policy turned); the sentences fill in the run's own figures, the historical run's beside them,
+The periods are those historians use for the era, named by what happened in history (a
+scenario's own policy in each is stated in its first sentence); the sentences fill in the
+run's own figures, the historical run's beside them,
 and the policy the scenario had in force. No sentence is written unless its numbers are.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 
 from sovsim import calendar
 from sovsim.scenario import catalogue
@@ -65,11 +65,11 @@ def _versus(value: float, other: float, unit_fmt: str) -> str:
     return f" (historical run: {unit_fmt.format(other)})"
 
 
-def narrative(sc: Scenario, res, hist_series: dict, table: pd.DataFrame) -> list[dict]:
+def narrative(sc: Scenario, res, hist_series: dict) -> list[dict]:
     """One paragraph per regime: figures of this run, the historical run's where they differ."""
     hist = {k: np.array([np.nan if x is None else x for x in v], dtype=float)
             for k, v in hist_series.items()}
-    comp = table[table["indicator"] == "compulsory_procurement_share"].set_index("year")["value"]
+    compulsory, procured = res.values("compulsory_procurement_t"), res.values("grain_procurement_t")
     out = []
     for title, y0, y1 in REGIMES:
         harvest = _mean(res.values("grain_harvest_t"), y0, y1) / 1e6
@@ -79,8 +79,8 @@ def narrative(sc: Scenario, res, hist_series: dict, table: pd.DataFrame) -> list
         u1 = res.values("urban_population_persons")[y1 - FIRST] / 1e6
         industry = res.values("industrial_output_index")[y1 - FIRST]
         kolkhoz = res.values("collectivized_share")[y1 - FIRST]
-        shares = comp.loc[y0:y1].dropna()
-        compulsion = float(shares.mean()) if len(shares) else math.nan
+        taken = _total(procured, y0, y1)
+        compulsion = _total(compulsory, y0, y1) / taken if taken > 0 else math.nan
         text = [f"Policy: {_policy(sc, y0, y1)}."]
         text.append(f"Harvests averaged {harvest:.1f} million t a year"
                     + _versus(harvest, _mean(hist["grain_harvest_t"], y0, y1), "{:.1f}") + "; "

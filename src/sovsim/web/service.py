@@ -88,36 +88,44 @@ def build(req: dict[str, Any]) -> Scenario:
 
 
 @lru_cache(maxsize=1)
-def _historical() -> tuple[dict, pd.DataFrame]:
+def _historical() -> tuple[dict, dict, pd.DataFrame]:
     import sovsim
 
     res = sovsim.run("historical")
-    return _series(res), doctrine.indicators(res)
+    return _series(res), _doctrine(res), doctrine.indicators(res)
 
 
 def _series(res) -> dict[str, list[float | None]]:
     out = {}
     for var, _, scale, _ in CHARTS:
-        out[var] = [_num(x / scale) for x in res.values(var)]
+        out[var] = _list(res.values(var) / scale)
     return out
 
 
-def _num(x: float) -> float | None:
-    x = float(x)
-    return None if not math.isfinite(x) else round(x, 6)
+def _list(values: np.ndarray) -> list[float | None]:
+    """JSON numbers, None where undefined (JSON has no NaN)."""
+    return [None if not math.isfinite(x) else round(x, 6) for x in values.tolist()]
 
 
-def run_payload(req: dict[str, Any]) -> dict[str, Any]:
-    """Run the page's scenario; return everything the page shows about it."""
+def _doctrine(res) -> dict[str, Any]:
+    defs, val, dist = doctrine.indicator_arrays(res)
+    return {
+        "indicators": {ind.name: {"value": _list(val[i]), "distance": _list(dist[i])}
+                       for i, ind in enumerate(defs.indicators)},
+        "axes": {axis: _list(d) for axis, d in doctrine.axis_distances(defs, dist).items()},
+    }
+
+
+def run_payload(sc: Scenario | dict[str, Any]) -> dict[str, Any]:
+    """Run a scenario (checked, or the page's content to check); return everything the page
+    shows about it."""
     import sovsim
 
-    sc = build(req)
+    sc = sc if isinstance(sc, Scenario) else build(sc)
     res = sovsim.run(sc)
-    hist_series, hist_doctrine = _historical()
-    table = doctrine.indicators(res)
-    both = pd.concat([table, hist_doctrine.assign(scenario="historical run")], ignore_index=True)
-    axes = doctrine.axes(both)
-    fam = validate.famine_check(res)
+    hist_series, hist_doctrine, _ = _historical()
+    lo, hi = validate.famine_range()
+    deaths = float(res.values("excess_deaths_persons")[1930 - YEARS[0]:1935 - YEARS[0]].sum())
     return {
         "scenario": sc.name,
         "title": sc.title,
@@ -125,25 +133,11 @@ def run_payload(req: dict[str, Any]) -> dict[str, Any]:
         "years": YEARS,
         "series": _series(res),
         "historical_run": hist_series,
-        "doctrine": {
-            "indicators": _records(table, ["indicator", "year", "value", "distance"]),
-            "historical_run": _records(hist_doctrine, ["indicator", "year", "value", "distance"]),
-            "axes": _records(axes[axes["scenario"] == sc.name], ["axis", "year", "distance"]),
-            "axes_historical_run": _records(axes[axes["scenario"] == "historical run"],
-                                            ["axis", "year", "distance"]),
-        },
-        "famine": {k: fam[k] for k in ("model_excess_deaths_1930_1934", "published_min",
-                                       "published_max", "inside_range")},
-        "narrative": narrative(sc, res, hist_series, table),
+        "doctrine": {"scenario": _doctrine(res), "historical_run": hist_doctrine},
+        "famine": {"model_excess_deaths_1930_1934": deaths, "published_min": lo,
+                   "published_max": hi, "inside_range": lo <= deaths <= hi},
+        "narrative": narrative(sc, res, hist_series),
     }
-
-
-def _records(df: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
-    out = []
-    for row in df[cols].itertuples(index=False):
-        out.append({c: (_num(v) if isinstance(v, (float, np.floating)) else
-                        int(v) if isinstance(v, (np.integer,)) else v) for c, v in zip(cols, row)})
-    return out
 
 
 @lru_cache(maxsize=1)
@@ -157,7 +151,7 @@ def history_payload() -> dict[str, Any]:
         x = _decimal_year(str(row.period))
         if x is None or not (1920 <= x <= 1941):  # the charts' span (1913 is in `sovsim data`)
             continue
-        out[row.series].append({"x": x, "value": _num(float(row.value) / scale[row.series]),
+        out[row.series].append({"x": x, "value": round(float(row.value) / scale[row.series], 6),
                                 "variant": row.variant, "source": row.source,
                                 "period": str(row.period)})
     return {"charts": [{"variable": v, "label": lab, "unit": unit,

@@ -231,7 +231,7 @@ function drawCharts(res) {
     const v = ch.variable;
     const byVariant = {};
     for (const p of hist.points[v]) (byVariant[p.variant] = byVariant[p.variant] || []).push(p);
-    const variants = Object.keys(byVariant).slice(0, 5);
+    const variants = Object.keys(byVariant);  // every variant: shape and colour together tell them apart
     const spec = {
       title: ch.label, unit: ch.unit, yFloor: 0,
       lines: [
@@ -262,21 +262,22 @@ function drawDoctrine(res) {
   tr.appendChild(document.createElement("th")).textContent = "axis";
   for (const r of regimes) {
     const th = tr.appendChild(document.createElement("th"));
-    th.scope = "col"; th.textContent = `${r.regime} (${r.years[0]}–${r.years[1]})`;
+    th.scope = "col"; th.textContent = `${r.years[0]}–${r.years[1]} (in history: ${r.regime})`;
   }
   head.replaceChildren(tr);
   body.replaceChildren();
-  const mean = (rows, key, y0, y1) => {
-    const v = rows.filter(r => r[key.k] === key.v && r.year >= y0 && r.year <= y1 && r.distance !== null).map(r => r.distance);
+  const mean = (byYear, y0, y1) => {
+    const v = res.years.map((y, i) => (y >= y0 && y <= y1 ? byYear[i] : null)).filter(d => d !== null);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
+  const mine = res.doctrine.scenario, theirs = res.doctrine.historical_run;
   for (const [axis, text] of Object.entries(defs.axes)) {
     const row = document.createElement("tr");
     const th = row.appendChild(document.createElement("th"));
     th.scope = "row"; th.textContent = axis.replace("_", " "); th.title = text;
     for (const r of regimes) {
-      const a = mean(res.doctrine.axes, { k: "axis", v: axis }, r.years[0], r.years[1]);
-      const b = mean(res.doctrine.axes_historical_run, { k: "axis", v: axis }, r.years[0], r.years[1]);
+      const a = mean(mine.axes[axis], r.years[0], r.years[1]);
+      const b = mean(theirs.axes[axis], r.years[0], r.years[1]);
       row.appendChild(document.createElement("td")).textContent = a === null ? "direction only" : `${a.toFixed(2)} (${b.toFixed(2)})`;
     }
     body.appendChild(row);
@@ -291,12 +292,11 @@ function drawDoctrine(res) {
     const grid = sec.appendChild(document.createElement("div"));
     grid.className = "grid";
     for (const ind of defs.indicators.filter(i => i.axis === axis)) {
-      const pick = rows => res.years.map(y => { const r = rows.find(x => x.indicator === ind.name && x.year === y); return r ? r.value : null; });
       const spec = {
         title: ind.label, unit: ind.unit, yFloor: 0,
         lines: [
-          { name: res.scenario, xs: res.years, ys: pick(res.doctrine.indicators) },
-          { name: "historical run", xs: res.years, ys: pick(res.doctrine.historical_run), dash: "6 4" },
+          { name: res.scenario, xs: res.years, ys: mine.indicators[ind.name].value },
+          { name: "historical run", xs: res.years, ys: theirs.indicators[ind.name].value, dash: "6 4" },
         ],
         hline: ind.pole === null ? undefined : { y: ind.pole, label: "the passage's pole" },
       };
@@ -326,7 +326,7 @@ function drawNarrative(res) {
   box.replaceChildren();
   for (const n of res.narrative) {
     const h = box.appendChild(document.createElement("h3"));
-    h.textContent = `${n.regime}, ${n.years[0]}–${n.years[1]}`;
+    h.textContent = `${n.years[0]}–${n.years[1]} (in history: ${n.regime})`;
     box.appendChild(document.createElement("p")).textContent = n.text;
   }
 }

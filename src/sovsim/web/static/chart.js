@@ -3,7 +3,8 @@
 // differ by dash and marker shape, so colour is never the only cue.
 "use strict";
 
-const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#000000", "#F0E442"];
+// (Okabe–Ito yellow is left out: too pale on white for small markers)
+const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#000000"];
 const SHAPES = ["circle", "square", "triangle", "diamond", "cross"];
 const SVGNS = "http://www.w3.org/2000/svg";
 

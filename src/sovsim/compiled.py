@@ -1,0 +1,33 @@
+"""Compiled kernels: the arithmetic of a mechanism over the unit columns, compiled by numba.
+
+At the coarse resolution a column has 45 units, so a numpy call costs far more in overhead
+than in arithmetic, and a month makes hundreds of them. A *kernel* is a function of arrays
+and numbers only, written in numpy's array syntax; numba compiles it once (cached on disk),
+so a month's equations of one mechanism cost one call. The same function runs unchanged as
+plain numpy where numba is not installed, or with ``NUMBA_DISABLE_JIT=1`` (for debugging);
+the numbers are the same either way, since numba keeps numpy's order of operations
+(no fast-math), and the sums over units are left to numpy outside the kernels.
+
+A kernel reads no constant, and calls no kernel, of another module: numba's disk cache is
+keyed on the kernel's own file, so a change elsewhere (say, to the order of TENURES) would not
+be seen. Such constants are passed as arguments, and results of other modules' kernels too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+F = TypeVar("F", bound=Callable)
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a declared dependency
+    numba = None
+
+
+def kernel(fn: F) -> F:
+    """Compile ``fn`` with numba (no Python objects inside; division by zero as in numpy)."""
+    if numba is None:
+        return fn
+    return numba.njit(cache=True, error_model="numpy")(fn)

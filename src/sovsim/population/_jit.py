@@ -1,0 +1,35 @@
+"""numba decorators for the population kernels (plain Python where numba is absent).
+
+Unlike ``sovsim.compiled.kernel`` these kernels loop over millions of households, so the
+loop over households may run on several threads (``parallel=True``); every household's draws
+are addressed by its id (``rng``), so the numbers do not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a declared dependency
+    numba = None
+
+
+def jit(fn):
+    """Compile a scalar helper (inlined into the kernels that call it)."""
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(cache=True, error_model="numpy")(fn)
+
+
+def parallel_jit(fn):
+    """Compile a kernel whose outer loop is ``prange`` over households."""
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(cache=True, parallel=True, error_model="numpy")(fn)
+
+
+def prange(*args):  # pragma: no cover - replaced by numba.prange inside compiled kernels
+    return range(*args)
+
+
+if numba is not None:
+    prange = numba.prange
