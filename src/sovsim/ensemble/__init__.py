@@ -146,7 +146,9 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
 
     if households:
         raise SovsimError(f"--households {households}: the household-scale engine does not "
-                          "exist yet (issue 3); only the coarse cell model runs (--households 0)")
+                          "exist yet (issue 3: the synthetic population, sovsim.population, is "
+                          "built, but no engine runs it); only the coarse cell model runs "
+                          "(--households 0)")
     if not isinstance(members, (int, np.integer)) or isinstance(members, bool) or members < 1:
         raise SovsimError(f"--members {members!r}: an ensemble needs at least 1 member")
     if scheduler is None and (not isinstance(workers, int) or workers < 1):
