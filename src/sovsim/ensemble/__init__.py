@@ -269,7 +269,7 @@ def _has_annual(st, eid: str) -> bool:
 
 
 def _write_annual(st, eid: str, annual: dict[str, np.ndarray]) -> None:
-    """Every member's annual values in one wide table (members x years rows), so a stored
+    """Every member's annual values in one table (a row per variable and region, members x years values), so a stored
     ensemble loads in one read."""
     from sovsim.store import write_records
 
