@@ -269,8 +269,8 @@ def _has_annual(st, eid: str) -> bool:
 
 
 def _write_annual(st, eid: str, annual: dict[str, np.ndarray]) -> None:
-    """Every member's annual values in one table (a row per variable and region, members x years values), so a stored
-    ensemble loads in one read."""
+    """Every member's annual values in one table (a row per variable and region, members x
+    years values), so a stored ensemble loads in one read."""
     from sovsim.store import write_records
 
     flat = {v: a.reshape(-1, a.shape[2]) for v, a in annual.items()}

@@ -6,7 +6,8 @@ Layout of a store directory::
     STORE/index.sqlite            the index (WAL mode): runs, ensemble_members
     STORE/runs/ab/abcdef.../      one directory per run or ensemble, named by its id
         manifest.json             what was asked (the id is the hash of this)
-        records.parquet           a run: every variable, month by month (a row per variable and region, the months as a list; lossless)
+        records.parquet           a run: a row per variable and region, its months as a
+                                  list (lossless)
         bands.parquet             an ensemble: the tidy band table (annual)
 
 A run's id is the hash of its manifest (scenario content hash, parameter hash, seed, member,
