@@ -104,7 +104,7 @@ def _count_members(store_dir) -> int:
 
 
 def test_killed_ensemble_resumes_without_losing_or_duplicating_a_member(tmp_path):
-    n = 8
+    n = 30  # with ~40 ms a member, a window of about a second to kill it midway
     store = tmp_path / "killed"
     cmd = [sys.executable, "-m", "sovsim.cli", "ensemble", "historical", "--members", str(n),
            "--seed", "3", "--store", str(store)]
