@@ -347,20 +347,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         raw = tomllib.loads(body.toml)
         return ScenarioIn(**service.as_request(raw))
 
-    @app.post("/api/run", responses=ERRORS, summary="Run a scenario (cell resolution)")
-    async def run(body: RunRequest) -> dict[str, Any]:
+    @app.post("/api/run", summary="Run a scenario (cell resolution)", response_class=Response,
+              responses={200: {"description": "the run: series beside the historical run, "
+                               "the doctrine lens, the narrative", "content": {
+                                   "application/json": {"schema": {"type": "object"}}}},
+                         **ERRORS_JSON})
+    async def run(body: RunRequest) -> Response:
         sc = _checked(body.scenario)
         key = f"{sc.content_hash}|{sc.name}|{sc.title}"  # the payload names the scenario
         if key in cache:
             cache.move_to_end(key)
-            return cache[key]
+            return _json(cache[key])
         if key in inflight:  # the same scenario is being run for another request: share it
-            return await asyncio.shield(inflight[key])
+            return _json(await asyncio.shield(inflight[key]))
         if len(inflight) >= cfg.max_pending:
             raise _Refusal(503, "busy", f"{len(inflight)} runs are waiting; retry shortly",
                            {"Retry-After": "2"})
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(pool, service.run_payload, sc)
+        # The worker returns the JSON text: encoding is done in parallel, not in this process.
+        future = loop.run_in_executor(pool, service.run_payload_json, sc)
         inflight[key] = future
         try:
             payload = await asyncio.shield(future)
@@ -369,7 +374,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache[key] = payload
         while len(cache) > cfg.cache_size:
             cache.popitem(last=False)
-        return payload
+        return _json(payload)
+
+    def _json(body: bytes) -> Response:
+        return Response(body, media_type="application/json")
 
     def _request(sc: ScenarioIn) -> dict[str, Any]:
         return sc.model_dump(exclude_none=True)

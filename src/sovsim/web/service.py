@@ -7,6 +7,7 @@ processes. The app calls the same public API as the command line (``sovsim.run``
 
 from __future__ import annotations
 
+import json
 import math
 from functools import lru_cache
 from typing import Any
@@ -138,6 +139,11 @@ def run_payload(sc: Scenario | dict[str, Any]) -> dict[str, Any]:
                    "published_max": hi, "inside_range": lo <= deaths <= hi},
         "narrative": narrative(sc, res, hist_series),
     }
+
+
+def run_payload_json(sc: Scenario | dict[str, Any]) -> bytes:
+    """:func:`run_payload` as JSON text (what the app sends)."""
+    return json.dumps(run_payload(sc), separators=(",", ":"), allow_nan=False).encode()
 
 
 @lru_cache(maxsize=1)
