@@ -68,28 +68,56 @@ def famine_band() -> tuple[float, float]:
     return float(vals.min()), float(vals.max())
 
 
-def loss(overrides: dict[str, float], p: ParameterSet | None = None) -> tuple[float, dict[str, float]]:
+def loss(overrides: dict[str, float], p: ParameterSet | None = None, *,
+         targets: dict[tuple[str, str], float] | None = None,
+         scenario: str = "historical") -> tuple[float, dict[str, float]]:
+    """The calibration loss of one run with ``overrides`` and its parts by target.
+
+    ``targets`` (default ``TARGETS``) are the weighted series fitted; ABC-SMC passes the
+    targets less the series it holds back for out-of-sample checks. The two famine-band
+    penalties are always part of the loss. A run that fails scores 1e6.
+    """
+    targets = TARGETS if targets is None else targets
     try:
-        res = run("historical", params=p, overrides=overrides)
+        res = run(scenario, params=p, overrides=overrides)
     except SovsimError:
         return 1e6, {"failed": 1e6}
-    pts = [q for q in points(res) if FIT_FROM <= q.year <= FIT_TO and (q.series, q.region) in TARGETS
+    errors = series_errors(res, targets)
+    parts = {f"{s}:{r}": w * errors[f"{s}:{r}"] for (s, r), w in targets.items()
+             if f"{s}:{r}" in errors}
+    parts.update(famine_misses(res))
+    return float(sum(parts.values())), parts
+
+
+def series_errors(res, keys) -> dict[str, float]:
+    """Per (series, region) in ``keys``: the mean over the years 1926-1940 with data of the
+    error (``_error``) against the nearest published variant of each period; keys without
+    data are left out."""
+    wanted = set(keys)
+    pts = [q for q in points(res) if FIT_FROM <= q.year <= FIT_TO and (q.series, q.region) in wanted
            and q.history > 0]
-    parts: dict[str, float] = {}
-    for key, weight in TARGETS.items():
+    out: dict[str, float] = {}
+    for key in keys:
         by_period: dict[str, list] = {}
         for q in pts:
             if (q.series, q.region) == key:
                 by_period.setdefault(q.period, []).append(q)
         errs = [min(_error(key[0], q.model, q.history) for q in qs) for qs in by_period.values()]
         if errs:
-            parts[f"{key[0]}:{key[1]}"] = weight * float(np.mean(errs))
+            out[f"{key[0]}:{key[1]}"] = float(np.mean(errs))
+    return out
+
+
+def famine_misses(res) -> dict[str, float]:
+    """The weighted log distance of 1930-34 and 1921-22 excess deaths from the published
+    ranges (zero inside them)."""
     deaths = res.series("excess_deaths_persons")
+    parts = {}
     for label, (first, last), (lo, hi) in (("famine_1930_34", (1930, 1934), famine_band()),
                                             ("famine_1921_22", (1921, 1922), famine_band_1921())):
         total = float(sum(deaths[str(y)] for y in range(first, last + 1)))
         parts[label] = FAMINE_WEIGHT * _band_miss(total, lo, hi)
-    return float(sum(parts.values())), parts
+    return parts
 
 
 def _band_miss(total: float, lo: float, hi: float) -> float:
