@@ -194,9 +194,13 @@ def plot(result: SobolResult, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     k = len(result.outcomes)
-    height = max(3.0, 0.28 * len(result.names) + 1.2)
-    fig, axes = plt.subplots(1, k, figsize=(4.2 * k, height), sharey=False, squeeze=False)
-    for ax, outcome in zip(axes[0], result.outcomes):
+    cols = min(k, 2)
+    rows = -(-k // cols)
+    height = max(2.6, 0.26 * len(result.names) + 1.2)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, height * rows), squeeze=False)
+    for ax in axes.flat[k:]:
+        ax.set_visible(False)
+    for ax, outcome in zip(axes.flat, result.outcomes):
         t = result.table[result.table["outcome"] == outcome].sort_values("ST", na_position="first")
         y = np.arange(len(t))
         ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="first order S1", color="#4477aa",
@@ -208,9 +212,10 @@ def plot(result: SobolResult, path: Path) -> Path:
         ax.set_title(f"{outcome}" + (f"\n({unit})" if unit else ""), fontsize=9)
         ax.set_xlabel("Sobol index (share of variance)")
         ax.axvline(0, color="black", lw=0.5)
+        ax.set_xlim(-0.25, 1.25)  # indices are shares of variance; wider intervals are cut
     axes[0][0].legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Sobol indices, N = {result.n} ({result.runs} runs), "
-                 f"{result.conf_level:.0%} bootstrap intervals", fontsize=10)
+                 f"{result.conf_level:.0%} bootstrap intervals (cut at the axes)", fontsize=10)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
