@@ -2,6 +2,8 @@
 toy simulator, leaves an uninformed parameter at its prior, writes files later runs read, and
 refuses bad input; a tiny real calibration runs on request (slow)."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,7 +50,7 @@ def test_uninformed_parameter_keeps_its_prior(toy_posterior):
 
 def test_tolerance_falls_and_weights_sum_to_one(toy_posterior):
     eps = toy_posterior.epsilons
-    assert len(eps) == 5 and all(b < a for a, b in zip(eps, eps[1:]))
+    assert len(eps) == 5 and all(b < a for a, b in itertools.pairwise(eps))
     assert toy_posterior.sample["weight"].sum() == pytest.approx(1.0)
     assert (toy_posterior.sample["distance"] <= eps[-1] + 1e-12).all()
     assert toy_posterior.runs >= 5 * 200
@@ -84,7 +86,7 @@ def test_prior_densities_integrate_to_one():
     for prior in (uniform(2, 8), Prior("triangular", {"lo": 0, "mode": 1, "hi": 4}, "t", 0, 4),
                   Prior("normal", {"mean": 1, "sd": 1}, "t", 0, 5),
                   Prior("lognormal", {"median": 1, "sigma": 0.5}, "t", 0.2, 3)):
-        total = integrate.quad(lambda x: abc.prior_pdf(prior, x), prior.lo, prior.hi, limit=200)[0]
+        total = integrate.quad(lambda x, pr=prior: abc.prior_pdf(pr, x), prior.lo, prior.hi, limit=200)[0]
         assert total == pytest.approx(1.0, rel=1e-4), prior.dist
         assert abc.prior_pdf(prior, prior.hi + 1) == 0.0
 

@@ -29,9 +29,9 @@ import multiprocessing
 import re
 import tempfile
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -251,10 +251,6 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
         raise InputError(CLI, "--params", "no parameters to fit")
     names = list(priors)
     np.random.seed(seed)
-    sampler = (pyabc.sampler.SingleCoreSampler() if workers == 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
-    abc = pyabc.ABCSMC(functools.partial(_count_and_call, discrepancy), _pyabc_prior(priors),
-                       _distance, population_size=population, sampler=sampler)
     handler, pyabc_log = _EpsLog(), logging.getLogger("ABC")
     old_level = pyabc_log.level
     pyabc_log.addHandler(handler)
@@ -274,6 +270,11 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
     with tempfile.TemporaryDirectory(prefix="sovsim-abc-") as tmp:
         path = Path(db) if db is not None else Path(tmp) / "abc.db"
         try:
+            sampler = (pyabc.sampler.SingleCoreSampler() if workers == 1
+                       else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
+            abc = pyabc.ABCSMC(functools.partial(_count_and_call, discrepancy),
+                               _pyabc_prior(priors), _distance, population_size=population,
+                               sampler=sampler)
             abc.new("sqlite:///" + str(path.resolve()), {"distance": 0.0})
             if watcher:
                 watcher.start()
@@ -281,7 +282,7 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
                               max_total_nr_simulations=max_runs or np.inf)
         finally:
             stop.set()
-            if watcher:
+            if watcher and watcher.is_alive():
                 watcher.join()
                 progress(_RUNS.value, handler.generation, handler.eps)
             pyabc_log.removeHandler(handler)
@@ -289,25 +290,15 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
             for h, level in quiet:
                 h.setLevel(level)
             _RUNS = None
-        frame, weights = history.get_distribution(m=0, t=history.max_t)
-        _, stats = history.get_weighted_sum_stats(t=history.max_t)
+        # one particle at a time, so parameters, weight and distance stay together
+        particles = history.get_population(t=history.max_t).particles
         pops = history.get_all_populations()
         runs = int(history.total_nr_simulations)
-    sample = frame[names].reset_index(drop=True).astype(float)
-    sample["weight"] = np.asarray(weights, float) / np.sum(weights)
-    # the distances in the order of get_distribution's particles
-    sample["distance"] = _particle_distances(frame, stats, names)
+    sample = pd.DataFrame([{**{n: float(q.parameter[n]) for n in names}, "weight": float(q.weight),
+                            "distance": float(q.distance)} for q in particles])
+    sample["weight"] = sample["weight"] / sample["weight"].sum()
     epsilons = [float(e) for e in pops.loc[pops["t"] >= 0, "epsilon"]]
     return Posterior(names, dict(priors), sample, epsilons, runs, population)
-
-
-def _particle_distances(frame, stats, names) -> np.ndarray:
-    """Distances of the particles of ``frame``; pyabc returns sum statistics in the same
-    particle order as the parameters of ``get_distribution`` for one model."""
-    d = np.array([float(s["distance"]) for s in stats])
-    if len(d) != len(frame):  # pragma: no cover - a pyabc change we would want to hear about
-        raise RuntimeError("pyabc returned parameters and summary statistics of different length")
-    return d
 
 
 # -- the model ----------------------------------------------------------------------------------
@@ -438,9 +429,23 @@ def _check_wrapper(overrides, *, keys, yearly):
     return _check_run(overrides, keys, yearly)
 
 
-__all__ = ["DEFAULT_HOLD_OUT", "NEVER_FITTED", "Posterior", "Checks", "abc_smc", "calibrate",
-           "checks", "fit_targets", "parse_hold_out", "prior_pdf", "weighted_quantile",
-           "write_posterior", "read_posterior", "calibration_priors", "model_distance"]
+__all__ = [
+    "DEFAULT_HOLD_OUT",
+    "NEVER_FITTED",
+    "Checks",
+    "Posterior",
+    "abc_smc",
+    "calibrate",
+    "calibration_priors",
+    "checks",
+    "fit_targets",
+    "model_distance",
+    "parse_hold_out",
+    "prior_pdf",
+    "read_posterior",
+    "weighted_quantile",
+    "write_posterior",
+]
 
 
 # -- report -------------------------------------------------------------------------------------
@@ -461,9 +466,9 @@ def report_markdown(post: Posterior, chk: Checks, point: Mapping[str, float],
     ndraws = int(chk.errors.loc[chk.errors["source"] == "posterior", "draw"].nunique())
     lines = [
         "# Calibration by ABC-SMC", "",
-        "Generated by `sovsim calibrate --method abc --report FILE` "
+        ("Generated by `sovsim calibrate --method abc --report FILE` "
         "(`sovsim.calibrate_abc.report_markdown`); the method is described in "
-        "docs/calibration.md and docs/design/0007-abc-calibration.md.", "",
+        "docs/calibration.md and docs/design/0007-abc-calibration.md."), "",
         f"{len(post.names)} parameters, {post.population} particles per generation, "
         f"{len(post.epsilons)} generations, {post.runs} model runs. Tolerance by generation: "
         + ", ".join(f"{e:.4g}" for e in post.epsilons) + ". "
@@ -481,14 +486,14 @@ def report_markdown(post: Posterior, chk: Checks, point: Mapping[str, float],
         lines.append(f"| `{name}` | {r['mean']:.4g} | {r['sd']:.3g} | {r['q05']:.4g} | "
                      f"{r['q50']:.4g} | {r['q95']:.4g} | {prior.dist} {prior.lo:g} to "
                      f"{prior.hi:g} | {point[name]:.4g} | {float(p[name]):.4g} |")
-    lines += ["", "A posterior as wide as its prior means the fitted series do not pin the "
+    lines += ["", ("A posterior as wide as its prior means the fitted series do not pin the "
               "parameter down; one pressed against a bound means the data pull it beyond its "
-              "plausible range.", "",
+              "plausible range."), "",
               "## Fit per series", "",
-              f"The error of each series (mean absolute log error against the nearest published "
+              (f"The error of each series (mean absolute log error against the nearest published "
               f"variant, 1926-1940; for shares the absolute error over max(share, 0.1)), "
               f"unweighted: median (5 % to 95 %) over {ndraws} draws from the posterior and "
-              f"{ndraws} from the prior, and at the point estimate and the shipped values.", "",
+              f"{ndraws} from the prior, and at the point estimate and the shipped values."), "",
               "| series | role | posterior draws | prior draws | point | shipped |",
               "| --- | --- | --- | --- | --- | --- |"]
     e = chk.errors
@@ -502,13 +507,13 @@ def report_markdown(post: Posterior, chk: Checks, point: Mapping[str, float],
                      f"{_band(sel.loc[sel['source'] == 'prior', 'error'])} | "
                      f"{pt.iloc[0] if len(pt) else float('nan'):.3f} | "
                      f"{sh.iloc[0] if len(sh) else float('nan'):.3f} |")
-    lines += ["", "The shipped values were fitted by Powell's method to *every* target "
+    lines += ["", ("The shipped values were fitted by Powell's method to *every* target "
               "(held-back ones included), so they are not out of sample for the held-back "
-              "series; the posterior and prior draws are.", ""]
+              "series; the posterior and prior draws are."), ""]
     if len(chk.years):
         lines += ["## Held-back series year by year", "",
-                  "Model median (5 % to 95 %) over the posterior draws, beside the range of "
-                  "the published variants.", "",
+                  ("Model median (5 % to 95 %) over the posterior draws, beside the range of "
+                  "the published variants."), "",
                   "| series | period | published | posterior draws | prior draws |",
                   "| --- | --- | --- | --- | --- |"]
         y = chk.years

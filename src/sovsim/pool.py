@@ -9,8 +9,9 @@ that the start-up cost of a process is paid once per chunk, not per run.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any, Callable, Sequence
+from typing import Any
 
 
 def default_workers() -> int:

@@ -13,9 +13,9 @@ the priors imply. ``N`` base points cost ``N * (D + 2)`` model runs for ``D`` pa
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -223,5 +223,16 @@ def plot(result: SobolResult, path: Path) -> Path:
     return path
 
 
-__all__ = ["OUTCOMES", "SobolResult", "runs_needed", "check_n", "outcomes", "scenario_outcomes",
-           "sobol", "model_sobol", "select_priors", "write_table", "plot"]
+__all__ = [
+    "OUTCOMES",
+    "SobolResult",
+    "check_n",
+    "model_sobol",
+    "outcomes",
+    "plot",
+    "runs_needed",
+    "scenario_outcomes",
+    "select_priors",
+    "sobol",
+    "write_table",
+]
