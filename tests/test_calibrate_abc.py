@@ -151,3 +151,27 @@ def test_tiny_real_calibration_writes_files_later_runs_use(tmp_path):
     res = sovsim.run("historical", params_file=out)
     base = sovsim.run("historical")
     assert not np.allclose(res.series("horses_head").to_numpy(), base.series("horses_head").to_numpy())
+
+
+def test_degenerate_weights_are_flagged_in_the_report(toy_posterior):
+    assert not toy_posterior.degenerate()
+    assert toy_posterior.ess > 20
+    sample = toy_posterior.sample.copy()
+    sample["weight"] = 1e-9
+    sample.loc[0, "weight"] = 1.0
+    sample["weight"] /= sample["weight"].sum()
+    bad = abc.Posterior(["mu", "nuisance"], toy_posterior.priors, sample, [1.0], 100, 200)
+    assert bad.degenerate() and bad.ess == pytest.approx(1.0, abs=1e-3)
+    chk = abc.Checks(pd.DataFrame([{"source": s, "draw": 0, "series": "grain_harvest_t:USSR",
+                                    "error": 0.1} for s in ("posterior", "prior", "point", "shipped")]),
+                     pd.DataFrame(), pd.DataFrame())
+    p = load_parameters()
+    names = ["agriculture.ha_per_horse", "livestock.horses_net_growth_per_year"]
+    real = abc.Posterior(names, {n: p.priors()[n] for n in names},
+                         sample.drop(columns=["mu", "nuisance"]).assign(**{names[0]: 3.0,
+                                                                           names[1]: 0.1}),
+                         [1.0], 100, 200, targets={("grain_harvest_t", "USSR"): 3.0})
+    text = abc.report_markdown(real, chk, real.point(), p=p)
+    assert "weights are degenerate" in text
+    assert "| grain_harvest_t:USSR | fitted | 0.100" in text
+    assert f"| `{names[0]}` | 3 |" in text

@@ -121,6 +121,19 @@ class Posterior:
     targets: dict[tuple[str, str], float] = field(default_factory=dict)
     held_out: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def ess(self) -> float:
+        """Effective sample size of the weighted particles, 1 / sum(w^2): how many equally
+        weighted draws they are worth (a few dominant particles make a falsely narrow
+        posterior)."""
+        w = self.sample["weight"].to_numpy()
+        return float(1.0 / np.sum(w**2))
+
+    def degenerate(self) -> bool:
+        """True when the weights rest on few particles (ESS under a tenth of the population,
+        or under 10): the posterior's spread is then not to be believed."""
+        return self.ess < max(10.0, 0.1 * self.population)
+
     def summary(self) -> pd.DataFrame:
         """Per parameter: weighted mean, sd, 5/50/95 % quantiles, and the prior's bounds."""
         w = self.sample["weight"].to_numpy()
@@ -470,12 +483,20 @@ def report_markdown(post: Posterior, chk: Checks, point: Mapping[str, float],
         "(`sovsim.calibrate_abc.report_markdown`); the method is described in "
         "docs/calibration.md and docs/design/0007-abc-calibration.md."), "",
         f"{len(post.names)} parameters, {post.population} particles per generation, "
-        f"{len(post.epsilons)} generations, {post.runs} model runs. Tolerance by generation: "
+        f"{len(post.epsilons)} generations, {post.runs} model runs; effective sample size of "
+        f"the last generation {post.ess:.1f}. Tolerance by generation: "
         + ", ".join(f"{e:.4g}" for e in post.epsilons) + ". "
         f"Held back from the fit: {', '.join(sorted(held)) or 'nothing'}. "
         f"The point estimate written as the values file is the posterior {point_how}"
         + (" (weighted marginal medians)" if point_how == "median" else
            " (the particle nearest the record)") + ".", "",
+    ]
+    if post.degenerate():
+        lines += [f"**Warning: the importance weights are degenerate** (effective sample size "
+                  f"{post.ess:.1f} of {post.population} particles): the quantiles below rest on "
+                  "one or a few particles and say nothing about the spread of the posterior. "
+                  "Fit fewer parameters (`--params`) or use more particles.", ""]
+    lines += [
         "## Posterior", "",
         "| parameter | mean | sd | 5 % | 50 % | 95 % | prior | point | shipped (Powell) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -488,7 +509,9 @@ def report_markdown(post: Posterior, chk: Checks, point: Mapping[str, float],
                      f"{prior.hi:g} | {point[name]:.4g} | {float(p[name]):.4g} |")
     lines += ["", ("A posterior as wide as its prior means the fitted series do not pin the "
               "parameter down; one pressed against a bound means the data pull it beyond its "
-              "plausible range."), "",
+              "plausible range. With a small effective sample size the quantiles rest on a "
+              "few particles and understate the spread; a short run (a high final tolerance) "
+              "gives a posterior that is neither converged nor a fit as close as Powell's."), "",
               "## Fit per series", "",
               (f"The error of each series (mean absolute log error against the nearest published "
               f"variant, 1926-1940; for shares the absolute error over max(share, 0.1)), "

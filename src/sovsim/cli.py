@@ -413,8 +413,14 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
                                  progress=show)
         values = post.point(point)
         console.print(f"ABC-SMC: {len(post.names)} parameters, {post.runs} runs, "
-                      f"{len(post.epsilons)} generations, tolerance "
+                      f"{len(post.epsilons)} generations, effective sample size {post.ess:.1f}, "
+                      "tolerance "
                       + " > ".join(f"{e:.3g}" for e in post.epsilons))
+        if post.degenerate():
+            err.print(f"[yellow]warning: the importance weights are degenerate (effective "
+                      f"sample size {post.ess:.1f} of {post.population}); the posterior's "
+                      "quantiles rest on a few particles. Fit fewer parameters (--params) or "
+                      "use more particles (--population).[/yellow]")
         runs = 2 * draws + 2
         with _progress() as bar:
             task = bar.add_task(f"checks: {draws} posterior and {draws} prior draws",
