@@ -492,10 +492,10 @@ def report_markdown(post: Posterior, chk: Checks, point: Mapping[str, float],
            " (the particle nearest the record)") + ".", "",
     ]
     if post.degenerate():
-        lines += [f"**Warning: the importance weights are degenerate** (effective sample size "
-                  f"{post.ess:.1f} of {post.population} particles): the quantiles below rest on "
-                  "one or a few particles and say nothing about the spread of the posterior. "
-                  "Fit fewer parameters (`--params`) or use more particles.", ""]
+        lines += [(f"**Warning: the importance weights are degenerate** (effective sample "
+                   f"size {post.ess:.1f} of {post.population} particles): the quantiles below "
+                   "rest on one or a few particles and say nothing about the spread of the "
+                   "posterior. Fit fewer parameters (`--params`) or use more particles."), ""]
     lines += [
         "## Posterior", "",
         "| parameter | mean | sd | 5 % | 50 % | 95 % | prior | point | shipped (Powell) |",
