@@ -216,7 +216,7 @@ def plot(result: SobolResult, path: Path) -> Path:
     axes[0][0].legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Sobol indices, N = {result.n} ({result.runs} runs), "
                  f"{result.conf_level:.0%} bootstrap intervals (cut at the axes)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     path = Path(path)
     fig.savefig(path, dpi=120)
     plt.close(fig)
