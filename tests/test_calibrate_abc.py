@@ -72,6 +72,8 @@ def test_posterior_sample_round_trips(toy_posterior, tmp_path):
         back = abc.read_posterior(path)
         assert list(back.columns) == ["mu", "nuisance", "weight", "distance"]
         np.testing.assert_allclose(back["mu"], toy_posterior.sample["mu"])
+        draws = abc.sample_draws(back, 30, seed=4)
+        assert draws == toy_posterior.draws(30, seed=4)
 
 
 def test_weighted_quantile():

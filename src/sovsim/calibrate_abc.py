@@ -162,9 +162,16 @@ class Posterior:
 
     def draws(self, n: int, seed: int = 0) -> list[dict[str, float]]:
         """``n`` parameter sets resampled from the particles by weight."""
-        rng = np.random.default_rng(seed)
-        idx = rng.choice(len(self.sample), size=n, p=self.sample["weight"].to_numpy())
-        return [{name: float(self.sample[name].iloc[i]) for name in self.names} for i in idx]
+        return sample_draws(self.sample, n, seed)
+
+
+def sample_draws(sample: pd.DataFrame, n: int, seed: int = 0) -> list[dict[str, float]]:
+    """``n`` override dicts resampled by weight from a posterior sample (``read_posterior``),
+    for ensembles that draw from a calibration's posterior instead of the priors."""
+    names = [c for c in sample.columns if c not in ("weight", "distance")]
+    w = sample["weight"].to_numpy(dtype=float)
+    idx = np.random.default_rng(seed).choice(len(sample), size=n, p=w / w.sum())
+    return [{name: float(sample[name].iloc[i]) for name in names} for i in idx]
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> list[float]:
@@ -442,23 +449,6 @@ def _check_wrapper(overrides, *, keys, yearly):
     return _check_run(overrides, keys, yearly)
 
 
-__all__ = [
-    "DEFAULT_HOLD_OUT",
-    "NEVER_FITTED",
-    "Checks",
-    "Posterior",
-    "abc_smc",
-    "calibrate",
-    "calibration_priors",
-    "checks",
-    "fit_targets",
-    "model_distance",
-    "parse_hold_out",
-    "prior_pdf",
-    "read_posterior",
-    "weighted_quantile",
-    "write_posterior",
-]
 
 
 # -- report -------------------------------------------------------------------------------------
@@ -556,3 +546,24 @@ def _band_g(values: pd.Series) -> str:
         return "n/a"
     q = np.percentile(v, [5, 50, 95])
     return f"{q[1]:.4g} ({q[0]:.4g} to {q[2]:.4g})"
+
+
+__all__ = [
+    "DEFAULT_HOLD_OUT",
+    "NEVER_FITTED",
+    "Checks",
+    "Posterior",
+    "abc_smc",
+    "calibrate",
+    "calibration_priors",
+    "checks",
+    "fit_targets",
+    "model_distance",
+    "parse_hold_out",
+    "prior_pdf",
+    "read_posterior",
+    "report_markdown",
+    "sample_draws",
+    "weighted_quantile",
+    "write_posterior",
+]
