@@ -231,7 +231,11 @@ def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:
         "file for `--params`, the weighted particles beside it (`NAME.posterior.parquet`), and",
         "with `--report` a page of the posterior (mean, sd, 5/50/95 %), the fit per series and",
         "the held-back series year by year. The shipped values below come from Powell; no ABC",
-        "result has been applied to the shipped files.", "",
+        "result has been applied to the shipped files. Short runs here are not converged, and",
+        "with all 26 parameters at affordable populations the importance weights collapse onto",
+        "a few particles (the report gives the effective sample size and warns): see",
+        "docs/design/0007-abc-calibration.md and, for a six-parameter run,",
+        "docs/calibration-abc-example.md.", "",
         "| target | weight | loss |", "| --- | --- | --- |",
     ]
     for (series, region), w in TARGETS.items():

@@ -452,7 +452,8 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
     sample = abc.write_posterior(post, Path(out).with_suffix(".posterior.parquet"))
     console.print(f"wrote {out} (posterior {point}) and {sample}")
     if report is not None:
-        report.write_text(abc.report_markdown(post, chk, values, point))
+        command = "sovsim " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else None
+        report.write_text(abc.report_markdown(post, chk, values, point, command=command))
         console.print(f"wrote {report}")
     return values
 
