@@ -319,7 +319,7 @@ def calibrate(
     report: Optional[Path] = typer.Option(None, "--report", help="write a markdown report"),
     population: int = typer.Option(100, "--population", help="abc: particles per generation"),
     generations: int = typer.Option(5, "--generations", help="abc: generations at most"),
-    max_runs: int = typer.Option(3000, "--max-runs", help="abc: stop after this many model runs"),
+    max_runs: int = typer.Option(3000, "--max-runs", help="abc: stop after this many model runs (the progress bar counts against it, so its time left is an upper bound)"),
     min_epsilon: float = typer.Option(0.0, "--min-epsilon", help="abc: stop once the tolerance reaches this"),
     params: Optional[str] = typer.Option(None, "--params", help="abc: comma-separated parameters to fit (default: every calibrated one); the rest keep their values"),
     hold_out: Optional[str] = typer.Option(None, "--hold-out", help="abc: target series held back for out-of-sample checks, series[:region],... or none (default: grain_procurement_t, horses_head, urban_population_persons)"),
