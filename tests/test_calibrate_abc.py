@@ -177,3 +177,13 @@ def test_degenerate_weights_are_flagged_in_the_report(toy_posterior):
     assert "weights are degenerate" in text
     assert "| grain_harvest_t:USSR | fitted | 0.100" in text
     assert f"| `{names[0]}` | 3 |" in text
+
+
+def test_powell_still_runs_from_the_command_line(tmp_path):
+    """--method powell (the default) with a tiny budget: writes a [values] file of every
+    calibrated parameter; nothing shipped is touched (no --apply)."""
+    out = tmp_path / "powell.toml"
+    r = runner.invoke(app, ["calibrate", "--method", "powell", "--maxfev", "2", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    values = load_overrides(out)
+    assert set(values) == set(abc.calibration_priors(load_parameters()))
