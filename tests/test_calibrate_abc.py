@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sovsim import calibrate_abc as abc
+from sovsim import calibrate_checks as checks
 from sovsim.cli import app
 from sovsim.errors import InputError
 from sovsim.params import Prior, load_overrides, load_parameters
@@ -164,7 +165,7 @@ def test_degenerate_weights_are_flagged_in_the_report(toy_posterior):
     sample["weight"] /= sample["weight"].sum()
     bad = abc.Posterior(["mu", "nuisance"], toy_posterior.priors, sample, [1.0], 100, 200)
     assert bad.degenerate() and bad.ess == pytest.approx(1.0, abs=1e-3)
-    chk = abc.Checks(pd.DataFrame([{"source": s, "draw": 0, "series": "grain_harvest_t:USSR",
+    chk = checks.Checks(pd.DataFrame([{"source": s, "draw": 0, "series": "grain_harvest_t:USSR",
                                     "error": 0.1} for s in ("posterior", "prior", "point", "shipped")]),
                      pd.DataFrame(), pd.DataFrame())
     p = load_parameters()
@@ -173,7 +174,7 @@ def test_degenerate_weights_are_flagged_in_the_report(toy_posterior):
                          sample.drop(columns=["mu", "nuisance"]).assign(**{names[0]: 3.0,
                                                                            names[1]: 0.1}),
                          [1.0], 100, 200, targets={("grain_harvest_t", "USSR"): 3.0})
-    text = abc.report_markdown(real, chk, real.point(), p=p)
+    text = checks.report_markdown(real, chk, real.point(), p=p)
     assert "weights are degenerate" in text
     assert "| grain_harvest_t:USSR | fitted | 0.100" in text
     assert f"| `{names[0]}` | 3 |" in text

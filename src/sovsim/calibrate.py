@@ -199,7 +199,7 @@ __all__ = ["Fit", "fit", "loss", "write_values", "apply_to_shipped", "report_mar
 
 def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:
     """docs/calibration.md: both methods, the targets, and a Powell fit's values and loss by
-    target (an ABC-SMC run has its own report, ``sovsim.calibrate_abc.report_markdown``)."""
+    target (an ABC-SMC run has its own report, ``sovsim.calibrate_checks.report_markdown``)."""
     p = p or load_parameters()
     lines = [
         "# Calibration", "",
