@@ -119,14 +119,16 @@ class Posterior:
     population: int
     targets: dict[tuple[str, str], float] = field(default_factory=dict)
     held_out: tuple[tuple[str, str], ...] = ()
+    method: str = "importance"  # pyabc's weights; "resample-move": calibrate_rm
+    acceptance: list[float] = field(default_factory=list)  # resample-move, per generation
 
     @property
     def ess(self) -> float:
-        """Effective sample size of the weighted particles, 1 / sum(w^2): how many equally
-        weighted draws they are worth (a few dominant particles make a falsely narrow
-        posterior)."""
-        w = self.sample["weight"].to_numpy()
-        return float(1.0 / np.sum(w**2))
+        """Effective sample size of the weighted particles, 1 / sum(w^2) over distinct
+        particles: how many independent draws they are worth (a few dominant or repeated
+        particles make a falsely narrow posterior)."""
+        w = self.sample.groupby(self.names)["weight"].sum().to_numpy()  # duplicates are one
+        return float(1.0 / np.sum((w / w.sum()) ** 2))
 
     def degenerate(self) -> bool:
         """True when the weights rest on few particles (ESS under a tenth of the population,
@@ -366,12 +368,23 @@ def calibration_priors(p: ParameterSet, names: Sequence[str] | None = None) -> d
 
 
 def calibrate(*, names: Sequence[str] | None = None, hold_out=DEFAULT_HOLD_OUT,
-              p: ParameterSet | None = None, **kwargs) -> Posterior:
-    """ABC-SMC of the calibrated parameters (or ``names``) against the historical run."""
+              p: ParameterSet | None = None, kernel: str = "importance", **kwargs) -> Posterior:
+    """ABC-SMC of the calibrated parameters (or ``names``) against the historical run:
+    pyabc's importance-weighted sampler (``kernel="importance"``) or resample-move
+    (``"resample-move"``, ``calibrate_rm``; keyword ``moves``)."""
     p = p or load_parameters()
     priors = calibration_priors(p, names)
     targets = fit_targets(hold_out)
-    post = abc_smc(functools.partial(model_distance, targets=targets), priors, **kwargs)
+    distance = functools.partial(model_distance, targets=targets)
+    if kernel == "resample-move":
+        from sovsim.calibrate_rm import abc_smc_rm
+
+        post = abc_smc_rm(distance, priors, **kwargs)
+    elif kernel == "importance":
+        kwargs.pop("moves", None)
+        post = abc_smc(distance, priors, **kwargs)
+    else:
+        raise InputError(CLI, "--method", f"unknown ABC kernel {kernel!r}", "importance, resample-move")
     post.targets, post.held_out = targets, tuple(hold_out)
     return post
 

@@ -113,6 +113,11 @@ def report_markdown(post: Posterior, chk: Checks, point: Mapping[str, float],
         "(`sovsim.calibrate_checks.report_markdown`); the method is described in "
         "docs/calibration.md and docs/design/0007-abc-calibration.md."), "",
         *([f"Command: `{command}`.", ""] if command else []),
+        ("Sampler: " + ("resample-move ABC-SMC (`calibrate_rm`; Metropolis-Hastings move "
+                        "acceptance by generation: " + ", ".join(f"{a:.0%}" for a in post.acceptance)
+                        + "; the effective sample size counts distinct particles)"
+                        if post.method == "resample-move" else
+                        "pyabc's ABC-SMC with importance weights") + "."), "",
         f"{len(post.names)} parameters, {post.population} particles per generation, "
         f"{len(post.epsilons)} generations, {post.runs} model runs; effective sample size of "
         f"the last generation {post.ess:.1f}. Tolerance by generation: "

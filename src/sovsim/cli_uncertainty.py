@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
 
 def calibrate(
-    method: str = typer.Option("powell", "--method", help="powell (least squares) | abc (ABC-SMC, a posterior)"),
+    method: str = typer.Option("powell", "--method", help="powell (least squares) | abc (ABC-SMC, pyabc's importance weights) | abc-rm (ABC-SMC by resample-move: for many parameters)"),
     out: Path = typer.Option(Path("calibrated.toml"), "--out", help="where to write fitted values (abc: the posterior sample goes beside it, NAME.posterior.parquet)"),
     maxfev: int = typer.Option(600, "--maxfev", help="powell: model evaluations allowed"),
     apply: bool = typer.Option(False, "--apply", help="also write the values into the shipped parameter files"),
@@ -47,17 +47,19 @@ def calibrate(
     draws: int = typer.Option(20, "--draws", help="abc: posterior and prior draws run for the checks"),
     workers: int = typer.Option(0, "--workers", help="abc: local processes (0: every CPU)"),
     seed: int = typer.Option(0, "--seed", help="abc: seed"),
+    moves: int = typer.Option(2, "--moves", help="abc-rm: Metropolis-Hastings steps per generation at least (at most 10)"),
 ) -> None:
     """Fit the calibrated parameters to history across 1926-1940 (docs/calibration.md):
     Powell least squares, or ABC-SMC with the parameter files' priors, giving a posterior."""
     console, _ = _consoles()
     from sovsim import calibrate as cal
 
-    if method not in ("powell", "abc"):
-        _fail(SovsimError(f"--method: unknown {method!r} (allowed: powell, abc)"))
-    if method == "abc":
+    if method not in ("powell", "abc", "abc-rm"):
+        _fail(SovsimError(f"--method: unknown {method!r} (allowed: powell, abc, abc-rm)"))
+    if method != "powell":
+        kernel = "resample-move" if method == "abc-rm" else "importance"
         values = _calibrate_abc(out, report, population, generations, max_runs, min_epsilon,
-                                params, hold_out, point, draws, workers, seed)
+                                params, hold_out, point, draws, workers, seed, kernel, moves)
     else:
         values = _calibrate_powell(out, report, maxfev)
     if apply:
@@ -106,7 +108,7 @@ def _progress():
 
 
 def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, params,
-                   hold_out, point, draws, workers, seed) -> dict:
+                   hold_out, point, draws, workers, seed, kernel, moves) -> dict:
     console, err = _consoles()
     import time as _time
 
@@ -135,12 +137,14 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
             post = abc.calibrate(names=names, hold_out=held, population=population,
                                  generations=generations, max_runs=max_runs,
                                  min_epsilon=min_epsilon, workers=workers, seed=seed,
-                                 progress=show)
+                                 progress=show, kernel=kernel, moves=moves)
         values = post.point(point)
         console.print(f"ABC-SMC: {len(post.names)} parameters, {post.runs} runs, "
                       f"{len(post.epsilons)} generations, effective sample size {post.ess:.1f}, "
                       "tolerance "
-                      + " > ".join(f"{e:.3g}" for e in post.epsilons))
+                      + " > ".join(f"{e:.3g}" for e in post.epsilons)
+                      + (", move acceptance " + ", ".join(f"{a:.0%}" for a in post.acceptance)
+                         if post.acceptance else ""))
         if post.degenerate():
             err.print(f"[yellow]warning: the importance weights are degenerate (effective "
                       f"sample size {post.ess:.1f} of {post.population}); the posterior's "
