@@ -146,10 +146,10 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
                       + (", move acceptance " + ", ".join(f"{a:.0%}" for a in post.acceptance)
                          if post.acceptance else ""))
         if post.degenerate():
-            err.print(f"[yellow]warning: the importance weights are degenerate (effective "
+            err.print(f"[yellow]warning: the sample is degenerate (effective "
                       f"sample size {post.ess:.1f} of {post.population}); the posterior's "
-                      "quantiles rest on a few particles. Fit fewer parameters (--params) or "
-                      "use more particles (--population).[/yellow]")
+                      "quantiles rest on a few particles. Use --method abc-rm (resample-move), "
+                      "fit fewer parameters (--params) or use more particles.[/yellow]")
         runs = 2 * draws + 2
         with _progress() as bar:
             task = bar.add_task(f"checks: {draws} posterior and {draws} prior draws",
