@@ -1,5 +1,5 @@
 """The command line: ``sovsim run | compare | ensemble | runs | reproduce | validate | scenarios |
-data | params | bench | calibrate | doctrine | serve``."""
+data | params | bench | calibrate | sensitivity | doctrine | serve``."""
 
 from __future__ import annotations
 
@@ -328,38 +328,6 @@ def bench(
 
 
 @app.command()
-def calibrate(
-    out: Path = typer.Option(Path("calibrated.toml"), "--out", help="where to write fitted values"),
-    maxfev: int = typer.Option(600, "--maxfev", help="model evaluations allowed"),
-    apply: bool = typer.Option(False, "--apply", help="also write the values into the shipped parameter files"),
-    report: Optional[Path] = typer.Option(None, "--report", help="write a markdown report (docs/calibration.md)"),
-) -> None:
-    """Fit the calibrated parameters to history across 1926-1940 (Powell; docs/calibration.md)."""
-    from rich.progress import Progress
-
-    from sovsim import calibrate as cal
-
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("calibrating", total=maxfev)
-        fit = cal.fit(maxfev=maxfev, progress=lambda n, v: bar.update(
-            task, completed=n, description=f"calibrating (loss {v:.3f})"))
-    cal.write_values(fit.values, out)
-    t = Table(title=f"calibration: loss {fit.loss:.4f} after {fit.evaluations} runs")
-    t.add_column("target")
-    t.add_column("loss", justify="right")
-    for k, v in fit.parts.items():
-        t.add_row(k, f"{v:.4f}")
-    console.print(t)
-    console.print(f"wrote {out}")
-    if report is not None:
-        report.write_text(cal.report_markdown(fit))
-        console.print(f"wrote {report}")
-    if apply:
-        for path in cal.apply_to_shipped(fit.values):
-            console.print(f"updated {path}")
-
-
-@app.command()
 def doctrine(
     scenarios: list[str] = typer.Argument(None, help="shipped names or .toml paths (default: historical)"),
     definitions: Optional[Path] = typer.Option(None, "--definitions", help="an edited copy of data/doctrine/indicators.toml"),
@@ -430,6 +398,11 @@ def serve(
 
 app.command("ensemble")(cli_ensemble.ensemble)
 app.add_typer(cli_ensemble.runs_app, name="runs")
+
+# calibrate and sensitivity live in their own module (cli.py stays under the size limit)
+from sovsim.cli_uncertainty import register as _register_uncertainty
+
+_register_uncertainty(app)
 
 
 def main() -> None:  # pragma: no cover
