@@ -163,15 +163,16 @@ class _Buckets:
         if self.rate <= 0:
             return 0.0
         now = time.monotonic()
+        if client not in self.state and len(self.state) >= 10_000:
+            # many clients: forget those whose buckets have refilled (they lose nothing)
+            full = float(self.burst) / self.rate
+            self.state = {k: v for k, v in self.state.items() if now - v[1] < full}
         tokens, last = self.state.get(client, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
         if tokens >= 1.0:
             self.state[client] = (tokens - 1.0, now)
             return 0.0
         self.state[client] = (tokens, now)
-        if len(self.state) > 10_000:  # forget the oldest clients, not the memory
-            for key in list(self.state)[:5_000]:
-                del self.state[key]
         return (1.0 - tokens) / self.rate
 
 
@@ -225,7 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan,
                   description="Run scenarios of the Soviet economy 1921-1940, see them beside "
                               "history, and measure them against Marxist theory.")
-    cache: OrderedDict[str, dict] = OrderedDict()
+    cache: OrderedDict[str, bytes] = OrderedDict()  # JSON of the last runs, by scenario
     buckets = _Buckets(cfg.rate, cfg.burst)
     inflight: dict[str, asyncio.Future] = {}
 
