@@ -20,6 +20,7 @@ identical requests that arrive while their scenario runs wait for that one run.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import time
 from collections import OrderedDict
@@ -214,7 +215,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The app with its limits. Swagger UI is not mounted: it loads from a CDN, and the app
     works offline; the OpenAPI document is at ``/openapi.json``."""
     cfg = settings or Settings()
-    pool = ProcessPoolExecutor(max_workers=cfg.workers) if cfg.workers > 0 else None
+    # Workers from a forkserver: the server holds threads (event loop, thread pool), and a fork
+    # of a threaded process can inherit a held lock.
+    pool = (ProcessPoolExecutor(max_workers=cfg.workers,
+                                mp_context=multiprocessing.get_context("forkserver"))
+            if cfg.workers > 0 else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
