@@ -113,3 +113,36 @@ def test_calendar():
     with pytest.raises(ValueError):
         calendar.parse_month("1933-00")
     assert len(REGIONS) == 5
+
+
+def test_a_run_resumed_from_a_trace_is_bitwise_the_run_from_1921():
+    """A run may start from another run's state in the January before their instruments part
+    (the web app does); its numbers must be exactly those of a run from January 1921."""
+    from sovsim.api import shipped_parameters
+    from sovsim.engine.simulation import simulate, simulate_traced
+    from sovsim.inputs import load_inputs
+    from sovsim.scenario import load_scenario, scenario_from_dict
+
+    p, inputs = shipped_parameters(), load_inputs()
+    _, trace = simulate_traced(load_scenario("historical"), p, inputs)
+    cases = {
+        "parts in mid-1930": ({"extends": "historical", "change": [
+            {"date": "1930-07", "instrument": "grain_export_target_t", "value": 1234.0}]}, 114, 108),
+        "parts at once": ({"extends": "historical", "change": [
+            {"date": "1921-01", "instrument": "passports", "value": True}]}, 0, 0),
+        "never parts": ({"extends": "historical"}, 240, 228),
+    }
+    for name, (raw, shared, start) in cases.items():
+        sc = scenario_from_dict(raw)
+        assert trace.shared_months(sc.timeline()) == shared, name
+        resumed, new_trace = simulate_traced(sc, p, inputs, resume=trace)
+        assert max(new_trace.checkpoints) == 228 and start in new_trace.checkpoints, name
+        full = simulate(sc, p, inputs)
+        for var in full:
+            np.testing.assert_array_equal(resumed[var], full[var], err_msg=f"{name}: {var}")
+    # a trace of other parameters is not used
+    other = p.with_overrides({"agriculture.yield_trend_per_year": 0.01})
+    sc = scenario_from_dict(cases["parts in mid-1930"][0])
+    resumed, _ = simulate_traced(sc, other, inputs, resume=trace)
+    for var, arr in simulate(sc, other, inputs).items():
+        np.testing.assert_array_equal(resumed[var], arr, err_msg=var)

@@ -40,13 +40,23 @@ def run(scenario: str | Path | Scenario = "historical", *, seed: int = 0,
     if params_file is not None:
         p = p.with_overrides(load_overrides(Path(params_file)))
     p = p.with_overrides(overrides)
-    records = simulate(sc, p, load_inputs(weather))
+    return results_of(sc, p, simulate(sc, p, load_inputs(weather)), seed=seed, weather=weather)
+
+
+def results_of(sc: Scenario, p: ParameterSet, records: dict, *, seed: int = 0,
+               weather: str = "main") -> Results:
+    """A run's records as Results, with the manifest that identifies the run."""
     manifest = {
         "scenario": sc.name, "scenario_hash": sc.content_hash, "parameters_hash": p.digest(),
         "seed": seed, "resolution": "cells", "weather": weather,
         "sovsim_version": __version__, "git_commit": _git_commit(),
     }
     return Results(sc.name, records, manifest)
+
+
+def shipped_parameters() -> ParameterSet:
+    """The shipped parameter set (read once per version of the files)."""
+    return _shipped_parameters()
 
 
 def compare(*scenarios: str | Path, **kwargs: Any) -> list[Results]:

@@ -327,6 +327,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            f"{', '.join(sorted(shipped_scenarios()))})")
         return ScenarioIn(**service.scenario_content(name))
 
+    @app.get("/api/baseline", summary="The model's historical run: series and doctrine lens")
+    def baseline() -> dict[str, Any]:
+        return service.baseline_payload()
+
     @app.get("/api/history", summary="Recorded series of the charts, with variants and sources")
     def history_() -> dict[str, Any]:
         return service.history_payload()

@@ -4,7 +4,7 @@
 
 const C = window.sovsimChart;
 const $ = sel => document.querySelector(sel);
-const state = { instruments: {}, scenarios: [], history: null, doctrine: null, scenario: null, last: null };
+const state = { instruments: {}, scenarios: [], history: null, doctrine: null, baseline: null, scenario: null, last: null };
 const REGIONS = ["ukraine", "north_caucasus", "volga", "kazakhstan", "rest"];
 
 async function api(path, body) {
@@ -236,7 +236,7 @@ function drawCharts(res) {
       title: ch.label, unit: ch.unit, yFloor: 0,
       lines: [
         { name: res.scenario, xs: res.years, ys: res.series[v] },
-        { name: "historical run", xs: res.years, ys: res.historical_run[v], dash: "6 4" },
+        { name: "historical run", xs: res.years, ys: state.baseline.series[v], dash: "6 4" },
       ],
       points: variants.map(name => ({
         name, xs: byVariant[name].map(p => p.x), ys: byVariant[name].map(p => p.value),
@@ -246,7 +246,7 @@ function drawCharts(res) {
     const rows = () => {
       const out = [["variable", "unit", "kind", "name", "period", "value", "source"]];
       res.years.forEach((y, i) => out.push([v, ch.unit, "model", res.scenario, y, res.series[v][i], ""]));
-      res.years.forEach((y, i) => out.push([v, ch.unit, "model", "historical run", y, res.historical_run[v][i], ""]));
+      res.years.forEach((y, i) => out.push([v, ch.unit, "model", "historical run", y, state.baseline.series[v][i], ""]));
       for (const p of hist.points[v]) out.push([v, ch.unit, "record", p.variant, p.period, p.value, p.source]);
       return out;
     };
@@ -270,7 +270,7 @@ function drawDoctrine(res) {
     const v = res.years.map((y, i) => (y >= y0 && y <= y1 ? byYear[i] : null)).filter(d => d !== null);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
-  const mine = res.doctrine.scenario, theirs = res.doctrine.historical_run;
+  const mine = res.doctrine, theirs = state.baseline.doctrine;
   for (const [axis, text] of Object.entries(defs.axes)) {
     const row = document.createElement("tr");
     const th = row.appendChild(document.createElement("th"));
@@ -364,9 +364,11 @@ async function upload(ev) {
 // ---------- start ----------
 
 async function init() {
-  const [inst, scen, hist, doct] = await Promise.all([
+  const [inst, scen, hist, doct, base] = await Promise.all([
     api("/api/instruments"), api("/api/scenarios"), api("/api/history"), api("/api/doctrine"),
+    api("/api/baseline"),
   ]);
+  state.baseline = base;
   for (const i of inst) state.instruments[i.name] = i;
   state.scenarios = scen; state.history = hist; state.doctrine = doct;
   for (const s of scen) { option($("#preset"), s.name, s.title, s.name === "nep"); }
