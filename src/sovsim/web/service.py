@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
@@ -127,6 +128,7 @@ KEEP_TRACES = 16
 
 
 _PINNED: dict[str, Trace] = {}  # the historical run's, never dropped
+_LOCK = threading.Lock()
 
 
 def _run(sc: Scenario, pin: bool = False):
@@ -134,16 +136,18 @@ def _run(sc: Scenario, pin: bool = False):
 
     p, inputs = api.shipped_parameters(), load_inputs()
     timeline = sc.timeline()
-    kept = [*_PINNED.values(), *_TRACES.values()]
+    with _LOCK:  # (the app without worker processes runs requests on threads)
+        kept = [*_PINNED.values(), *_TRACES.values()]
     best = max(kept, key=lambda t: t.shared_months(timeline), default=None)
     records, trace = simulate_traced(sc, p, inputs, resume=best)
-    if pin:
-        _PINNED[sc.content_hash] = trace
-    else:
-        _TRACES[sc.content_hash] = trace
-        _TRACES.move_to_end(sc.content_hash)
-        while len(_TRACES) > KEEP_TRACES:
-            _TRACES.popitem(last=False)
+    with _LOCK:
+        if pin:
+            _PINNED[sc.content_hash] = trace
+        else:
+            _TRACES[sc.content_hash] = trace
+            _TRACES.move_to_end(sc.content_hash)
+            while len(_TRACES) > KEEP_TRACES:
+                _TRACES.popitem(last=False)
     return api.results_of(sc, p, records)
 
 
