@@ -63,3 +63,14 @@ def months_to_harvest(index: int) -> int:
     """Months until the next harvest starts (July), counting this month; 1..12."""
     cm = calendar_month(index)
     return (7 - cm) % 12 or 12
+
+
+def decimal_year(period: str, annual: float = 0.5) -> float:
+    """A period label as a point in time for charts: 'YYYY-MM' (or 'YYYY-MM-DD') is the month's
+    start, 'YYYY' is ``annual`` into the year (mid-year by default). Raises ValueError."""
+    year = int(period[:4])
+    if len(period) >= 7:
+        return year + (int(period[5:7]) - 1) / 12.0
+    if len(period) != 4:
+        raise ValueError(f"not a period label: {period!r}")
+    return year + annual

@@ -12,8 +12,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sovsim import history
-from sovsim.engine.accounts import BY_NAME
-from sovsim.plots.compare import PALETTE, PANELS, _decimal_year, chart_style
+from sovsim.plots.compare import (
+    PALETTE,
+    PANELS,
+    chart_style,
+    history_points,
+    label_panel,
+    save,
+)
 
 
 def band_figure(ens, path: Path | None = None, from_year: int = 1921):
@@ -25,12 +31,7 @@ def band_figure(ens, path: Path | None = None, from_year: int = 1921):
     with plt.rc_context(chart_style()):
         fig, axes = plt.subplots(3, 3, figsize=(12, 9), constrained_layout=True)
         for ax, (var, scale, label) in zip(axes.flat, PANELS):
-            rows = hist[(hist["series"] == var) & (hist["region"] == "USSR")]
-            for j, (variant, grp) in enumerate(rows.groupby("variant")):
-                x = grp["period"].map(_decimal_year)
-                k = x >= from_year
-                ax.scatter(x[k], grp["value"][k].astype(float) / scale, s=10, alpha=0.55,
-                           marker="os^vD<>"[j % 7], color="0.45", label=f"history: {variant}")
+            history_points(ax, hist, var, scale, from_year)
             for i, name in enumerate(ens.scenarios):
                 vals = ens.values(name, var) / scale  # (members, years)
                 q05, q25, q50, q75, q95 = np.quantile(vals, (0.05, 0.25, 0.5, 0.75, 0.95), axis=0)
@@ -39,17 +40,7 @@ def band_figure(ens, path: Path | None = None, from_year: int = 1921):
                 ax.fill_between(YEARS[keep], q25[keep], q75[keep], color=colour, alpha=0.3, lw=0)
                 ax.plot(YEARS[keep], q50[keep], color=colour, lw=1.6,
                         label=f"model: {name} (median, 25-75 %, 5-95 %)")
-            ax.set_title(label)
-            ax.set_xlabel("year")
-            ax.set_ylabel(BY_NAME[var].unit if scale == 1 else label.split("(")[-1].rstrip(")"))
-            ax.legend(fontsize=5, loc="best")
+            label_panel(ax, var, scale, label)
         fig.suptitle(f"sovsim: ensembles of {ens.members} members (parameters drawn from their "
                      "priors) against the historical record")
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-        fig.savefig(tmp, dpi=150)
-        tmp.replace(path)
-        plt.close(fig)
-    return fig
+    return save(fig, path)

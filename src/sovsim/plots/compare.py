@@ -11,7 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sovsim import history  # noqa: E402
+from sovsim import history
+from sovsim.calendar import decimal_year  # noqa: E402
 from sovsim.engine.accounts import BY_NAME  # noqa: E402
 from sovsim.results import Results  # noqa: E402
 
@@ -41,23 +42,37 @@ def compare_figure(results: list[Results], path: Path | None = None, from_year: 
     with plt.rc_context(chart_style()):
         fig, axes = plt.subplots(3, 3, figsize=(12, 9), constrained_layout=True)
         for ax, (var, scale, label) in zip(axes.flat, PANELS):
-            rows = hist[(hist["series"] == var) & (hist["region"] == "USSR")]
-            for j, (variant, grp) in enumerate(rows.groupby("variant")):
-                x = grp["period"].map(_decimal_year)
-                keep = x >= from_year
-                ax.scatter(x[keep], grp["value"][keep].astype(float) / scale, s=10, alpha=0.55,
-                           marker="os^vD<>"[j % 7], color="0.45", label=f"history: {variant}")
+            history_points(ax, hist, var, scale, from_year)
             for i, res in enumerate(results):
                 s = res.series(var)
                 years = np.array([int(y) for y in s.index])
                 keep = years >= from_year
                 ax.plot(years[keep], s.values[keep] / scale, color=PALETTE[i % len(PALETTE)],
                         lw=1.6, label=f"model: {res.scenario}")
-            ax.set_title(label)
-            ax.set_xlabel("year")
-            ax.set_ylabel(BY_NAME[var].unit if scale == 1 else label.split("(")[-1].rstrip(")"))
-            ax.legend(fontsize=5, loc="best")
+            label_panel(ax, var, scale, label)
         fig.suptitle("sovsim: scenarios against the historical record (grey: published estimates)")
+    return save(fig, path)
+
+
+def history_points(ax, hist, var: str, scale: float, from_year: int) -> None:
+    """Every recorded variant of ``var`` (USSR) as grey points, one marker per variant."""
+    rows = hist[(hist["series"] == var) & (hist["region"] == "USSR")]
+    for j, (variant, grp) in enumerate(rows.groupby("variant")):
+        x = grp["period"].map(decimal_year)
+        keep = x >= from_year
+        ax.scatter(x[keep], grp["value"][keep].astype(float) / scale, s=10, alpha=0.55,
+                   marker="os^vD<>"[j % 7], color="0.45", label=f"history: {variant}")
+
+
+def label_panel(ax, var: str, scale: float, label: str) -> None:
+    ax.set_title(label)
+    ax.set_xlabel("year")
+    ax.set_ylabel(BY_NAME[var].unit if scale == 1 else label.split("(")[-1].rstrip(")"))
+    ax.legend(fontsize=5, loc="best")
+
+
+def save(fig, path: Path | None):
+    """Write the figure (atomically: a partial file is renamed when complete); return it."""
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,10 +81,3 @@ def compare_figure(results: list[Results], path: Path | None = None, from_year: 
         tmp.replace(path)
         plt.close(fig)
     return fig
-
-
-def _decimal_year(period: str) -> float:
-    y = int(period[:4])
-    if len(period) >= 7:
-        return y + (int(period[5:7]) - 1) / 12.0
-    return y + 0.5

@@ -189,12 +189,13 @@ def _say(e: dict, loc: tuple[str, ...]) -> str:
             return f"{where}: {inst} is not regional (no region key for this instrument)"
         return f"{where}: unknown region {got!r} (allowed: {', '.join(REGIONS)})"
     if loc[-1:] == ("value",) and inst is not None:
-        return f"{where} ({inst}): {e.get('msg', 'invalid')}, got {got!r} (allowed: {catalogue()[inst].allowed()})"
+        return (f"{where} ({inst}): {e.get('msg', 'invalid')}, got {got!r} "
+                f"(allowed: {catalogue()[inst].allowed()})")
     if kind == "union_tag_not_found":
         return f"{where}.instrument: missing"
     if kind == "union_tag_invalid":
-        return f"{where}.instrument: unknown instrument {got!r} (see GET /api/instruments)" if not isinstance(
-            got, dict) else f"{where}.instrument: unknown instrument {got.get('instrument')!r} (see GET /api/instruments)"
+        name = got.get("instrument") if isinstance(got, dict) else got
+        return f"{where}.instrument: unknown instrument {name!r} (see GET /api/instruments)"
     return f"{where}: {e.get('msg', 'invalid')}"
 
 

@@ -193,8 +193,11 @@ def history_payload() -> dict[str, Any]:
     scale = {c[0]: c[2] for c in CHARTS}
     out: dict[str, list[dict[str, Any]]] = {c[0]: [] for c in CHARTS}
     for row in df.itertuples(index=False):
-        x = _decimal_year(str(row.period))
-        if x is None or not (1920 <= x <= 1941):  # the charts' span (1913 is in `sovsim data`)
+        try:  # annual figures at the year, as the model's annual values are drawn
+            x = calendar.decimal_year(str(row.period), annual=0.0)
+        except ValueError:
+            continue
+        if not 1920 <= x <= 1941:  # the charts' span (1913 is in `sovsim data`)
             continue
         out[row.series].append({"x": x, "value": round(float(row.value) / scale[row.series], 6),
                                 "variant": row.variant, "source": row.source,
@@ -202,17 +205,6 @@ def history_payload() -> dict[str, Any]:
     return {"charts": [{"variable": v, "label": lab, "unit": unit,
                         "doc": BY_NAME[v].doc} for v, lab, _, unit in CHARTS],
             "points": out}
-
-
-def _decimal_year(period: str) -> float | None:
-    """'1933' -> 1933; '1930-07' or '1930-07-01' -> 1930.5 (the month's start)."""
-    try:
-        year = int(period[:4])
-        if len(period) == 4:
-            return float(year)
-        return year + (int(period[5:7]) - 1) / 12
-    except ValueError:
-        return None
 
 
 def doctrine_payload() -> dict[str, Any]:
