@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sovsim import __version__
 from sovsim.engine.simulation import simulate
@@ -17,17 +17,26 @@ from sovsim.scenario import Scenario, load_scenario
 
 def run(scenario: str | Path | Scenario = "historical", *, seed: int = 0,
         params: ParameterSet | None = None, overrides: Mapping[str, Any] | None = None,
-        params_file: str | Path | None = None, weather: str = "main") -> Results:
-    """Run a scenario 1921-01..1940-12 at cell resolution.
+        params_file: str | Path | None = None, weather: str = "main",
+        households: int | None = None, panel: int = 0, heterogeneity: bool = True,
+        progress: Callable[[int, int], None] | None = None) -> Results:
+    """Run a scenario 1921-01..1940-12 at cell resolution, or with every household a row.
 
     Parameters
     ----------
     scenario : a shipped name, a path to a scenario TOML file, or a loaded Scenario.
-    seed : recorded in the manifest; the coarse model draws no random numbers, so every seed
-        gives the same numbers (household-level draws come with the household engine).
+    seed : recorded in the manifest. The cell model draws no random numbers; with
+        ``households`` the seed addresses the population and every household-level draw.
     params, overrides, params_file : the parameter set, and changes to it (a dict, or a
         calibration file with a ``[values]`` table).
     weather : which variant of the weather input to use (``main`` or an alternative).
+    households : run the household engine (``sovsim.population.engine``) with this many
+        household rows (up to the real number, about 21.6 million in 1921); the household
+        tables come in ``Results.tables``.
+    panel, heterogeneity, progress : with ``households``: trace ``panel`` sampled households
+        month by month; share the cells' changes by the households' own shocks and hunger
+        (True) or by their stocks alone (False, which reproduces the cell run exactly);
+        ``progress(done, total)`` after each month.
 
     Examples
     --------
@@ -40,7 +49,20 @@ def run(scenario: str | Path | Scenario = "historical", *, seed: int = 0,
     if params_file is not None:
         p = p.with_overrides(load_overrides(Path(params_file)))
     p = p.with_overrides(overrides)
-    return results_of(sc, p, simulate(sc, p, load_inputs(weather)), seed=seed, weather=weather)
+    if households is None:
+        return results_of(sc, p, simulate(sc, p, load_inputs(weather)), seed=seed,
+                          weather=weather)
+    from sovsim.population.engine import simulate_households
+
+    records, out = simulate_households(sc, p, load_inputs(weather), households=households,
+                                       seed=seed, heterogeneity=heterogeneity, panel=panel,
+                                       progress=progress)
+    res = results_of(sc, p, records, seed=seed, weather=weather)
+    res.manifest["resolution"] = "households"
+    res.manifest["households"] = {k: v for k, v in out.facts.items()
+                                  if k not in ("build_s", "run_s", "table_bytes")}
+    res.tables.update(out.tables)
+    return res
 
 
 def results_of(sc: Scenario, p: ParameterSet, records: dict, *, seed: int = 0,

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sovsim import history
-from sovsim import cli_ensemble
+from sovsim import cli_ensemble, cli_households
 from sovsim.cli_ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP
 from sovsim.errors import SovsimError
 
@@ -56,15 +56,32 @@ def run(
     params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
     store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the run"),
+    households: Optional[int] = typer.Option(
+        None, "--households", help="run with this many household rows (the household "
+        "engine; up to the real number of 1921, 21,640,321); tables of what only households "
+        "give are written beside the standard one"),
+    panel: int = typer.Option(0, "--panel", help="with --households: trace this many sampled "
+                              "households month by month (household_panel table)"),
+    heterogeneity: bool = typer.Option(
+        True, "--heterogeneity/--no-heterogeneity", help="with --households: share the cells' "
+        "changes by the households' own yields and hunger, or by their stocks alone (which "
+        "reproduces the cell run exactly)"),
 ) -> None:
     """Run one scenario; print headline outcomes, or write the tidy table to --out.
-    The run is recorded in the results store; the same manifest again is read from it."""
+    The run is recorded in the results store; the same manifest again is read from it.
+    With --households the run is not stored; its tables go to --out."""
     if fmt not in ("csv", "parquet", "json"):
         _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet, json)"))
     if freq not in ("annual", "monthly"):
         _fail(SovsimError(f"--freq: unknown {freq!r} (allowed: annual, monthly)"))
+    if households is None and (panel or not heterogeneity):
+        _fail(SovsimError("--panel and --no-heterogeneity need --households"))
     try:
-        res = cli_ensemble.one_run(scenario, store, no_store, seed=seed, params_file=params_file)
+        if households is not None:
+            res = cli_households.household_run(scenario, households, panel, heterogeneity, seed, params_file)
+        else:
+            res = cli_ensemble.one_run(scenario, store, no_store, seed=seed,
+                                       params_file=params_file)
     except SovsimError as exc:
         _fail(exc)
     if out is not None:
@@ -301,9 +318,18 @@ def params(
 @app.command()
 def bench(
     runs: int = typer.Option(20, "--runs", help="how many coarse runs to time"),
+    households: Optional[int] = typer.Option(
+        None, "--households", help="time the household engine with this many households"),
+    months: int = typer.Option(240, "--months", help="with --households: months to run"),
+    heterogeneity: bool = typer.Option(True, "--heterogeneity/--no-heterogeneity",
+                                       help="with --households: as in sovsim run"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Time coarse 1921-1940 runs (a benchmark that prints figures; never a test)."""
+    """Time coarse 1921-1940 runs, or (--households) the household engine beside this
+    machine's memory bandwidth (a benchmark that prints figures; never a test)."""
+    if households is not None:
+        cli_households.bench_households(households, months, heterogeneity, as_json)
+        return
     import sovsim
     from sovsim.engine.simulation import simulate
     from sovsim.inputs import load_inputs

@@ -76,6 +76,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     book["seed_t"] = sow["seed_t"]
     book["production_t"] = np.zeros(n)
     book["area_harvested_ha"] = np.zeros(n)
+    area_before = h["area_last_ha"].copy() if s.cm == 7 else None
     if s.cm == 7:
         crop = agriculture.crop(h, s)
         h["crop_t"] += crop
@@ -106,8 +107,10 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     # 5 livestock
     lv = agriculture.livestock(h, s, fd["feed_t"], share_r)
     herds = h.rows(HERDS)
+    herds_before = herds.copy()
     herds += lv["births"] - lv["deaths"] - lv["slaughter"]
     np.maximum(herds, 0.0, out=herds)
+    herds_after = herds.copy()
 
     # 6 state grain
     al = state_grain.allocate(h, macro, s, private_t, mem.exported_in_year, mem.relief_in_year)
@@ -145,14 +148,17 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     h["food_ratio"] = vt["food_ratio"]
     urban = demography.urban_vital(macro["urban_persons"], s, al["urban_grain_ratio"])
     macro["urban_persons"] = macro["urban_persons"] + urban["births"] - urban["deaths"]
-    deported_persons = _deport(h, macro, s, book)
+    persons_before_moves = h["persons"].copy()
+    deported_persons, deport_move = _deport(h, macro, s, book)
     src, dst, frac = demography.collectivize(h, s, share_r)
+    before_collectivize = h.values[:, src].copy() if (frac > 0).any() else None
     h.move(src, dst, frac)
     labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
     mig = demography.migration(h, s, labour_gap, urban["food_ratio"], al["urban_grain_ratio"])
     back = demography.return_migration(macro["urban_persons"], s, urban["food_ratio"])
     farming = h.labelled(demography.farming_units) * h["persons"]
     back_rows = back * farming / max(farming.sum(), 1e-300)
+    persons_before_migration = h["persons"].copy()
     _scale_households(h, h["persons"] - mig + back_rows)
     net_migrants = mig.sum() - back
     macro["urban_persons"] += net_migrants
@@ -178,6 +184,16 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
         "book": book, "vital": vt, "kcal": kcal, "urban": urban, "state": al, "trade": tr,
         "industry": ind, "gdp_rub": gdp, "deported_persons": deported_persons,
         "net_migrants": net_migrants, "births": births, "deaths": deaths,
+        # What the household engine (sovsim.population.engine) needs to share the month's
+        # changes among the households of each unit: the moves and the stocks they acted on.
+        "micro": {
+            "herds_before": herds_before, "herds_after": herds_after, "area_before": area_before,
+            "persons_before_moves": persons_before_moves,
+            "moves": (deport_move, (src, dst, frac)),
+            "before_collectivize": before_collectivize,  # float columns of the rows src
+            "migrants": mig, "returners": back_rows,
+            "persons_before_migration": persons_before_migration,
+        },
     }
 
 
@@ -193,13 +209,15 @@ def _scale(households, persons, new_persons):
     persons[:] = np.maximum(new_persons, 0.0)
 
 
-def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.ndarray:
+def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict
+            ) -> tuple[np.ndarray, tuple]:
     """Dekulakization: move households to special settlements; grain to the state, animals and
-    land to the kolkhoz of their region. Returns persons deported by unit of origin."""
+    land to the kolkhoz of their region. Returns persons deported by unit of origin, and the
+    move (src, dst, fraction)."""
     src, dst, frac = demography.deport(h, s)
     deported = np.zeros(len(h))
     if not (frac > 0).any():
-        return deported
+        return deported, (src, dst, frac)
     deported[src] = h["persons"][src] * frac
     h.move(src, dst, frac)
     kolkhoz_rows = cell_index(h["region"][dst], POOR, KOL)
@@ -211,7 +229,7 @@ def _deport(h: HouseholdTable, macro: MacroState, s: Step, book: dict) -> np.nda
     macro["state_grain_t"] = macro["state_grain_t"] + h["grain_t"][dst].sum()
     h["grain_t"][dst] = 0.0
     h["delivered_t"][dst] = 0.0
-    return deported
+    return deported, (src, dst, frac)
 
 
 def _gdp_month(h: HouseholdTable, s: Step, ind: dict, mem: Memory) -> float:

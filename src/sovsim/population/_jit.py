@@ -20,6 +20,14 @@ def jit(fn):
     return numba.njit(cache=True, error_model="numpy")(fn)
 
 
+def inline_jit(fn):
+    """Compile a helper that is inlined into its callers in numba's own IR, before LLVM: a
+    helper returning a tuple of many values costs a call and a boxing otherwise."""
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(cache=True, error_model="numpy", inline="always")(fn)
+
+
 def parallel_jit(fn):
     """Compile a kernel whose outer loop is ``prange`` over households."""
     if numba is None:  # pragma: no cover

@@ -31,6 +31,9 @@ class Results:
     scenario: str
     records: dict[str, np.ndarray]
     manifest: dict[str, Any] = field(default_factory=dict)
+    # Further tidy tables of the run (the household engine's: ``household_flows``, ...),
+    # written beside the standard table by :meth:`write`.
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
     _annual_cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     # -- tables ---------------------------------------------------------------------------
@@ -122,6 +125,9 @@ class Results:
         table = self.annual() if freq == "annual" else self.monthly()
         target = out_dir / f"{self.scenario}_{freq}.{fmt}"
         written = [_atomic(target, lambda p: _write_table(table, p, fmt))]
+        for name, extra in self.tables.items():
+            path = out_dir / f"{self.scenario}_{name}.{fmt}"
+            written.append(_atomic(path, lambda p, t=extra: _write_table(t, p, fmt)))
         manifest = out_dir / f"{self.scenario}_manifest.json"
         written.append(_atomic(manifest, lambda p: p.write_text(json.dumps(self.manifest, indent=2))))
         return written

@@ -1,0 +1,73 @@
+"""``sovsim run --households`` and ``sovsim bench --households``: the household engine on the
+command line (a progress bar over months, Ctrl-C, the benchmark's figures)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import typer
+from rich.progress import Progress
+
+from sovsim.cli_ensemble import _progress_columns, console, err
+from sovsim.errors import SovsimError
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+def household_run(scenario, households, panel, heterogeneity, seed, params_file):
+    """A household run with a progress bar over months once it has taken a second; Ctrl-C
+    stops it between months with nothing written."""
+    import sovsim
+
+
+    bar = Progress(*_progress_columns(), console=err, transient=True)
+    t0 = time.perf_counter()
+    state = {"task": None}
+
+    def progress(done: int, total: int) -> None:
+        if state["task"] is None:
+            if time.perf_counter() - t0 < 1.0:
+                return
+            bar.start()
+            state["task"] = bar.add_task("months", total=total)
+        bar.update(state["task"], completed=done)
+
+    try:
+        return sovsim.run(scenario, seed=seed, params_file=params_file, households=households,
+                          panel=panel, heterogeneity=heterogeneity, progress=progress)
+    except KeyboardInterrupt:
+        bar.stop()
+        err.print("interrupted: the run stopped between two months; nothing was written")
+        raise typer.Exit(code=130) from None
+    finally:
+        bar.stop()
+
+
+def bench_households(households: int, months: int, heterogeneity: bool, as_json: bool) -> None:
+    from sovsim.population import bench
+
+    try:
+        out = bench.bench_households(households, months, heterogeneity=heterogeneity)
+    except SovsimError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps(out) + "\n")
+        return
+    gib = 1024 ** 3
+    console.print(
+        f"household engine: {out['households']:,} households x {out['months']} months\n"
+        f"  wall {out['wall_s']:.1f} s (population {out['build_s']:.1f} s, months "
+        f"{out['run_s']:.1f} s), {out['household_months_per_s'] / 1e6:.1f} million "
+        f"household-months/s on {out['threads']} threads\n"
+        f"  peak memory {out['peak_rss_bytes'] / gib:.2f} GiB (table "
+        f"{out['table_bytes'] / gib:.2f} GiB)\n"
+        f"  {out['bytes_per_household_month']:.1f} bytes a household-month; triad "
+        f"bandwidth {out['triad_bytes_per_s'] / 1e9:.1f} GB/s; roofline ratio "
+        f"{out['roofline_ratio']:.2f} (1 = as fast as memory allows)")
+
+

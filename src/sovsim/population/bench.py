@@ -1,0 +1,91 @@
+"""``sovsim bench --households N --months M``: the household engine's speed and memory,
+beside this machine's memory bandwidth (a benchmark that prints figures; never a test).
+
+The bandwidth is a STREAM-like triad (``a = b + s c`` over three float64 arrays of 2**25
+elements, 768 MiB, on all threads; McCalpin, "Memory bandwidth and machine balance in current
+high performance computers", IEEE TCCA Newsletter 1995) taken in the same process, best of
+five. The roofline ratio is the ideal time (bytes the household passes read and write,
+divided by that bandwidth) over the measured time of the household months: 1 would be a run
+as fast as memory allows.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import numpy as np
+
+from sovsim.population._jit import parallel_jit, prange
+
+TRIAD_N = 1 << 25
+
+
+@parallel_jit
+def _triad(a, b, c, s):
+    for i in prange(a.size):
+        a[i] = b[i] + s * c[i]
+
+
+def stream_triad(n: int = TRIAD_N, repeats: int = 5) -> float:
+    """The best triad bandwidth of ``repeats`` in bytes per second (24 bytes an element:
+    two reads, one write; the write-allocate read is not counted, as in STREAM)."""
+    a, b, c = np.zeros(n), np.ones(n), np.full(n, 2.0)
+    _triad(a, b, c, 3.0)
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        _triad(a, b, c, 3.0)
+        best = min(best, time.perf_counter() - t0)
+    return 24.0 * n / best
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process (Linux reports kilobytes)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def bench_households(households: int, months: int, *, scenario: str = "historical",
+                     seed: int = 0, heterogeneity: bool = True) -> dict:
+    """Run the household engine for ``months`` months and measure it.
+
+    ``wall_s`` is the whole call (building the population included), ``run_s`` the months
+    alone; ``household_months_per_s`` is households x months over ``run_s``. A warm-up run of
+    a few thousand households first loads (or compiles) the kernels, so no compile time is
+    counted."""
+    from sovsim.api import shipped_parameters
+    from sovsim.population.engine import simulate_households
+    from sovsim.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    p = shipped_parameters()
+    simulate_households(sc, p, households=min(households, 5000), months=min(months, 13),
+                        heterogeneity=heterogeneity, seed=seed)  # load the kernels
+    t0 = time.perf_counter()
+    _, out = simulate_households(sc, p, households=households, months=months,
+                                 heterogeneity=heterogeneity, seed=seed)
+    wall = time.perf_counter() - t0
+    facts = out.facts
+    rss = peak_rss_bytes()
+    bandwidth = stream_triad()
+    n = facts["households"]
+    run_s = facts["run_s"]
+    bytes_hm = facts["bytes_per_household_month"]
+    ideal = bytes_hm * n * months / bandwidth
+    return {
+        "households": n, "months": months, "wall_s": wall, "build_s": facts["build_s"],
+        "run_s": run_s, "household_months_per_s": n * months / run_s,
+        "peak_rss_bytes": rss, "table_bytes": facts["table_bytes"],
+        "bytes_per_household_month": bytes_hm, "triad_bytes_per_s": bandwidth,
+        "roofline_ratio": ideal / run_s, "heterogeneity": heterogeneity,
+        "threads": _threads(), "passes": facts["passes"],
+    }
+
+
+def _threads() -> int:
+    try:
+        import numba
+
+        return int(numba.get_num_threads())
+    except ImportError:  # pragma: no cover
+        return 1

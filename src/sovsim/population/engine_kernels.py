@@ -1,0 +1,435 @@
+"""The compiled passes of the household engine over the household table.
+
+A month is one or two passes over the households (``engine.py`` says when): ``keys`` sums the
+quantities by which a cell's changes are shared (persons times the hunger key, grain area
+times the yield shock) and, when transitions are made exact, what the movers hold; ``advance``
+applies the month to every household and sums the new table by cell for the alignment. Both
+call ``_household``, the one definition of what a month does to one household, so the
+panel (``trace``) sees the same numbers as the table.
+
+Households are processed in fixed blocks of ``BLOCK`` rows; every sum is first taken within a
+block, in row order, and the blocks' sums are added in block order by the caller. Threads take
+whole blocks, so the sums (and everything derived from them) are the same bits whatever the
+thread count. Every draw is addressed by (seed, stream, month or year, household id)
+(``rng.unit_uniform``), never drawn in sequence.
+
+The household columns are float32 (``X[k, i]``, k in ``W, P, G, H, C, A``); arithmetic is in
+float64. ``W`` is the row's weight (the real households it stands for) and ``P`` the persons of
+one of them; ``G, H, C, A`` (grain t, horses, cattle, grain area ha) are the *row's* totals, so
+that a row whose households shrink in number (deaths and flight shrink the weight, as the cell
+model shrinks its households) keeps what it holds without a division per stock.
+
+Per-cell inputs (``cp[c, j]``) are the ``CP_*`` columns below; ``engine.py`` fills them from the
+cell model's month.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sovsim.population._jit import inline_jit, jit, parallel_jit, prange
+from sovsim.population.rng import unit_uniform
+
+BLOCK = 1 << 16
+W, P, G, H, C, A = range(6)
+N_STOCKS = 6
+
+# columns of the per-cell inputs
+CP_REF = 0          # persons per t of grain of the cell at the start of the month
+CP_HRATE = 1        # net harvest per unit of key (area x yield shock)
+CP_RELIEF = 2       # relief per person
+CP_ORATE = 3        # outflows other than procurement, over the grain after inflows
+CP_QUOTA = 4        # procurement per ha of grain area (the quota, from the planned harvest)
+CP_PRATE = 5        # procurement over the grain after inflows (shared by stock)
+CP_FH, CP_FC, CP_FA = 6, 7, 8   # horses, cattle, grain area: the cell's factor this month
+CP_BIRTHS = 9       # births per person
+CP_DEATHS = 10      # deaths per unit of key (persons x hunger key)
+CP_DST = 11         # the cell its movers go to (-1: none)
+CP_FRAC = 12        # the share that moves
+CP_KIND = 13        # 1 deported, 2 joins a kolkhoz, 3 leaves one
+CP_MIG = 14         # out-migrants per unit of key, in the cell after the moves
+CP_RET = 15         # returning migrants per person, in the cell after the moves
+CP_HETERO = 16      # 1: the households' own shocks and keys; 0: shared by stock
+CP_MOVER = 17       # 17..22: movers' scale per stock (exact transitions)
+CP_STAYER = 23      # 23..28: stayers' scale per stock
+CP_THR = 29         # a household moves if its draw is below this (CP_FRAC, or the nearest
+                    # draw where CP_FRAC picks none or all: engine._represent_moves)
+CP_MOVER_SET = 30   # 30..35: movers' value per household (exact transitions; NaN: scale)
+CP_STAYER_SET = 36  # 36..41: the stayers'
+N_CP = 42
+
+# flows summed by cell of origin
+F_BIRTHS, F_DEATHS, F_MIGRANTS, F_RETURNERS = 0, 1, 2, 3
+F_HARVEST, F_RELIEF, F_PROCURED, F_QUOTA, F_SHORTFALL = 4, 5, 6, 7, 8
+F_DEP_HH, F_DEP_PERSONS, F_CONFISCATED, F_JOINED_HH, F_LEFT_HH = 9, 10, 11, 12, 13
+F_HORSES_LOST = 14
+F_CONF_H, F_CONF_C, F_CONF_A = 15, 16, 17  # deportees' horses, cattle, area (to the kolkhoz)
+N_FLOWS = 18
+
+KIND_DEPORT, KIND_JOIN, KIND_EXIT = 1, 2, 3
+_SQRT2 = math.sqrt(2.0)
+
+
+@jit
+def yield_shock(key, hid, sd):
+    """A household's yield over its cell's in one year: log-normal, mean 1, log s.d. ``sd``."""
+    if sd <= 0.0:
+        return 1.0
+    u1 = 1.0 - unit_uniform(key, hid)
+    u2 = unit_uniform(key ^ np.uint64(0x5DEECE66D), hid)
+    z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+    return math.exp(sd * z - 0.5 * sd * sd)
+
+
+@inline_jit
+def hunger_key(g, persons, inv_ref, b):
+    """(1 + b) / (1 + b q), q = the row's grain per head over its cell's (``inv_ref``: the
+    cell's persons per t): 1 + b at no grain, 1 at the cell's grain per head, falling towards
+    0 above it."""
+    if b <= 0.0 or persons <= 0.0 or inv_ref <= 0.0:
+        return 1.0
+    return (1.0 + b) / (1.0 + b * g * inv_ref / persons)
+
+
+@inline_jit
+def start_values(i, cell, X, corr, pooled, S0):
+    """Row ``i`` at the start of the month: its stored values times the alignment of its cell,
+    or (a pooled cell: kolkhoz, settlement) its weight's share of its cell's totals."""
+    c = cell[i]
+    w = X[W, i] * corr[c, W]
+    if pooled[c]:
+        share = w / S0[c, W] if S0[c, W] > 0.0 else 0.0
+        size = S0[c, P] / S0[c, W] if S0[c, W] > 0.0 else 0.0
+        return c, w, size, S0[c, G] * share, S0[c, H] * share, S0[c, C] * share, \
+            S0[c, A] * share
+    return c, w, X[P, i] * corr[c, P], X[G, i] * corr[c, G], X[H, i] * corr[c, H], \
+        X[C, i] * corr[c, C], X[A, i] * corr[c, A]
+
+
+@inline_jit
+def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, scale_moves, flows,
+               confiscate=True):
+    """One month of row ``i`` (in cell ``c``, values at the start of the month: weight ``w``,
+    persons of a household ``p``, the row's grain, horses, cattle and area).
+
+    The order is the cell model's (engine/schedule.py): grain flows, livestock, births and
+    deaths, deportation, entries into and exits from kolkhozy, migration. Adds the flows to
+    ``flows[c]`` (by cell of origin) and returns the new cell and values, and the hunger key.
+    """
+    own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+    persons = w * p
+    r = hunger_key(g, persons, cp[c, CP_REF], b) if own else 1.0
+    e = eps if own else 1.0
+    # grain: the harvest by area (and the household's yield), relief by persons
+    a = a * cp[c, CP_FA]
+    harvest = cp[c, CP_HRATE] * a * e
+    relief = cp[c, CP_RELIEF] * persons
+    g_in = g + harvest + relief
+    if own:  # the quota is set on the planned harvest (area), paid while grain lasts
+        g_mid = g_in * (1.0 - cp[c, CP_ORATE])
+        quota = cp[c, CP_QUOTA] * a
+        paid = min(g_mid, quota)
+        g = g_mid - paid
+    else:
+        quota = g_in * cp[c, CP_PRATE]
+        paid = quota
+        g = g_in * (1.0 - cp[c, CP_ORATE] - cp[c, CP_PRATE])
+    g = max(g, 0.0)
+    ho_before = ho
+    ho = ho * cp[c, CP_FH]
+    ca = ca * cp[c, CP_FC]
+    flows[c, F_HARVEST] += harvest
+    flows[c, F_RELIEF] += relief
+    flows[c, F_PROCURED] += paid
+    flows[c, F_QUOTA] += quota
+    flows[c, F_SHORTFALL] += quota - paid
+    flows[c, F_HORSES_LOST] += ho_before - ho
+    # births and deaths: as in the cell model a household keeps its size and the number of
+    # real households the row stands for (its weight) follows its persons; the row's stocks
+    # stay with it
+    births = persons * cp[c, CP_BIRTHS]
+    deaths = persons * r * cp[c, CP_DEATHS]
+    deaths = min(deaths, persons + births)
+    flows[c, F_BIRTHS] += births
+    flows[c, F_DEATHS] += deaths
+    if persons > 0.0:
+        w = w * ((persons + births - deaths) / persons)
+    # moves
+    c2 = c
+    dst = cp[c, CP_DST]
+    if dst >= 0.0:
+        moves = move_u < cp[c, CP_THR]
+        if scale_moves:
+            base = CP_MOVER if moves else CP_STAYER
+            put = CP_MOVER_SET if moves else CP_STAYER_SET
+            w *= cp[c, base + W]
+            p = p * cp[c, base + P] if math.isnan(cp[c, put + P]) else cp[c, put + P]
+            g = _scaled(g, cp[c, base + G], cp[c, put + G], w)
+            ho = _scaled(ho, cp[c, base + H], cp[c, put + H], w)
+            ca = _scaled(ca, cp[c, base + C], cp[c, put + C], w)
+            a = _scaled(a, cp[c, base + A], cp[c, put + A], w)
+        if moves:
+            c2 = np.int8(int(dst))
+            kind = cp[c, CP_KIND]
+            if kind == KIND_DEPORT and confiscate:
+                flows[c, F_DEP_HH] += w
+                flows[c, F_DEP_PERSONS] += w * p
+                flows[c, F_CONFISCATED] += g
+                flows[c, F_CONF_H] += ho
+                flows[c, F_CONF_C] += ca
+                flows[c, F_CONF_A] += a
+                g = 0.0
+                ho = 0.0
+                ca = 0.0
+                a = 0.0
+            elif kind == KIND_JOIN:
+                flows[c, F_JOINED_HH] += w
+            else:
+                flows[c, F_LEFT_HH] += w
+    return c2, w, p, g, ho, ca, a, r
+
+
+@inline_jit
+def _scaled(x, factor, per_household, w):
+    """A row's stock times ``factor``, or ``per_household`` times the weight if that is set."""
+    return x * factor if math.isnan(per_household) else per_household * w
+
+
+@inline_jit
+def _migrate(c2, w, p, r, cp, flows):
+    persons = w * p
+    out = persons * r * cp[c2, CP_MIG]
+    out = min(out, persons)
+    back = persons * cp[c2, CP_RET]
+    flows[c2, F_MIGRANTS] += out
+    flows[c2, F_RETURNERS] += back
+    if persons > 0.0:
+        w = w * ((persons - out + back) / persons)
+    return w
+
+
+@parallel_jit
+def move_draws(cell, cp, move_key, out):
+    """Per block and cell that moves: [rows drawn to move, rows, least draw, greatest draw]."""
+    n = cell.size
+    nblocks = out.shape[0]
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(lo + BLOCK, n)
+        acc = out[blk]
+        for c in range(acc.shape[0]):
+            acc[c, 2] = 2.0
+            acc[c, 3] = -1.0
+        for i in range(lo, hi):
+            c = cell[i]
+            if cp[c, CP_DST] < 0.0:
+                continue
+            u = unit_uniform(move_key, i)
+            if u < cp[c, CP_THR]:
+                acc[c, 0] += 1.0
+            acc[c, 1] += 1.0
+            acc[c, 2] = min(acc[c, 2], u)
+            acc[c, 3] = max(acc[c, 3], u)
+
+
+@parallel_jit
+def keys(cell, X, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_moves, out):
+    """Per block and cell: [0] persons x hunger key, [1] area x yield shock (after this month's
+    area factor), [2 + k] movers' stock k after the month's flows (only if ``scale_moves``),
+    [8 + k] the stayers'."""
+    n = cell.size
+    nblocks = out.shape[0]
+    scratch = np.zeros((nblocks, cp.shape[0], N_FLOWS))
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(lo + BLOCK, n)
+        acc = out[blk]
+        fl = scratch[blk]
+        for i in range(lo, hi):
+            c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
+            own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+            r = hunger_key(g, w * p, cp[c, CP_REF], b) if own else 1.0
+            e = yield_shock(eps_key, i, sd) if own else 1.0
+            acc[c, 0] += w * p * r
+            acc[c, 1] += a * cp[c, CP_FA] * e
+            if scale_moves and cp[c, CP_DST] >= 0.0:
+                u = unit_uniform(move_key, i)
+                c2, w2, p2, g2, ho2, ca2, a2, _ = _household(
+                    i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, False, fl, False)
+                base = 2 if c2 != c else 8
+                acc[c, base + W] += w2
+                acc[c, base + P] += w2 * p2
+                acc[c, base + G] += g2
+                acc[c, base + H] += ho2
+                acc[c, base + C] += ca2
+                acc[c, base + A] += a2
+
+
+@parallel_jit
+def block_sums(cell, X, corr, pooled, S0, sums):
+    """The table's weighted stocks by block and cell (and its rows, ``[..., N_STOCKS]``)."""
+    n = cell.size
+    nblocks = sums.shape[0]
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(lo + BLOCK, n)
+        acc = sums[blk]
+        for i in range(lo, hi):
+            c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
+            acc[c, W] += w
+            acc[c, P] += w * p
+            acc[c, G] += g
+            acc[c, H] += ho
+            acc[c, C] += ca
+            acc[c, A] += a
+            acc[c, N_STOCKS] += 1.0
+
+
+@parallel_jit
+def advance(cell, X, entry, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_moves,
+            month, inv_ref_next, sums, flows):
+    """Apply one month to every household, in place; per block, the new stocks by (new) cell
+    (``sums``, weighted; ``sums[..., N_STOCKS]`` the rows; ``sums[..., N_STOCKS + 1]``
+    persons times the hunger key at the end of the month, with ``inv_ref_next`` the cells'
+    persons per t then: next month's key, before the alignment) and the month's flows by cell
+    of origin (``flows``)."""
+    n = cell.size
+    nblocks = sums.shape[0]
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(lo + BLOCK, n)
+        acc = sums[blk]
+        fl = flows[blk]
+        for i in range(lo, hi):
+            c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
+            own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+            e = yield_shock(eps_key, i, sd) if own and cp[c, CP_HRATE] != 0.0 else 1.0
+            u = unit_uniform(move_key, i) if cp[c, CP_DST] >= 0.0 else 1.0
+            c2, w, p, g, ho, ca, a, r = _household(
+                i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, scale_moves, fl)
+            w = _migrate(c2, w, p, r, cp, fl)
+            if c2 != c:
+                cell[i] = c2
+                if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
+                    entry[i] = month
+            X[W, i] = w
+            X[P, i] = p
+            X[G, i] = g
+            X[H, i] = ho
+            X[C, i] = ca
+            X[A, i] = a
+            acc[c2, W] += w
+            acc[c2, P] += w * p
+            acc[c2, G] += g
+            acc[c2, H] += ho
+            acc[c2, C] += ca
+            acc[c2, A] += a
+            acc[c2, N_STOCKS] += 1.0
+            if b > 0.0 and cp[c2, CP_HETERO] > 0.0 and not pooled[c2]:
+                acc[c2, N_STOCKS + 1] += w * p * hunger_key(g, w * p, inv_ref_next[c2], b)
+            else:
+                acc[c2, N_STOCKS + 1] += w * p
+
+
+@jit
+def trace(rows, cell, X, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_moves, out):
+    """The month of the panel's rows, computed as ``advance`` will (before it runs): per row,
+    per household of it, [procured, quota, deaths, births, migrants, net harvest]."""
+    fl = np.zeros((cp.shape[0], N_FLOWS))
+    for j in range(rows.size):
+        i = rows[j]
+        c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
+        own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+        e = yield_shock(eps_key, i, sd) if own and cp[c, CP_HRATE] != 0.0 else 1.0
+        u = unit_uniform(move_key, i) if cp[c, CP_DST] >= 0.0 else 1.0
+        fl[:, :] = 0.0
+        c2, w2, p2, _, _, _, _, r = _household(
+            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, scale_moves, fl)
+        _migrate(c2, w2, p2, r, cp, fl)
+        inv = 1.0 / w if w > 0.0 else 0.0
+        out[j, 0] = fl[c, F_PROCURED] * inv
+        out[j, 1] = fl[c, F_QUOTA] * inv
+        out[j, 2] = fl[c, F_DEATHS] * inv
+        out[j, 3] = fl[c, F_BIRTHS] * inv
+        out[j, 4] = fl[c2, F_MIGRANTS] * inv
+        out[j, 5] = fl[c, F_HARVEST] * inv
+
+
+@jit
+def gather(rows, cell, X, corr, pooled, S0, out):
+    """The panel's rows now, per household of the row: [cell, weight, persons, grain, horses,
+    cattle, area]."""
+    for j in range(rows.size):
+        c, w, p, g, ho, ca, a = start_values(rows[j], cell, X, corr, pooled, S0)
+        inv = 1.0 / w if w > 0.0 else 0.0
+        out[j, 0] = c
+        out[j, 1] = w
+        out[j, 2] = p
+        out[j, 3] = g * inv
+        out[j, 4] = ho * inv
+        out[j, 5] = ca * inv
+        out[j, 6] = a * inv
+
+
+@parallel_jit
+def grain_histogram(cell, X, corr, pooled, S0, log_lo, log_step, hist, totals):
+    """Persons by their household's grain per head (kg), per block and cell: ``hist`` bin 0
+    holds households without grain, bin k >= 1 grain per head in
+    [10**(log_lo + (k-1) log_step), 10**(log_lo + k log_step)) kg (the first and last bins
+    also take what falls below and above); ``totals`` [persons, grain t, households]."""
+    n = cell.size
+    nblocks = hist.shape[0]
+    nb = hist.shape[2]
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(lo + BLOCK, n)
+        for i in range(lo, hi):
+            c, w, p, g, _, _, _ = start_values(i, cell, X, corr, pooled, S0)
+            if p <= 0.0 or w <= 0.0:
+                continue
+            kg = 1000.0 * g / (w * p)
+            if kg <= 0.0:
+                k = 0
+            else:
+                k = 1 + math.floor((math.log10(kg) - log_lo) / log_step)
+                k = max(k, 1)
+                k = min(k, nb - 1)
+            hist[blk, c, k] += w * p
+            totals[blk, c, 0] += w * p
+            totals[blk, c, 1] += g
+            totals[blk, c, 2] += w
+
+
+@parallel_jit
+def horses_by_entry(cell, X, entry, horses_ref, corr, pooled, S0, n_cohorts, out):
+    """Households that farmed alone at the reference month, by cell and cohort (the year index
+    of entering a kolkhoz, ``n_cohorts - 1``: never): [households, horses now, horses then]."""
+    n = cell.size
+    nblocks = out.shape[0]
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(lo + BLOCK, n)
+        for i in range(lo, hi):
+            ref = horses_ref[i]
+            if not ref >= 0.0:  # NaN: not farming alone at the reference month
+                continue
+            c, w, _, _, ho, _, _ = start_values(i, cell, X, corr, pooled, S0)
+            k = n_cohorts - 1 if entry[i] < 0 else min(entry[i] // 12, n_cohorts - 2)
+            out[blk, c, k, 0] += w
+            out[blk, c, k, 1] += ho
+            out[blk, c, k, 2] += w * ref
+
+
+@parallel_jit
+def snapshot_horses(cell, X, corr, pooled, S0, individual, horses_ref):
+    """Each household's horses now if it farms alone (``individual[c]``), else NaN."""
+    n = cell.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(lo + BLOCK, n)
+        for i in range(lo, hi):
+            c, w, _, _, ho, _, _ = start_values(i, cell, X, corr, pooled, S0)
+            horses_ref[i] = ho / w if individual[c] and w > 0.0 else np.nan

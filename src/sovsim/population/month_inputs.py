@@ -1,0 +1,190 @@
+"""What the household passes need from the cell model's month (``engine.py``): the per-cell
+inputs of ``engine_kernels`` (rates, factors, moves), the keys' normalisation, the moves made
+exact or kept represented, and the cell model's own flows to set beside the households'."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sovsim.mechanisms.context import Step
+from sovsim.population import engine_kernels as K
+from sovsim.population.cells import N_CELLS
+from sovsim.population.tables import STOCK_NAMES
+from sovsim.regions import CLASSES, TENURES
+from sovsim.state.table import ROW
+
+IND, KOL, DEP = (TENURES.index(t) for t in ("individual", "kolkhoz", "deported"))
+
+
+def safe_div(a, b) -> np.ndarray:
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    out = np.zeros(np.broadcast(a, b).shape)
+    np.divide(a, b, out=out, where=b > 0)
+    return out
+
+
+def cell_inputs(h, S0: np.ndarray, out: dict, s: Step, hetero_cells: np.ndarray) -> np.ndarray:
+    book, vt, micro = out["book"], out["vital"], out["micro"]
+    cp = np.zeros((N_CELLS, K.N_CP))
+    P0, G0 = S0[:, K.P], S0[:, K.G]
+    cp[:, K.CP_REF] = safe_div(P0, G0)
+    relief = book["relief_t"]
+    harvest_net = book["harvest_t"] - book["losses_t"]
+    g_in = G0 + harvest_net + relief
+    other = book["seed_t"] + book["food_t"] + book["feed_t"] + book["private_sales_t"]
+    cp[:, K.CP_RELIEF] = safe_div(relief, P0)
+    cp[:, K.CP_ORATE] = safe_div(other, g_in)
+    cp[:, K.CP_PRATE] = safe_div(book["procured_t"], g_in)
+    cp[:, K.CP_HRATE] = harvest_net  # per unit of key: divided in _normalise*
+    hb, ha = micro["herds_before"], micro["herds_after"]
+    cp[:, K.CP_FH] = safe_div(ha[0], hb[0])
+    cp[:, K.CP_FC] = safe_div(ha[1], hb[1])
+    if micro["area_before"] is not None:
+        cp[:, K.CP_FA] = safe_div(book["area_harvested_ha"], micro["area_before"])
+    else:
+        cp[:, K.CP_FA] = 1.0
+    cp[:, K.CP_BIRTHS] = safe_div(vt["births"], P0)
+    cp[:, K.CP_DEATHS] = vt["deaths"]  # per unit of key: divided in _normalise*
+    cp[:, K.CP_DST] = -1.0
+    for kind, (src, dst, frac) in zip((K.KIND_DEPORT, None), micro["moves"]):
+        for a, d, f in zip(np.asarray(src), np.asarray(dst), np.asarray(frac, dtype=float)):
+            if f <= 0:
+                continue
+            k = kind or (K.KIND_JOIN if h["tenure"][a] == IND else K.KIND_EXIT)
+            cp[a, K.CP_DST], cp[a, K.CP_FRAC], cp[a, K.CP_KIND] = d, min(f, 1.0), k
+            cp[a, K.CP_THR] = min(f, 1.0)
+    premig = micro["persons_before_migration"]
+    cp[:, K.CP_MIG] = micro["migrants"]  # per unit of key: divided in _normalise*
+    cp[:, K.CP_RET] = safe_div(micro["returners"], premig)
+    cp[:, K.CP_HETERO] = hetero_cells
+    cp[:, K.CP_MOVER:K.CP_MOVER + K.N_STOCKS] = 1.0
+    cp[:, K.CP_STAYER:K.CP_STAYER + K.N_STOCKS] = 1.0
+    cp[:, K.CP_MOVER_SET:K.CP_MOVER_SET + K.N_STOCKS] = np.nan
+    cp[:, K.CP_STAYER_SET:K.CP_STAYER_SET + K.N_STOCKS] = np.nan
+    micro["_premig"] = premig
+    return cp
+
+
+def normalise_shared(cp: np.ndarray, out: dict, S0: np.ndarray) -> None:
+    """Heterogeneity off: every key is the stock itself, whose sums are the cell's."""
+    area_new = S0[:, K.A] * cp[:, K.CP_FA]
+    cp[:, K.CP_HRATE] = safe_div(cp[:, K.CP_HRATE], area_new)
+    cp[:, K.CP_QUOTA] = 0.0
+    cp[:, K.CP_DEATHS] = safe_div(cp[:, K.CP_DEATHS], S0[:, K.P])
+    cp[:, K.CP_MIG] = safe_div(cp[:, K.CP_MIG], out["micro"]["_premig"])
+
+
+def normalise(cp: np.ndarray, out: dict, S0: np.ndarray, ksum: np.ndarray, harvest: bool
+               ) -> None:
+    """Heterogeneity on: the keys' sums come from the ``keys`` pass."""
+    key_deaths, key_area = ksum[:, 0], ksum[:, 1]
+    cp[:, K.CP_HRATE] = safe_div(cp[:, K.CP_HRATE], key_area) if harvest else 0.0
+    area_new = S0[:, K.A] * cp[:, K.CP_FA]
+    # procurement as a quota on the planned harvest: the cell's procurement per ha
+    cp[:, K.CP_QUOTA] = safe_div(out["book"]["procured_t"], area_new)
+    cp[:, K.CP_DEATHS] = safe_div(cp[:, K.CP_DEATHS], key_deaths)
+    # Migrants: by persons times the hunger key in the cell after the moves; the key's mean
+    # is taken as the cell's at the start of the month (the alignment closes the rest).
+    mean_key = np.where(S0[:, K.P] > 0, safe_div(key_deaths, S0[:, K.P]), 1.0)
+    cp[:, K.CP_MIG] = safe_div(cp[:, K.CP_MIG], out["micro"]["_premig"] * mean_key)
+
+
+def represent_moves(table, cp: np.ndarray, move_key, nblocks: int, exact: bool,
+                     rows_in: np.ndarray) -> None:
+    """A cell from which the cell model moves a share 0 < f < 1 keeps at least one of its rows
+    (if it has two), and sends at least one where the moves must be exact (heterogeneity
+    off) or where the cell it sends to has no row yet: where the draws ``u < f`` pick all
+    (or none), the threshold is moved to the greatest draw (or just above the least). At 25
+    million households this hardly ever happens; at a few thousand it keeps small moves
+    represented."""
+    draws = np.zeros((nblocks, N_CELLS, 4))
+    K.move_draws(table.cell, cp, move_key, draws)
+    picked, rows = draws[:, :, 0].sum(axis=0), draws[:, :, 1].sum(axis=0)
+    least, greatest = draws[:, :, 2].min(axis=0), draws[:, :, 3].max(axis=0)
+    for c in np.flatnonzero(cp[:, K.CP_DST] >= 0):
+        f = cp[c, K.CP_FRAC]
+        if rows[c] == 0 or f >= 1.0:
+            continue
+        dst = int(cp[c, K.CP_DST])
+        if picked[c] == 0 and (exact or rows_in[dst] == 0):
+            cp[c, K.CP_THR] = np.nextafter(least[c], 2.0)
+        elif picked[c] == rows[c] and rows[c] >= 2:
+            cp[c, K.CP_THR] = greatest[c]
+
+
+def land_and_animals_to_kolkhoz(raw: np.ndarray, flows: np.ndarray, cp: np.ndarray,
+                                 absorbed: set[int]) -> None:
+    """The deportees' horses, cattle and land go to the kolkhoz (poor) of their region, as in
+    the cell model (``schedule._deport``): added to that cell's sums, unless the exact moves
+    out of that kolkhoz have already shared them among its movers and stayers."""
+    nk, nt = len(CLASSES), len(TENURES)
+    for c in np.flatnonzero(cp[:, K.CP_KIND] == K.KIND_DEPORT):
+        kolkhoz = (c // (nk * nt)) * nk * nt + KOL
+        if kolkhoz in absorbed:
+            continue
+        for k, f in ((K.H, K.F_CONF_H), (K.C, K.F_CONF_C), (K.A, K.F_CONF_A)):
+            raw[kolkhoz, k] += flows[c, f]
+
+
+def exact_moves(cp: np.ndarray, ksum: np.ndarray, micro: dict, absorbed: set[int]) -> int:
+    """Heterogeneity off: scale movers and stayers so that each cell moves exactly the cell
+    model's share of each stock, of the totals the cell model moved it from (after the
+    deportations, for the kolkhoz moves: the kolkhoz of the poor has the deportees' animals
+    and land by then). A stock the movers (or stayers) hold none of is set to the mean per
+    household of what they should hold. Returns how many moving cells had no mover, or no
+    stayer where some should stay (the alignment then closes the gap)."""
+    unmatched = 0
+    src, _, frac = micro["moves"][1]
+    before = micro["before_collectivize"]
+    at_move: dict[int, np.ndarray] = {}
+    if before is not None:
+        rows = [ROW[name] for name in STOCK_NAMES]
+        for j, c in enumerate(np.asarray(src)):
+            if frac[j] > 0:
+                at_move[int(c)] = before[rows, j]
+    for c in np.flatnonzero(cp[:, K.CP_DST] >= 0):
+        f = cp[c, K.CP_FRAC]
+        mv, st = ksum[c, 2:8], ksum[c, 8:14]
+        tot = at_move.get(int(c), mv + st)
+        if tot[K.W] <= 0:
+            continue
+        if mv[K.W] <= 0 or (st[K.W] <= 0 and f < 1):
+            unmatched += 1
+            continue
+        if int(c) in at_move:
+            absorbed.add(int(c))
+        for base, put, held, share in ((K.CP_MOVER, K.CP_MOVER_SET, mv, f),
+                                       (K.CP_STAYER, K.CP_STAYER_SET, st, 1 - f)):
+            if held[K.W] <= 0:
+                continue
+            sw = share * tot[K.W] / held[K.W]
+            cp[c, base + K.W] = sw
+            for k in range(1, K.N_STOCKS):
+                want = share * tot[k]
+                if held[k] > 0:  # persons per household by its factor over the weight's;
+                    # the rows' totals by their own
+                    cp[c, base + k] = want / held[k] / (sw if k == K.P else 1.0)
+                elif want > 0:  # none held: the mean per household of what should be
+                    cp[c, put + k] = want / (share * tot[K.W])
+    return unmatched
+
+
+def cell_flows(out: dict, cp: np.ndarray, S0: np.ndarray) -> np.ndarray:
+    """The cell model's own flows of the month, by cell, where it has them (else NaN): the
+    figures the households' flows are shared from."""
+    book, vt, micro = out["book"], out["vital"], out["micro"]
+    f = np.full((N_CELLS, K.N_FLOWS), np.nan)
+    f[:, K.F_BIRTHS], f[:, K.F_DEATHS] = vt["births"], vt["deaths"]
+    f[:, K.F_MIGRANTS], f[:, K.F_RETURNERS] = micro["migrants"], micro["returners"]
+    f[:, K.F_HARVEST] = book["harvest_t"] - book["losses_t"]
+    f[:, K.F_RELIEF], f[:, K.F_PROCURED] = book["relief_t"], book["procured_t"]
+    f[:, K.F_DEP_PERSONS] = out["deported_persons"]
+    f[:, K.F_HORSES_LOST] = micro["herds_before"][0] - micro["herds_after"][0]
+    conf = np.zeros(N_CELLS)
+    src, dst, _ = micro["moves"][0]
+    conf[np.asarray(src)] = np.asarray(book["confiscated_t"])[np.asarray(dst)]
+    f[:, K.F_CONFISCATED] = conf
+    return f
+
+

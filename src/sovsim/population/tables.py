@@ -1,0 +1,165 @@
+"""The household engine's tidy tables, from the sums its passes take (``engine.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sovsim import calendar
+from sovsim.population import engine_kernels as K
+from sovsim.population.cells import N_CELLS
+from sovsim.regions import CLASSES, REGIONS, TENURES
+
+STOCK_NAMES = ("households", "persons", "grain_t", "horses", "cattle", "area_last_ha")
+FLOW_NAMES = {
+    K.F_BIRTHS: ("births", "persons"), K.F_DEATHS: ("deaths", "persons"),
+    K.F_MIGRANTS: ("out_migrants", "persons"), K.F_RETURNERS: ("return_migrants", "persons"),
+    K.F_HARVEST: ("harvest_net_t", "t"), K.F_RELIEF: ("relief_t", "t"),
+    K.F_PROCURED: ("procured_t", "t"), K.F_QUOTA: ("quota_t", "t"),
+    K.F_SHORTFALL: ("quota_shortfall_t", "t"), K.F_DEP_HH: ("deported_households", "households"),
+    K.F_DEP_PERSONS: ("deported_persons", "persons"), K.F_CONFISCATED: ("confiscated_t", "t"),
+    K.F_JOINED_HH: ("joined_kolkhoz_households", "households"),
+    K.F_LEFT_HH: ("left_kolkhoz_households", "households"),
+    K.F_HORSES_LOST: ("horses_net_loss_head", "head"),
+}
+# Grain per head: bin 0 no grain, then 0.1 kg .. 100 t per head in 0.025 decades.
+LOG_LO, LOG_STEP, N_BINS = -1.0, 0.025, 1 + 240
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+# -- tables ------------------------------------------------------------------------------------
+def cell_labels() -> pd.DataFrame:
+    idx = np.arange(N_CELLS)
+    nk, nt = len(CLASSES), len(TENURES)
+    return pd.DataFrame({"region": np.array(REGIONS)[idx // (nk * nt)],
+                         "class": np.array(CLASSES)[(idx // nt) % nk],
+                         "tenure": np.array(TENURES)[idx % nt]})
+
+
+def flows_table(flows_year: np.ndarray, cell_flows_year: np.ndarray, n_months: int
+                 ) -> pd.DataFrame:
+    labels = cell_labels()
+    years = (n_months + 11) // 12
+    ks = list(FLOW_NAMES)
+    shape = (years, len(ks), N_CELLS)  # year, variable, cell
+    y, v, c = (a.ravel() for a in np.indices(shape))
+    names = np.array([FLOW_NAMES[k][0] for k in ks])
+    units = np.array([FLOW_NAMES[k][1] for k in ks])
+    return pd.DataFrame({
+        "year": calendar.START_YEAR + y, "region": labels.region.values[c],
+        "class": labels["class"].values[c], "tenure": labels.tenure.values[c],
+        "variable": names[v],
+        "value": flows_year[:years][:, :, ks].transpose(0, 2, 1).ravel(),
+        "cell_model_value": cell_flows_year[:years][:, :, ks].transpose(0, 2, 1).ravel(),
+        "unit": units[v],
+    })
+
+
+def totals_table(totals: np.ndarray) -> pd.DataFrame:
+    """By month, cell and stock: the households' own sums before the alignment, and the cell
+    model's."""
+    labels = cell_labels()
+    months = totals.shape[0]
+    m, k, c = (a.ravel() for a in np.indices((months, K.N_STOCKS, N_CELLS)))
+    periods = np.array([calendar.label(i) for i in range(months)])
+    return pd.DataFrame({
+        "period": periods[m], "region": labels.region.values[c],
+        "class": labels["class"].values[c], "tenure": labels.tenure.values[c],
+        "stock": np.array(STOCK_NAMES)[k],
+        "households_value": totals[:, :, 0, :].transpose(0, 2, 1).ravel(),
+        "cell_model_value": totals[:, :, 1, :].transpose(0, 2, 1).ravel(),
+    })
+
+
+def quantiles(hist: np.ndarray) -> list[float]:
+    """Quantiles (kg per head) from a persons-weighted histogram, linear within a bin (on the
+    log scale); bin 0 (no grain) is 0 kg."""
+    total = hist.sum()
+    if total <= 0:
+        return [np.nan] * len(QUANTILES)
+    cum = np.cumsum(hist) / total
+    out = []
+    for q in QUANTILES:
+        k = int(np.searchsorted(cum, q, side="left"))
+        if k == 0:
+            out.append(0.0)
+            continue
+        below = cum[k - 1]
+        frac = (q - below) / max(cum[k] - below, 1e-300)
+        out.append(float(10 ** (LOG_LO + (k - 1 + frac) * LOG_STEP)))
+    return out
+
+
+def grain_table(obs: list) -> pd.DataFrame:
+    labels = cell_labels()
+    rows = []
+    for month, (hist, tot) in obs:
+        groups = []
+        for c in range(N_CELLS):
+            groups.append((labels.region[c], labels["class"][c], labels.tenure[c], [c]))
+        for r, region in enumerate(REGIONS):
+            for k, klass in enumerate(CLASSES):
+                cells = [c for c in range(N_CELLS) if labels.region[c] == region
+                         and labels["class"][c] == klass]
+                groups.append((region, klass, "all", cells))
+            groups.append((region, "all", "all", [c for c in range(N_CELLS)
+                                                   if labels.region[c] == region]))
+        for klass in CLASSES:
+            groups.append(("USSR", klass, "all", [c for c in range(N_CELLS)
+                                                   if labels["class"][c] == klass]))
+        groups.append(("USSR", "all", "all", list(range(N_CELLS))))
+        for region, klass, tenure, cells in groups:
+            hst = hist[cells].sum(axis=0)
+            persons, grain, hh = tot[cells].sum(axis=0)
+            if persons <= 0:
+                continue
+            qs = quantiles(hst)
+            rows.append((calendar.label(month), region, klass, tenure, persons, hh,
+                         1000.0 * grain / persons, *qs, hst[0] / persons))
+    cols = ["period", "region", "class", "tenure", "persons", "households", "mean_kg",
+            *[f"p{int(q * 100)}_kg" for q in QUANTILES], "share_without_grain"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def horses_table(obs: list, ref_month: int) -> pd.DataFrame:
+    labels = cell_labels()
+    rows = []
+    for month, arr in obs:
+        n_cohorts = arr.shape[1]
+        for k in range(n_cohorts):
+            cohort = "never" if k == n_cohorts - 1 else str(calendar.START_YEAR + k)
+            groups = [(region, [c for c in range(N_CELLS) if labels.region[c] == region])
+                      for region in REGIONS] + [("USSR", list(range(N_CELLS)))]
+            for region, cells in groups:
+                for tenure_name, t in (("all", None), *((tn, i) for i, tn in enumerate(TENURES))):
+                    sel = [c for c in cells if t is None or labels.tenure[c] == TENURES[t]]
+                    hh, now, then = arr[sel, k].sum(axis=0)
+                    if hh <= 0:
+                        continue
+                    rows.append((calendar.label(month), calendar.label(ref_month), region,
+                                 cohort, tenure_name, hh, now / hh, then / hh,
+                                 (now - then) / then if then > 0 else np.nan))
+    cols = ["period", "reference", "region", "entered_kolkhoz", "tenure_now", "households",
+            "horses_per_household", "horses_per_household_at_reference", "change_share"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def panel_table(rows: np.ndarray, parts: list[dict]) -> pd.DataFrame:
+    labels = cell_labels()
+    frames = []
+    for part in parts:
+        now, fl = part["now"], part["flows"]
+        cells = now[:, 0].astype(int)
+        entry = part["entry"]
+        frames.append(pd.DataFrame({
+            "period": calendar.label(part["month"]), "household_id": rows,
+            "region": labels.region.values[cells], "class": labels["class"].values[cells],
+            "tenure": labels.tenure.values[cells], "weight": now[:, 1], "persons": now[:, 2],
+            "grain_t": now[:, 3], "horses": now[:, 4], "cattle": now[:, 5],
+            "area_ha": now[:, 6], "procured_t": fl[:, 0], "quota_t": fl[:, 1],
+            "deaths": fl[:, 2], "births": fl[:, 3], "out_migrants": fl[:, 4],
+            "harvest_net_t": fl[:, 5],
+            "entered_kolkhoz": [calendar.label(int(e)) if e >= 0 else "" for e in entry],
+        }))
+    return pd.concat(frames, ignore_index=True)
+

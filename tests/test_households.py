@@ -1,0 +1,202 @@
+"""The household engine (sovsim.population.engine): the same model with every household a row."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import sovsim
+from sovsim.api import shipped_parameters
+from sovsim.cli import app
+from sovsim.engine.simulation import simulate
+from sovsim.errors import InputError
+from sovsim.population import engine_kernels as K
+from sovsim.population.engine import simulate_households
+
+REL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def historical():
+    return sovsim.load_scenario("historical"), shipped_parameters()
+
+
+@pytest.fixture(scope="module")
+def shared_run(historical):
+    """Heterogeneity off: the households' own arithmetic is the cell model's."""
+    sc, p = historical
+    return simulate_households(sc, p, households=20_000, heterogeneity=False, panel=4)
+
+
+def _close(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a - b).abs() <= REL * np.maximum(b.abs(), 1.0)
+
+
+def test_no_heterogeneity_households_sum_to_the_cell_run(shared_run, historical):
+    records, out = shared_run
+    sc, p = historical
+    cells = simulate(sc, p)
+    for name, arr in cells.items():  # the standard outputs are the cell model's
+        np.testing.assert_array_equal(records[name], arr, err_msg=name)
+    # Every stock, by region, at the end of every June: the households' own sums (before any
+    # alignment) against the cell model's.
+    tot = out.tables["household_totals"]
+    june = tot[tot.period.str.endswith("-06")]
+    by_region = june.groupby(["period", "region", "stock"])[
+        ["households_value", "cell_model_value"]].sum()
+    assert len(by_region) == 20 * 5 * 6
+    bad = by_region[~_close(by_region.households_value, by_region.cell_model_value)]
+    assert bad.empty, bad.head()
+    # Every flow the cell model has, by region and year: the households' flows add up to it.
+    fl = out.tables["household_flows"].dropna(subset=["cell_model_value"])
+    yearly = fl.groupby(["year", "region", "variable"])[["value", "cell_model_value"]].sum()
+    assert {"births", "deaths", "out_migrants", "harvest_net_t", "procured_t",
+            "deported_persons", "confiscated_t", "horses_net_loss_head"} <= set(
+        yearly.index.get_level_values("variable"))
+    bad = yearly[~_close(yearly.value, yearly.cell_model_value)]
+    assert bad.empty, bad.head()
+    assert out.tables["household_flows"].query("variable == 'deported_persons'").value.sum() > 1e5
+    assert out.facts["unmatched_moves"] == 0
+
+
+def test_alignment_table_shows_the_gap_of_the_shared_run(shared_run):
+    _, out = shared_run
+    al = out.tables["household_alignment"]
+    months = al[al.period != "start"]
+    assert len(months) == 240 * 6
+    assert months.total_gap.max() < REL
+    assert months.max_cell_gap.max() < 1e-4
+    assert (months.unrepresented_share == 0).all()
+    # the population as drawn differs from the cell model's 1921 state (sampling): shown
+    assert al[al.period == "start"].max_cell_gap.max() > 1e-4
+
+
+def test_draws_do_not_depend_on_threads_or_chunks(historical):
+    """Several blocks of households, heterogeneity on, through dekulakization and the
+    harvests of 1930-31: the same numbers on one thread as on all, whatever the chunks."""
+    numba = pytest.importorskip("numba")
+    sc, p = historical
+    kw = {"households": 3 * K.BLOCK + 123, "months": 132, "panel": 6, "seed": 3}
+    rec_a, out_a = simulate_households(sc, p, **kw)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        rec_b, out_b = simulate_households(sc, p, chunk_size=7_777, **kw)
+    finally:
+        numba.set_num_threads(before)
+    for name in rec_a:
+        np.testing.assert_array_equal(rec_a[name], rec_b[name])
+    assert out_a.tables.keys() == out_b.tables.keys()
+    for name, table in out_a.tables.items():
+        pd.testing.assert_frame_equal(table, out_b.tables[name], check_exact=True, obj=name)
+    moved = out_a.tables["household_flows"]
+    assert moved.query("variable == 'deported_households'").value.sum() > 0
+    assert moved.query("variable == 'joined_kolkhoz_households'").value.sum() > 0
+
+
+def test_heterogeneity_gives_distributions_and_keeps_close_to_the_cells(historical):
+    sc, p = historical
+    _, out = simulate_households(sc, p, households=30_000, panel=5, observe=("1933-05",))
+    g = out.tables["household_grain_per_head"]
+    assert set(g.period) == {"1933-05"}
+    q = g[["p10_kg", "p25_kg", "p50_kg", "p75_kg", "p90_kg"]].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all()
+    ukr = g.query("region == 'ukraine' and `class` == 'middle' and tenure == 'individual'")
+    assert len(ukr) == 1 and ukr.p90_kg.iloc[0] > ukr.p10_kg.iloc[0]
+    assert ((g.share_without_grain >= 0) & (g.share_without_grain <= 1)).all()
+    # The households' own arithmetic (shocks, caps, hunger) stays near the cells' totals:
+    # the alignment closes gaps of well under one per cent of a region's persons.
+    tot = out.tables["household_totals"].query("stock == 'persons'")
+    reg = tot.groupby(["period", "region"])[["households_value", "cell_model_value"]].sum()
+    gap = (reg.households_value / reg.cell_model_value - 1).abs()
+    assert gap.max() < 0.01
+    horses = out.tables["household_horses"]
+    joined = horses.query("region == 'USSR' and entered_kolkhoz == '1930' and tenure_now == "
+                          "'all' and period == '1934-06'")
+    assert len(joined) == 1 and joined.change_share.iloc[0] < 0
+
+
+def test_hunger_key():
+    assert K.hunger_key(0.0, 5.0, 2.0, 2.0) == pytest.approx(3.0)
+    assert K.hunger_key(1.0, 2.0, 2.0, 2.0) == pytest.approx(1.0)  # the cell's grain per head
+    assert K.hunger_key(2.0, 2.0, 2.0, 2.0) == pytest.approx(3.0 / 5.0)
+    assert K.hunger_key(0.0, 5.0, 2.0, 0.0) == 1.0
+
+
+def test_panel_traces_households_month_by_month(shared_run):
+    _, out = shared_run
+    panel = out.tables["household_panel"]
+    assert len(panel) == 4 * 240
+    assert panel.household_id.nunique() == 4
+    assert (panel.weight > 0).all() and (panel.persons > 0).all()
+    assert set(panel.tenure) <= {"individual", "kolkhoz", "deported"}
+    assert {"grain_t", "procured_t", "horses", "deaths", "entered_kolkhoz"} <= set(panel)
+
+
+@pytest.mark.parametrize(("kw", "words"), [
+    ({"households": 0}, "at least 5"),
+    ({"households": 2.5}, "whole number"),
+    ({"households": True}, "whole number"),
+    ({"households": 1000, "panel": 1001}, "panel"),
+    ({"households": 1000, "months": 0}, "months"),
+    ({"households": 10**9}, "households"),
+    ({"households": 1000, "observe": ("1950-01",)}, "1950"),
+])
+def test_bad_input_is_refused_by_name(historical, kw, words):
+    sc, p = historical
+    with pytest.raises(InputError, match=words):
+        simulate_households(sc, p, **kw)
+
+
+def test_cli_household_run_writes_its_tables(tmp_path):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["run", "historical", "--households", "3000", "--panel", "2",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in out.iterdir()}
+    for table in ("flows", "grain_per_head", "horses", "panel", "alignment", "totals"):
+        assert f"historical_household_{table}.csv" in names
+    manifest = json.loads((out / "historical_manifest.json").read_text())
+    assert manifest["resolution"] == "households"
+    assert manifest["households"]["households"] == 3000
+    assert not [p for p in out.iterdir() if p.name.endswith(".partial")]
+
+
+def test_cli_household_run_refusals(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["run", "historical", "--households", "-3"])
+    assert res.exit_code == 2 and "households" in res.output
+    res = runner.invoke(app, ["run", "historical", "--panel", "3"])
+    assert res.exit_code == 2 and "--households" in res.output
+
+
+def test_ctrl_c_stops_with_nothing_written(tmp_path, monkeypatch):
+    calls = []
+
+    def interrupt(done, total):
+        calls.append(done)
+        if done == 5:
+            raise KeyboardInterrupt
+
+    real_run = sovsim.run
+    monkeypatch.setattr(sovsim, "run", lambda *a, **k: real_run(*a, **{**k, "progress": interrupt}))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["run", "historical", "--households", "2000", "--out", str(out)])
+    assert res.exit_code == 130
+    assert "nothing was written" in res.output
+    assert calls[-1] == 5
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_bench_prints_the_figures_asked_for():
+    res = CliRunner().invoke(app, ["bench", "--households", "3000", "--months", "12", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    for key in ("households", "months", "wall_s", "household_months_per_s", "peak_rss_bytes",
+                "triad_bytes_per_s", "roofline_ratio", "bytes_per_household_month"):
+        assert out[key] > 0, key
+    assert out["households"] == 3000 and out["months"] == 12
