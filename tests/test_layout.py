@@ -35,7 +35,13 @@ def test_mechanisms_do_not_print_or_open_files():
         assert "print(" not in text and "open(" not in text, path
 
 
+# numba caches a compiled kernel by its own file's time stamp and cannot see a change to a
+# helper it inlines from another file, so the household kernels that share ``_household`` and
+# ``start_values`` stay in one file (docs/design/0005-speed.md, "numba: cost and rules").
+KERNEL_FILES = {ROOT / "population" / "engine_kernels.py": 700}
+
+
 def test_modules_stay_small():
     for path in ROOT.rglob("*.py"):
         n = len(path.read_text().splitlines())
-        assert n < 450, f"{path} has {n} lines"
+        assert n < KERNEL_FILES.get(path, 450), f"{path} has {n} lines"

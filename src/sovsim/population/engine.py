@@ -22,7 +22,7 @@ movers and stayers scaled to the cell model's fractions) the households' own ari
 the cell model's, so the gap is rounding: a test holds it below 1e-6 and the aggregated
 flows equal the cell run's.
 
-A run keeps only the table (31 bytes a household), monthly sums by cell, the observations
+A run keeps only the table (39 bytes a household), monthly sums by cell, the observations
 asked for and the panel; never a household's history.
 """
 
@@ -70,16 +70,21 @@ class HouseholdOutputs:
 
 @dataclass
 class _Table:
-    """The household table: labels and float32 stocks, one row a household (row = id)."""
+    """The household table, one row a household, sorted by cell at the start (so that a block
+    of rows is mostly of one cell, its ``home``); the draws are addressed by ``hid``."""
 
     cell: np.ndarray       # int8
     X: np.ndarray          # float32 (6, N): W, P, G, H, C, A
     entry: np.ndarray      # int16: month of entering a kolkhoz (-1: never)
     horses_ref: np.ndarray  # float32: horses at the reference month (NaN: not farming alone)
+    hid: np.ndarray        # int32: the household's id in the population
+    eps: np.ndarray        # float32: this year's yield shock (1 where not farming alone)
+    home: np.ndarray       # int64 per block: the cell of its rows at the start
 
     @property
     def nbytes(self) -> int:
-        return self.cell.nbytes + self.X.nbytes + self.entry.nbytes + self.horses_ref.nbytes
+        return sum(a.nbytes for a in (self.cell, self.X, self.entry, self.horses_ref, self.hid,
+                                      self.eps))
 
 
 def _targets(h) -> np.ndarray:
@@ -151,12 +156,17 @@ def simulate_households(
     individual = ~pooled
     S = _targets(h)
     raw, rows_in = _sums(table, nblocks)
-    lagged_key = None
+    lagged_key = lagged_area_key = None
     passes = {"sums": 1, "keys": 0, "advance": 0, "observe": 0, "moves": 0}
     corr, gaps0 = _alignment(S, raw)
     hetero_cells = (h["tenure"] == IND).astype(float) * (1.0 if heterogeneity else 0.0)
+    own = (hetero_cells > 0) & ~pooled
+    shocks = K.shock_table(sd)
+    if heterogeneity:
+        K.draw_shocks(table.cell, table.hid, own, stream_key(seed, STREAM_YIELD, 0), shocks,
+                      table.eps)
 
-    rows = _panel_rows(n, panel, seed)
+    rows = _panel_rows(table, panel, seed)
     panel_parts: list[dict] = []
     flows_year = np.zeros((calendar.N_MONTHS // 12, N_CELLS, K.N_FLOWS))
     cell_flows_year = np.zeros((calendar.N_MONTHS // 12, N_CELLS, K.N_FLOWS))
@@ -173,7 +183,10 @@ def simulate_households(
         S = _targets(h)
         cp = MI.cell_inputs(h, S0, out, s, hetero_cells)
         year = calendar.START_YEAR + month // 12
-        eps_key = stream_key(seed, STREAM_YIELD, year - calendar.START_YEAR)
+        # At the end of June the households farming alone draw next year's yield shock.
+        new_eps_key = (stream_key(seed, STREAM_YIELD, year + 1 - calendar.START_YEAR)
+                       if heterogeneity and s.cm == 6 and year < calendar.END_YEAR
+                       else np.uint64(0))
         move_key = stream_key(seed, STREAM_MOVE, month)
         moving = bool((cp[:, K.CP_DST] >= 0).any())
         absorbed: set[int] = set()  # cells whose movers and stayers already hold the deportees'
@@ -182,44 +195,51 @@ def simulate_households(
                 table = _split_single_rows(table, cp, rows_in)
                 n = table.cell.size
                 nblocks = (n + K.BLOCK - 1) // K.BLOCK
-            MI.represent_moves(table, cp, move_key, nblocks, exact, rows_in)
-            passes["moves"] += 1
+            passes["moves"] += MI.represent_moves(table, cp, move_key, nblocks, exact, rows_in)
         harvest = bool((cp[:, K.CP_HRATE] != 0).any())
         if not heterogeneity:
             MI.normalise_shared(cp, out, S0)
-        # The keys pass: in harvest months (the yield shocks' sums), for exact moves, and in
-        # the first month; otherwise the hunger key's sums come from the last month's pass
-        # (before its alignment, which the persons' factor of the alignment then scales).
-        if (heterogeneity and (harvest or lagged_key is None)) or (exact and moving):
+        # The keys pass: in the first month and for exact moves; otherwise the keys' sums
+        # (persons x hunger key, area x yield shock) come from the last month's pass, taken
+        # before its alignment and scaled by the alignment's factors.
+        if (heterogeneity and lagged_key is None) or (exact and moving):
             keys = np.zeros((nblocks, N_CELLS, 14))
-            K.keys(table.cell, table.X, corr, pooled, S0, cp, b, eps_key,
-                   sd if harvest else 0.0, move_key, exact and moving, keys)
+            K.keys(table.cell, table.hid, table.eps, table.X, corr, pooled, S0, cp, b,
+                   move_key, exact and moving, keys)
             ksum = keys.sum(axis=0)
             passes["keys"] += 1
         else:
             ksum = np.zeros((N_CELLS, 14))
             ksum[:, 0] = lagged_key
+            if lagged_area_key is not None:
+                ksum[:, 1] = lagged_area_key * cp[:, K.CP_FA]
         if heterogeneity:
             MI.normalise(cp, out, S0, ksum, harvest)
         elif moving:
             unmatched += MI.exact_moves(cp, ksum, out["micro"], absorbed)
         if rows.size:
             flows_now = np.zeros((rows.size, 6))
-            K.trace(rows, table.cell, table.X, corr, pooled, S0, cp, b, eps_key, sd, move_key,
-                    exact and moving, flows_now)
-        sums = np.zeros((nblocks, N_CELLS, K.N_STOCKS + 2))
+            K.trace(rows, table.cell, table.hid, table.eps, table.X, corr, pooled, S0, cp, b,
+                    move_key, exact and moving, flows_now)
+        sums = np.zeros((nblocks, N_CELLS, K.N_SUMS))
         flows = np.zeros((nblocks, N_CELLS, K.N_FLOWS))
-        K.advance(table.cell, table.X, table.entry, corr, pooled, S0, cp, b, eps_key, sd,
-                  move_key, exact and moving, np.int16(month), MI.safe_div(S[:, K.P], S[:, K.G]),
-                  sums, flows)
+        unit = np.zeros((N_CELLS, K.N_STOCKS))
+        unit_flows = np.zeros((N_CELLS, K.N_FLOWS))
+        unit_done = K.pooled_units(cp, pooled, S0, b, unit, unit_flows)
+        K.advance(table.cell, table.hid, table.eps, table.X, table.entry, table.home, corr,
+                  pooled, S0, cp, b, shocks, move_key, exact and moving, np.int16(month),
+                  new_eps_key, unit_done, unit, sums, flows)
         passes["advance"] += 1
-        raw, rows_in, lagged_key = _split_sums(sums)
+        pooled_weight = sums[:, :, K.S_POOLED].sum(axis=0)
+        raw, rows_in, lagged_key, lagged_area_key = _split_sums(sums)
+        _add_pooled(raw, lagged_key, flows, unit, unit_flows, pooled_weight)
         MI.land_and_animals_to_kolkhoz(raw, flows.sum(axis=0), cp, absorbed)
         flows_year[month // 12] += flows.sum(axis=0)
         cell_flows_year[month // 12] += MI.cell_flows(out, cp, S0)
         totals[month, :, 0], totals[month, :, 1] = raw, S
         corr, gaps = _alignment(S, raw)
         lagged_key = lagged_key * gaps["ratio"][:, K.P]
+        lagged_area_key = lagged_area_key * gaps["ratio"][:, K.A]
         alignment.append(_gap_rows(month, gaps, raw, S))
         # observations of the state at the end of the month
         if rows.size:
@@ -252,7 +272,7 @@ def simulate_households(
             columns=["period", "stock", "total_gap", "max_cell_gap", "unrepresented_share"]),
     }
     if rows.size:
-        tables["household_panel"] = T.panel_table(rows, panel_parts)
+        tables["household_panel"] = T.panel_table(table.hid[rows].astype(np.int64), panel_parts)
     facts = {
         "households": int(n), "months": n_months, "seed": seed, "heterogeneity": heterogeneity,
         "hunger_concentration": b, "yield_shock_sd": sd, "panel": int(rows.size),
@@ -279,23 +299,40 @@ def _initial_table(households: int, seed: int, p: ParameterSet, chunk_size: int 
     X[K.C] = w * pop["cattle"]
     X[K.A] = w * pop["sown_area_ha"]
     cell = cell_of(pop).astype(np.int8)
+    hid = pop["household_id"].astype(np.int32)
     del pop
-    return _Table(cell, X, np.full(n, -1, dtype=np.int16), np.full(n, np.nan, dtype=np.float32))
+    order = np.argsort(cell, kind="stable")  # by cell, then by id
+    X = X[:, order]
+    cell, hid = cell[order], hid[order]
+    home = cell[::K.BLOCK].astype(np.int64)
+    return _Table(cell, X, np.full(n, -1, dtype=np.int16), np.full(n, np.nan, dtype=np.float32),
+                  hid, np.ones(n, dtype=np.float32), home)
 
 
 def _sums(table: _Table, nblocks: int) -> tuple[np.ndarray, np.ndarray]:
     """The table's weighted sums by cell, in the blocks' order (as ``advance`` takes them),
     and its rows by cell."""
-    sums = np.zeros((nblocks, N_CELLS, K.N_STOCKS + 2))
+    sums = np.zeros((nblocks, N_CELLS, K.N_SUMS))
     corr = np.ones((N_CELLS, K.N_STOCKS))
     none = np.zeros(N_CELLS, dtype=np.bool_)
     K.block_sums(table.cell, table.X, corr, none, np.zeros((N_CELLS, K.N_STOCKS)), sums)
     return _split_sums(sums)[:2]
 
 
-def _split_sums(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _add_pooled(raw, key, flows, unit, unit_flows, weight) -> None:
+    """The pooled cells done by ``pooled_units``: their sums and flows, the month of a unit of
+    weight times their rows' weight at the start of the month."""
+    raw[:, K.W] += unit[:, K.W] * weight
+    raw[:, K.P] += unit[:, K.W] * unit[:, K.P] * weight
+    raw[:, K.G:] += unit[:, K.G:] * weight[:, None]
+    key += unit[:, K.W] * unit[:, K.P] * weight
+    flows[0] += unit_flows * weight[:, None]
+
+
+def _split_sums(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     total = sums.sum(axis=0)
-    return total[:, :K.N_STOCKS], total[:, K.N_STOCKS], total[:, K.N_STOCKS + 1]
+    return (total[:, :K.N_STOCKS], total[:, K.S_ROWS], total[:, K.S_KEY],
+            total[:, K.S_AREA_KEY])
 
 
 def _split_single_rows(table: _Table, cp: np.ndarray, rows_in: np.ndarray) -> _Table:
@@ -309,10 +346,13 @@ def _split_single_rows(table: _Table, cp: np.ndarray, rows_in: np.ndarray) -> _T
     idx = np.array([int(np.flatnonzero(table.cell == c)[0]) for c in need])
     halves = [K.W, K.G, K.H, K.C, K.A]  # the weight and the row's totals; not the size
     table.X[np.ix_(halves, idx)] *= np.float32(0.5)  # two halves of the one row
+    new_ids = np.arange(len(idx), dtype=np.int32) + np.int32(table.hid.max() + 1)
     return _Table(np.concatenate([table.cell, table.cell[idx]]),
                   np.concatenate([table.X, table.X[:, idx]], axis=1),
                   np.concatenate([table.entry, table.entry[idx]]),
-                  np.concatenate([table.horses_ref, table.horses_ref[idx]]))
+                  np.concatenate([table.horses_ref, table.horses_ref[idx]]),
+                  np.concatenate([table.hid, new_ids]),
+                  np.concatenate([table.eps, table.eps[idx]]), table.home)
 
 
 def _alignment(target: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -346,10 +386,12 @@ def _gap_rows(month: int, gaps: dict, raw: np.ndarray, target: np.ndarray) -> li
     return out
 
 
-# Bytes of the table each pass reads (r) and writes (w) per household: the label (1), the six
-# float32 columns (24); the observation of horses also reads the entry month and the horses of
-# the reference (6). Moving cells' labels are written too, a byte per mover, left out.
-PASS_BYTES = {"sums": 25, "keys": 25, "advance": 25 + 24, "observe": 31, "moves": 1}
+# Bytes of the table each pass reads and writes per household: the label (1), the six float32
+# columns (24, read and written by ``advance``), the yield shock (4), the id (4, read where
+# households move; counted in ``moves``, whose pass reads label and id); the observation of
+# horses also reads the entry month and the horses of the reference (6). The labels of movers
+# and the yearly shocks written are left out (a byte per mover, 4 bytes a year).
+PASS_BYTES = {"sums": 25, "keys": 29, "advance": 1 + 24 + 4 + 24, "observe": 31, "moves": 5}
 
 
 def _bytes_touched(passes: dict, months: int) -> float:
@@ -362,7 +404,13 @@ def _grain(table: _Table, corr, pooled, S, nblocks) -> tuple[np.ndarray, np.ndar
     hist = np.zeros((nblocks, N_CELLS, N_BINS))
     totals = np.zeros((nblocks, N_CELLS, 3))
     K.grain_histogram(table.cell, table.X, corr, pooled, S, LOG_LO, LOG_STEP, hist, totals)
-    return hist.sum(axis=0), totals.sum(axis=0)
+    hist, totals = hist.sum(axis=0), totals.sum(axis=0)
+    for c in np.flatnonzero(pooled & (totals[:, 0] > 0)):  # one grain per head for the cell
+        kg = 1000.0 * totals[c, 1] / totals[c, 0]
+        k = 0 if kg <= 0 else int(np.clip(1 + np.floor((np.log10(kg) - LOG_LO) / LOG_STEP),
+                                          1, N_BINS - 1))
+        hist[c, k] += totals[c, 0]
+    return hist, totals
 
 
 def _horses(table: _Table, corr, pooled, S, nblocks) -> np.ndarray:
@@ -373,10 +421,14 @@ def _horses(table: _Table, corr, pooled, S, nblocks) -> np.ndarray:
     return out.sum(axis=0)
 
 
-def _panel_rows(n: int, k: int, seed: int) -> np.ndarray:
+def _panel_rows(table: _Table, k: int, seed: int) -> np.ndarray:
+    """The rows of ``k`` households drawn by id (without replacement) with the seed."""
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    rng = np.random.default_rng([seed, 0x9A4E1])
-    return np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
+    n = table.hid.size
+    ids = np.random.default_rng([seed, 0x9A4E1]).choice(n, size=k, replace=False)
+    row_of = np.empty(n, dtype=np.int64)
+    row_of[table.hid] = np.arange(n)
+    return np.sort(row_of[ids])
 
 

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from sovsim.population._jit import inline_jit, jit, parallel_jit, prange
+from sovsim.population._jit import inline_jit, jit, parallel_fast_jit, parallel_jit, prange
 from sovsim.population.rng import unit_uniform
 
 BLOCK = 1 << 16
@@ -72,15 +72,27 @@ KIND_DEPORT, KIND_JOIN, KIND_EXIT = 1, 2, 3
 _SQRT2 = math.sqrt(2.0)
 
 
-@jit
-def yield_shock(key, hid, sd):
-    """A household's yield over its cell's in one year: log-normal, mean 1, log s.d. ``sd``."""
-    if sd <= 0.0:
-        return 1.0
-    u1 = 1.0 - unit_uniform(key, hid)
-    u2 = unit_uniform(key ^ np.uint64(0x5DEECE66D), hid)
-    z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-    return math.exp(sd * z - 0.5 * sd * sd)
+def shock_table(sd: float, points: int = 4096) -> np.ndarray:
+    """The quantile function of the yield shock (log-normal, log s.d. ``sd``) at ``points + 1``
+    evenly spaced probabilities (the two ends at half a step from 0 and 1), scaled so that the
+    piecewise-linear interpolant (``yield_shock``) has mean exactly 1: a draw costs a table
+    lookup instead of a logarithm, a cosine and an exponential."""
+    from scipy.special import ndtri
+
+    q = np.linspace(0.0, 1.0, points + 1)
+    q[0], q[-1] = 0.5 / points, 1.0 - 0.5 / points
+    t = np.exp(sd * ndtri(q))
+    mean = (0.5 * t[0] + t[1:-1].sum() + 0.5 * t[-1]) / points
+    return t / mean
+
+
+@inline_jit
+def yield_shock(key, hid, table):
+    """A household's yield over its cell's in one year: the table's quantile function at the
+    household's addressed uniform, interpolated linearly (mean 1)."""
+    x = unit_uniform(key, hid) * (table.size - 1)
+    k = int(x)
+    return table[k] + (table[k + 1] - table[k]) * (x - k)
 
 
 @inline_jit
@@ -149,13 +161,11 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, scale_moves
     # births and deaths: as in the cell model a household keeps its size and the number of
     # real households the row stands for (its weight) follows its persons; the row's stocks
     # stay with it
-    births = persons * cp[c, CP_BIRTHS]
-    deaths = persons * r * cp[c, CP_DEATHS]
-    deaths = min(deaths, persons + births)
-    flows[c, F_BIRTHS] += births
-    flows[c, F_DEATHS] += deaths
-    if persons > 0.0:
-        w = w * ((persons + births - deaths) / persons)
+    brate = cp[c, CP_BIRTHS]
+    drate = min(r * cp[c, CP_DEATHS], 1.0 + brate)  # no more deaths than persons
+    flows[c, F_BIRTHS] += persons * brate
+    flows[c, F_DEATHS] += persons * drate
+    w = w * (1.0 + brate - drate)
     # moves
     c2 = c
     dst = cp[c, CP_DST]
@@ -172,23 +182,25 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, scale_moves
             a = _scaled(a, cp[c, base + A], cp[c, put + A], w)
         if moves:
             c2 = np.int8(int(dst))
-            kind = cp[c, CP_KIND]
-            if kind == KIND_DEPORT and confiscate:
-                flows[c, F_DEP_HH] += w
-                flows[c, F_DEP_PERSONS] += w * p
-                flows[c, F_CONFISCATED] += g
-                flows[c, F_CONF_H] += ho
-                flows[c, F_CONF_C] += ca
-                flows[c, F_CONF_A] += a
-                g = 0.0
-                ho = 0.0
-                ca = 0.0
-                a = 0.0
-            elif kind == KIND_JOIN:
-                flows[c, F_JOINED_HH] += w
-            else:
-                flows[c, F_LEFT_HH] += w
+            if confiscate:
+                g, ho, ca, a = _move_out(flows, c, cp[c, CP_KIND], w, p, g, ho, ca, a)
     return c2, w, p, g, ho, ca, a, r
+
+
+@inline_jit
+def _move_out(flows, c, kind, w, p, g, ho, ca, a):
+    """A household leaving cell ``c``: counted; a deported one's grain goes to the state and
+    its animals and land to the kolkhoz (the caller's sums); returns what it keeps."""
+    if kind == KIND_DEPORT:
+        flows[c, F_DEP_HH] += w
+        flows[c, F_DEP_PERSONS] += w * p
+        flows[c, F_CONFISCATED] += g
+        flows[c, F_CONF_H] += ho
+        flows[c, F_CONF_C] += ca
+        flows[c, F_CONF_A] += a
+        return 0.0, 0.0, 0.0, 0.0
+    flows[c, F_JOINED_HH if kind == KIND_JOIN else F_LEFT_HH] += w
+    return g, ho, ca, a
 
 
 @inline_jit
@@ -200,19 +212,17 @@ def _scaled(x, factor, per_household, w):
 @inline_jit
 def _migrate(c2, w, p, r, cp, flows):
     persons = w * p
-    out = persons * r * cp[c2, CP_MIG]
-    out = min(out, persons)
-    back = persons * cp[c2, CP_RET]
-    flows[c2, F_MIGRANTS] += out
-    flows[c2, F_RETURNERS] += back
-    if persons > 0.0:
-        w = w * ((persons - out + back) / persons)
-    return w
+    out_rate = min(r * cp[c2, CP_MIG], 1.0)
+    back_rate = cp[c2, CP_RET]
+    flows[c2, F_MIGRANTS] += persons * out_rate
+    flows[c2, F_RETURNERS] += persons * back_rate
+    return w * (1.0 - out_rate + back_rate)
 
 
 @parallel_jit
-def move_draws(cell, cp, move_key, out):
-    """Per block and cell that moves: [rows drawn to move, rows, least draw, greatest draw]."""
+def move_draws(cell, hid, cp, need, move_key, out):
+    """Per block and cell that moves and is ``need``-ed: [rows drawn to move, rows, least
+    draw, greatest draw]."""
     n = cell.size
     nblocks = out.shape[0]
     for blk in prange(nblocks):
@@ -224,9 +234,9 @@ def move_draws(cell, cp, move_key, out):
             acc[c, 3] = -1.0
         for i in range(lo, hi):
             c = cell[i]
-            if cp[c, CP_DST] < 0.0:
+            if not need[c]:
                 continue
-            u = unit_uniform(move_key, i)
+            u = unit_uniform(move_key, hid[i])
             if u < cp[c, CP_THR]:
                 acc[c, 0] += 1.0
             acc[c, 1] += 1.0
@@ -235,7 +245,19 @@ def move_draws(cell, cp, move_key, out):
 
 
 @parallel_jit
-def keys(cell, X, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_moves, out):
+def draw_shocks(cell, hid, own, eps_key, shocks, eps):
+    """Each row's yield shock of a year (``own[c]``: its cell farms alone; else 1)."""
+    n = cell.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nblocks):
+        lo = blk * BLOCK
+        hi = min(lo + BLOCK, n)
+        for i in range(lo, hi):
+            eps[i] = yield_shock(eps_key, hid[i], shocks) if own[cell[i]] else 1.0
+
+
+@parallel_jit
+def keys(cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, scale_moves, out):
     """Per block and cell: [0] persons x hunger key, [1] area x yield shock (after this month's
     area factor), [2 + k] movers' stock k after the month's flows (only if ``scale_moves``),
     [8 + k] the stayers'."""
@@ -251,11 +273,11 @@ def keys(cell, X, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_moves, o
             c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
             own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
             r = hunger_key(g, w * p, cp[c, CP_REF], b) if own else 1.0
-            e = yield_shock(eps_key, i, sd) if own else 1.0
+            e = eps[i] if own else 1.0
             acc[c, 0] += w * p * r
             acc[c, 1] += a * cp[c, CP_FA] * e
             if scale_moves and cp[c, CP_DST] >= 0.0:
-                u = unit_uniform(move_key, i)
+                u = unit_uniform(move_key, hid[i])
                 c2, w2, p2, g2, ho2, ca2, a2, _ = _household(
                     i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, False, fl, False)
                 base = 2 if c2 != c else 8
@@ -265,6 +287,24 @@ def keys(cell, X, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_moves, o
                 acc[c, base + H] += ho2
                 acc[c, base + C] += ca2
                 acc[c, base + A] += a2
+
+
+# sums[..., k]: the six stocks, then these
+S_ROWS, S_KEY, S_AREA_KEY, S_POOLED = N_STOCKS, N_STOCKS + 1, N_STOCKS + 2, N_STOCKS + 3
+N_SUMS = N_STOCKS + 4
+
+
+@inline_jit
+def _accumulate(acc, c2, w, p, g, ho, ca, a, key, area_key):
+    acc[c2, W] += w
+    acc[c2, P] += w * p
+    acc[c2, G] += g
+    acc[c2, H] += ho
+    acc[c2, C] += ca
+    acc[c2, A] += a
+    acc[c2, S_ROWS] += 1.0
+    acc[c2, S_KEY] += key
+    acc[c2, S_AREA_KEY] += area_key
 
 
 @parallel_jit
@@ -278,23 +318,62 @@ def block_sums(cell, X, corr, pooled, S0, sums):
         acc = sums[blk]
         for i in range(lo, hi):
             c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
-            acc[c, W] += w
-            acc[c, P] += w * p
-            acc[c, G] += g
-            acc[c, H] += ho
-            acc[c, C] += ca
-            acc[c, A] += a
-            acc[c, N_STOCKS] += 1.0
+            _accumulate(acc, c, w, p, g, ho, ca, a, 0.0, 0.0)
 
 
-@parallel_jit
-def advance(cell, X, entry, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_moves,
-            month, inv_ref_next, sums, flows):
+@jit
+def pooled_units(cp, pooled, S0, b, unit, unit_flows):
+    """The month of one unit of weight of each pooled cell (kolkhoz, settlement) whose
+    households do not move this month, by ``_household`` itself: its rows all hold the same
+    share per unit of weight, and a pooled row's month is linear in its weight, so ``advance``
+    only scales their weights and sums them (``S_POOLED``); the cell's sums and flows are these
+    times that sum. ``unit[c]``: [weight, persons of a household, grain, horses, cattle,
+    area]; returns whether each cell is done this way."""
+    n = cp.shape[0]
+    done = np.zeros(n, dtype=np.bool_)
+    for c in range(n):
+        if not pooled[c] or cp[c, CP_DST] >= 0.0 or S0[c, W] <= 0.0:
+            continue
+        inv = 1.0 / S0[c, W]
+        c2, w, p, g, ho, ca, a, r = _household(
+            0, np.int8(c), 1.0, S0[c, P] * inv, S0[c, G] * inv, S0[c, H] * inv, S0[c, C] * inv,
+            S0[c, A] * inv, cp, pooled, b, 1.0, 1.0, False, unit_flows)
+        w = _migrate(c2, w, p, r, cp, unit_flows)
+        unit[c, W] = w
+        unit[c, P] = p
+        unit[c, G] = g
+        unit[c, H] = ho
+        unit[c, C] = ca
+        unit[c, A] = a
+        done[c] = True
+    return done
+
+
+@inline_jit
+def _store(i, X, w, p, g, ho, ca, a):
+    X[W, i] = w
+    X[P, i] = p
+    X[G, i] = g
+    X[H, i] = ho
+    X[C, i] = ca
+    X[A, i] = a
+
+
+@parallel_fast_jit
+def advance(cell, hid, eps, X, entry, home, corr, pooled, S0, cp, b, shocks, move_key,
+            scale_moves, month, new_eps_key, unit_done, unit, sums, flows):
     """Apply one month to every household, in place; per block, the new stocks by (new) cell
-    (``sums``, weighted; ``sums[..., N_STOCKS]`` the rows; ``sums[..., N_STOCKS + 1]``
-    persons times the hunger key at the end of the month, with ``inv_ref_next`` the cells'
-    persons per t then: next month's key, before the alignment) and the month's flows by cell
-    of origin (``flows``)."""
+    (``sums``: the six stocks, weighted; the rows; persons at the end of the month times the
+    hunger key of its start, and area times the yield shock: the estimates of next month's
+    keys, before the alignment) and the month's flows by cell of origin (``flows``). If ``new_eps_key`` is not 0 the rows that farm alone draw next year's yield
+    shock first (end of June).
+
+    The households of a block's home cell (``home[blk]``; the table is sorted by cell at the
+    start) that farm alone go through the fast path below, with the cell's inputs taken once
+    for the block and the sums kept in registers; the rest (kolkhoz and settlement rows, rows
+    that moved in, and every row when the moves are exact) through ``_household``. Both are
+    the same arithmetic in the same order. Rows of pooled cells done by ``pooled_units``
+    (``unit_done``) only have their weight scaled and summed."""
     n = cell.size
     nblocks = sums.shape[0]
     for blk in prange(nblocks):
@@ -302,39 +381,140 @@ def advance(cell, X, entry, corr, pooled, S0, cp, b, eps_key, sd, move_key, scal
         hi = min(lo + BLOCK, n)
         acc = sums[blk]
         fl = flows[blk]
+        h = home[blk] if blk < home.size else -1
+        fast = h >= 0 and not scale_moves and cp[h, CP_HETERO] > 0.0 and not pooled[h]
+        if fast:
+            cw, cpp, cg = corr[h, W], corr[h, P], corr[h, G]
+            chh, cc, ca_ = corr[h, H], corr[h, C], corr[h, A]
+            inv_ref, fa, hrate = cp[h, CP_REF], cp[h, CP_FA], cp[h, CP_HRATE]
+            rel, orate, qrate = cp[h, CP_RELIEF], cp[h, CP_ORATE], cp[h, CP_QUOTA]
+            fh, fc, brate, drate = cp[h, CP_FH], cp[h, CP_FC], cp[h, CP_BIRTHS], cp[h, CP_DEATHS]
+            dst, thr, kind = cp[h, CP_DST], cp[h, CP_THR], cp[h, CP_KIND]
+            mrate, rrate = cp[h, CP_MIG], cp[h, CP_RET]
+        else:
+            cw = cpp = cg = chh = cc = ca_ = inv_ref = fa = hrate = rel = orate = qrate = 0.0
+            fh = fc = brate = drate = dst = thr = kind = mrate = rrate = 0.0
+        moving = dst >= 0.0
+        sw = sp = sg = sh = sc = sa = srows = skey = sakey = 0.0
+        f_h = f_r = f_paid = f_q = f_hl = f_b = f_d = f_m = f_ret = 0.0
+        run_c = -1  # pooled rows come in runs of one cell: their sums stay in registers
+        run_w = run_n = 0.0
         for i in range(lo, hi):
-            c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
-            own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
-            e = yield_shock(eps_key, i, sd) if own and cp[c, CP_HRATE] != 0.0 else 1.0
-            u = unit_uniform(move_key, i) if cp[c, CP_DST] >= 0.0 else 1.0
-            c2, w, p, g, ho, ca, a, r = _household(
-                i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, scale_moves, fl)
-            w = _migrate(c2, w, p, r, cp, fl)
-            if c2 != c:
-                cell[i] = c2
-                if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
+            c = cell[i]
+            if unit_done[c]:
+                w = X[W, i] * corr[c, W]
+                X[W, i] = w * unit[c, W]
+                if c != run_c:
+                    if run_c >= 0:
+                        acc[run_c, S_POOLED] += run_w
+                        acc[run_c, S_ROWS] += run_n
+                    run_c, run_w, run_n = c, 0.0, 0.0
+                run_w += w
+                run_n += 1.0
+                continue
+            if not fast or c != h:
+                c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
+                own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+                e = eps[i] if own else 1.0
+                u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
+                c2, w, p, g, ho, ca, a, r = _household(
+                    i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, scale_moves, fl)
+                w = _migrate(c2, w, p, r, cp, fl)
+                if c2 != c:
+                    cell[i] = c2
+                    if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
+                        entry[i] = month
+                _store(i, X, w, p, g, ho, ca, a)
+                own2 = cp[c2, CP_HETERO] > 0.0 and not pooled[c2]
+                if own2 and new_eps_key != 0:
+                    eps[i] = yield_shock(new_eps_key, hid[i], shocks)
+                _accumulate(acc, c2, w, p, g, ho, ca, a, w * p * (r if own2 else 1.0),
+                            a * eps[i] if own2 else 0.0)
+                continue
+            # the fast path: a household of the block's own cell, farming alone
+            w = X[W, i] * cw
+            p = X[P, i] * cpp
+            g = X[G, i] * cg
+            ho = X[H, i] * chh
+            ca = X[C, i] * cc
+            a = X[A, i] * ca_ * fa
+            persons = w * p
+            r = hunger_key(g, persons, inv_ref, b)
+            harvest = hrate * a * eps[i]
+            relief = rel * persons
+            g_mid = (g + harvest + relief) * (1.0 - orate)
+            quota = qrate * a
+            paid = quota if quota < g_mid else g_mid
+            g = g_mid - paid
+            if g < 0.0:
+                g = 0.0
+            ho_before = ho
+            ho = ho * fh
+            ca = ca * fc
+            dr = min(r * drate, 1.0 + brate)
+            f_h += harvest
+            f_r += relief
+            f_paid += paid
+            f_q += quota
+            f_hl += ho_before - ho
+            f_b += persons * brate
+            f_d += persons * dr
+            w = w * (1.0 + brate - dr)
+            if moving and unit_uniform(move_key, hid[i]) < thr:
+                c2 = np.int8(int(dst))
+                g, ho, ca, a = _move_out(fl, h, kind, w, p, g, ho, ca, a)
+                if kind == KIND_JOIN and entry[i] < 0:
                     entry[i] = month
-            X[W, i] = w
-            X[P, i] = p
-            X[G, i] = g
-            X[H, i] = ho
-            X[C, i] = ca
-            X[A, i] = a
-            acc[c2, W] += w
-            acc[c2, P] += w * p
-            acc[c2, G] += g
-            acc[c2, H] += ho
-            acc[c2, C] += ca
-            acc[c2, A] += a
-            acc[c2, N_STOCKS] += 1.0
-            if b > 0.0 and cp[c2, CP_HETERO] > 0.0 and not pooled[c2]:
-                acc[c2, N_STOCKS + 1] += w * p * hunger_key(g, w * p, inv_ref_next[c2], b)
-            else:
-                acc[c2, N_STOCKS + 1] += w * p
+                cell[i] = c2
+                w = _migrate(c2, w, p, r, cp, fl)
+                _store(i, X, w, p, g, ho, ca, a)
+                own2 = cp[c2, CP_HETERO] > 0.0 and not pooled[c2]
+                _accumulate(acc, c2, w, p, g, ho, ca, a, w * p * (r if own2 else 1.0), 0.0)
+                continue
+            persons = w * p
+            out_rate = min(r * mrate, 1.0)
+            f_m += persons * out_rate
+            f_ret += persons * rrate
+            w = w * (1.0 - out_rate + rrate)
+            _store(i, X, w, p, g, ho, ca, a)
+            if new_eps_key != 0:
+                eps[i] = yield_shock(new_eps_key, hid[i], shocks)
+            sw += w
+            sp += w * p
+            sg += g
+            sh += ho
+            sc += ca
+            sa += a
+            srows += 1.0
+            skey += w * p * r
+            sakey += a * eps[i]
+        if run_c >= 0:
+            acc[run_c, S_POOLED] += run_w
+            acc[run_c, S_ROWS] += run_n
+        if fast:
+            acc[h, W] += sw
+            acc[h, P] += sp
+            acc[h, G] += sg
+            acc[h, H] += sh
+            acc[h, C] += sc
+            acc[h, A] += sa
+            acc[h, S_ROWS] += srows
+            acc[h, S_KEY] += skey
+            acc[h, S_AREA_KEY] += sakey
+            fl[h, F_HARVEST] += f_h
+            fl[h, F_RELIEF] += f_r
+            fl[h, F_PROCURED] += f_paid
+            fl[h, F_QUOTA] += f_q
+            fl[h, F_SHORTFALL] += f_q - f_paid
+            fl[h, F_HORSES_LOST] += f_hl
+            fl[h, F_BIRTHS] += f_b
+            fl[h, F_DEATHS] += f_d
+            fl[h, F_MIGRANTS] += f_m
+            fl[h, F_RETURNERS] += f_ret
 
 
 @jit
-def trace(rows, cell, X, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_moves, out):
+def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, scale_moves, out):
     """The month of the panel's rows, computed as ``advance`` will (before it runs): per row,
     per household of it, [procured, quota, deaths, births, migrants, net harvest]."""
     fl = np.zeros((cp.shape[0], N_FLOWS))
@@ -342,8 +522,8 @@ def trace(rows, cell, X, corr, pooled, S0, cp, b, eps_key, sd, move_key, scale_m
         i = rows[j]
         c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
         own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
-        e = yield_shock(eps_key, i, sd) if own and cp[c, CP_HRATE] != 0.0 else 1.0
-        u = unit_uniform(move_key, i) if cp[c, CP_DST] >= 0.0 else 1.0
+        e = eps[i] if own else 1.0
+        u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
         fl[:, :] = 0.0
         c2, w2, p2, _, _, _, _, r = _household(
             i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, scale_moves, fl)
@@ -373,12 +553,30 @@ def gather(rows, cell, X, corr, pooled, S0, out):
         out[j, 6] = a * inv
 
 
+_LOG2_POLY = (0.58496268, 0.96179617, -0.32062478, 0.14251884, -0.07068612, 0.03753267,
+              -0.02482598, 0.01459875)  # log2(x) on [1, 2] about 1.5, error below 1e-6
+_LOG10_2 = math.log10(2.0)
+
+
+@inline_jit
+def fast_log10(x):
+    """log10 of a positive number from its exponent and a polynomial in its mantissa (error
+    below 1e-6): the histogram's bin of a household without a call to the C library."""
+    m, e = math.frexp(x)  # x = m 2**e, m in [0.5, 1)
+    t = 2.0 * m - 1.5
+    c = _LOG2_POLY
+    y = c[0] + t * (c[1] + t * (c[2] + t * (c[3] + t * (c[4] + t * (c[5] + t * (c[6] + t * c[7]))))))
+    return (e - 1 + y) * _LOG10_2
+
+
 @parallel_jit
 def grain_histogram(cell, X, corr, pooled, S0, log_lo, log_step, hist, totals):
     """Persons by their household's grain per head (kg), per block and cell: ``hist`` bin 0
     holds households without grain, bin k >= 1 grain per head in
     [10**(log_lo + (k-1) log_step), 10**(log_lo + k log_step)) kg (the first and last bins
-    also take what falls below and above); ``totals`` [persons, grain t, households]."""
+    also take what falls below and above); ``totals`` [persons, grain t, households]. The rows
+    of a pooled cell all have its grain per head: they are left out of ``hist`` (the caller
+    puts the cell's persons in its bin)."""
     n = cell.size
     nblocks = hist.shape[0]
     nb = hist.shape[2]
@@ -389,17 +587,19 @@ def grain_histogram(cell, X, corr, pooled, S0, log_lo, log_step, hist, totals):
             c, w, p, g, _, _, _ = start_values(i, cell, X, corr, pooled, S0)
             if p <= 0.0 or w <= 0.0:
                 continue
+            totals[blk, c, 0] += w * p
+            totals[blk, c, 1] += g
+            totals[blk, c, 2] += w
+            if pooled[c]:
+                continue
             kg = 1000.0 * g / (w * p)
             if kg <= 0.0:
                 k = 0
             else:
-                k = 1 + math.floor((math.log10(kg) - log_lo) / log_step)
+                k = 1 + math.floor((fast_log10(kg) - log_lo) / log_step)
                 k = max(k, 1)
                 k = min(k, nb - 1)
             hist[blk, c, k] += w * p
-            totals[blk, c, 0] += w * p
-            totals[blk, c, 1] += g
-            totals[blk, c, 2] += w
 
 
 @parallel_jit

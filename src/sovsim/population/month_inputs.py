@@ -91,26 +91,33 @@ def normalise(cp: np.ndarray, out: dict, S0: np.ndarray, ksum: np.ndarray, harve
 
 
 def represent_moves(table, cp: np.ndarray, move_key, nblocks: int, exact: bool,
-                     rows_in: np.ndarray) -> None:
+                    rows_in: np.ndarray) -> bool:
     """A cell from which the cell model moves a share 0 < f < 1 keeps at least one of its rows
     (if it has two), and sends at least one where the moves must be exact (heterogeneity
     off) or where the cell it sends to has no row yet: where the draws ``u < f`` pick all
     (or none), the threshold is moved to the greatest draw (or just above the least). At 25
     million households this hardly ever happens; at a few thousand it keeps small moves
-    represented."""
+    represented. Returns whether the draws were counted (a pass). A cell that expects at least
+    30 movers and 30 stayers (the chance of none is below 1e-13) is not looked at, unless the
+    moves must be exact."""
+    moving = cp[:, K.CP_DST] >= 0
+    f = np.minimum(cp[:, K.CP_FRAC], 1.0 - cp[:, K.CP_FRAC])
+    need = moving & (exact | (rows_in * f < 30))
+    if not need.any():
+        return False
     draws = np.zeros((nblocks, N_CELLS, 4))
-    K.move_draws(table.cell, cp, move_key, draws)
+    K.move_draws(table.cell, table.hid, cp, need, move_key, draws)
     picked, rows = draws[:, :, 0].sum(axis=0), draws[:, :, 1].sum(axis=0)
     least, greatest = draws[:, :, 2].min(axis=0), draws[:, :, 3].max(axis=0)
-    for c in np.flatnonzero(cp[:, K.CP_DST] >= 0):
-        f = cp[c, K.CP_FRAC]
-        if rows[c] == 0 or f >= 1.0:
+    for c in np.flatnonzero(need):
+        if rows[c] == 0 or cp[c, K.CP_FRAC] >= 1.0:
             continue
         dst = int(cp[c, K.CP_DST])
         if picked[c] == 0 and (exact or rows_in[dst] == 0):
             cp[c, K.CP_THR] = np.nextafter(least[c], 2.0)
         elif picked[c] == rows[c] and rows[c] >= 2:
             cp[c, K.CP_THR] = greatest[c]
+    return True
 
 
 def land_and_animals_to_kolkhoz(raw: np.ndarray, flows: np.ndarray, cp: np.ndarray,

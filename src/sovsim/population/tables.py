@@ -90,55 +90,62 @@ def quantiles(hist: np.ndarray) -> list[float]:
     return out
 
 
+def _groups(by_tenure: bool) -> list[tuple[tuple[str, ...], np.ndarray]]:
+    """Labels and 0/1 masks over the cells: each cell (or region x tenure), region x class,
+    region, USSR x class, USSR (or the region and USSR totals by tenure)."""
+    idx = np.arange(N_CELLS)
+    nk, nt = len(CLASSES), len(TENURES)
+    region, klass, tenure = idx // (nk * nt), (idx // nt) % nk, idx % nt
+    out = []
+    if by_tenure:  # horses: region (and USSR) x tenure (and all)
+        for r, rname in [*enumerate(REGIONS), (None, "USSR")]:
+            for t, tname in [(None, "all"), *enumerate(TENURES)]:
+                in_region = idx >= 0 if r is None else region == r
+                out.append(((rname, tname), in_region & (idx >= 0 if t is None else tenure == t)))
+    else:
+        for c in idx:
+            out.append(((REGIONS[region[c]], CLASSES[klass[c]], TENURES[tenure[c]]), idx == c))
+        for r, rname in enumerate(REGIONS):
+            for k, kname in enumerate(CLASSES):
+                out.append(((rname, kname, "all"), (region == r) & (klass == k)))
+            out.append(((rname, "all", "all"), region == r))
+        for k, kname in enumerate(CLASSES):
+            out.append((("USSR", kname, "all"), klass == k))
+        out.append((("USSR", "all", "all"), idx >= 0))
+    return [(lab, m.astype(float)) for lab, m in out]
+
+
 def grain_table(obs: list) -> pd.DataFrame:
-    labels = cell_labels()
+    groups = _groups(False)
+    masks = np.array([m for _, m in groups])
     rows = []
     for month, (hist, tot) in obs:
-        groups = []
-        for c in range(N_CELLS):
-            groups.append((labels.region[c], labels["class"][c], labels.tenure[c], [c]))
-        for r, region in enumerate(REGIONS):
-            for k, klass in enumerate(CLASSES):
-                cells = [c for c in range(N_CELLS) if labels.region[c] == region
-                         and labels["class"][c] == klass]
-                groups.append((region, klass, "all", cells))
-            groups.append((region, "all", "all", [c for c in range(N_CELLS)
-                                                   if labels.region[c] == region]))
-        for klass in CLASSES:
-            groups.append(("USSR", klass, "all", [c for c in range(N_CELLS)
-                                                   if labels["class"][c] == klass]))
-        groups.append(("USSR", "all", "all", list(range(N_CELLS))))
-        for region, klass, tenure, cells in groups:
-            hst = hist[cells].sum(axis=0)
-            persons, grain, hh = tot[cells].sum(axis=0)
+        g_hist, g_tot = masks @ hist, masks @ tot
+        for (labels, _), hst, (persons, grain, hh) in zip(groups, g_hist, g_tot):
             if persons <= 0:
                 continue
-            qs = quantiles(hst)
-            rows.append((calendar.label(month), region, klass, tenure, persons, hh,
-                         1000.0 * grain / persons, *qs, hst[0] / persons))
+            rows.append((calendar.label(month), *labels, persons, hh, 1000.0 * grain / persons,
+                         *quantiles(hst), hst[0] / persons))
     cols = ["period", "region", "class", "tenure", "persons", "households", "mean_kg",
             *[f"p{int(q * 100)}_kg" for q in QUANTILES], "share_without_grain"]
     return pd.DataFrame(rows, columns=cols)
 
 
 def horses_table(obs: list, ref_month: int) -> pd.DataFrame:
-    labels = cell_labels()
+    groups = _groups(True)
+    masks = np.array([m for _, m in groups])
     rows = []
     for month, arr in obs:
         n_cohorts = arr.shape[1]
-        for k in range(n_cohorts):
-            cohort = "never" if k == n_cohorts - 1 else str(calendar.START_YEAR + k)
-            groups = [(region, [c for c in range(N_CELLS) if labels.region[c] == region])
-                      for region in REGIONS] + [("USSR", list(range(N_CELLS)))]
-            for region, cells in groups:
-                for tenure_name, t in (("all", None), *((tn, i) for i, tn in enumerate(TENURES))):
-                    sel = [c for c in cells if t is None or labels.tenure[c] == TENURES[t]]
-                    hh, now, then = arr[sel, k].sum(axis=0)
-                    if hh <= 0:
-                        continue
-                    rows.append((calendar.label(month), calendar.label(ref_month), region,
-                                 cohort, tenure_name, hh, now / hh, then / hh,
-                                 (now - then) / then if then > 0 else np.nan))
+        summed = np.einsum("gc,ckv->gkv", masks, arr)  # group, cohort, [hh, now, then]
+        for ((region, tenure), _), by_cohort in zip(groups, summed):
+            for k, (hh, now, then) in enumerate(by_cohort):
+                if hh <= 0:
+                    continue
+                cohort = "never" if k == n_cohorts - 1 else str(calendar.START_YEAR + k)
+                rows.append((calendar.label(month), calendar.label(ref_month), region, cohort,
+                             tenure, hh, now / hh, then / hh,
+                             (now - then) / then if then > 0 else np.nan))
     cols = ["period", "reference", "region", "entered_kolkhoz", "tenure_now", "households",
             "horses_per_household", "horses_per_household_at_reference", "change_share"]
     return pd.DataFrame(rows, columns=cols)
