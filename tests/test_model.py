@@ -119,7 +119,7 @@ def test_a_run_resumed_from_a_trace_is_bitwise_the_run_from_1921():
     """A run may start from another run's state in the January before their instruments part
     (the web app does); its numbers must be exactly those of a run from January 1921."""
     from sovsim.api import shipped_parameters
-    from sovsim.engine.simulation import simulate, simulate_traced
+    from sovsim.engine.simulation import simulate, simulate_traced, stacked_timeline
     from sovsim.inputs import load_inputs
     from sovsim.scenario import load_scenario, scenario_from_dict
 
@@ -134,7 +134,7 @@ def test_a_run_resumed_from_a_trace_is_bitwise_the_run_from_1921():
     }
     for name, (raw, shared, start) in cases.items():
         sc = scenario_from_dict(raw)
-        assert trace.shared_months(sc.timeline()) == shared, name
+        assert trace.shared_months(stacked_timeline(sc)) == shared, name
         resumed, new_trace = simulate_traced(sc, p, inputs, resume=trace)
         assert max(new_trace.checkpoints) == 228 and start in new_trace.checkpoints, name
         full = simulate(sc, p, inputs)

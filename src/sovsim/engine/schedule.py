@@ -55,8 +55,11 @@ class Memory:
         self.harvest_value_rub = 0.0
 
 
-def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
-    """Advance one month; return the month's booked flows and outcomes (by unit or scalar)."""
+def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory, micro: bool = False
+         ) -> dict:
+    """Advance one month; return the month's booked flows and outcomes (by unit or scalar).
+    With ``micro`` also what the household engine needs to share the month among households
+    (``out["micro"]``: copies a cell run does not pay for)."""
     p = s.p
     n = len(h)
     book: dict = {"confiscated_t": np.zeros(n)}  # the other flows are booked as they happen
@@ -76,7 +79,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     book["seed_t"] = sow["seed_t"]
     book["production_t"] = np.zeros(n)
     book["area_harvested_ha"] = np.zeros(n)
-    area_before = h["area_last_ha"].copy() if s.cm == 7 else None
+    area_before = h["area_last_ha"].copy() if micro and s.cm == 7 else None
     if s.cm == 7:
         crop = agriculture.crop(h, s)
         h["crop_t"] += crop
@@ -107,10 +110,10 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     # 5 livestock
     lv = agriculture.livestock(h, s, fd["feed_t"], share_r)
     herds = h.rows(HERDS)
-    herds_before = herds.copy()
+    herds_before = herds.copy() if micro else None
     herds += lv["births"] - lv["deaths"] - lv["slaughter"]
     np.maximum(herds, 0.0, out=herds)
-    herds_after = herds.copy()
+    herds_after = herds.copy() if micro else None
 
     # 6 state grain
     al = state_grain.allocate(h, macro, s, private_t, mem.exported_in_year, mem.relief_in_year)
@@ -148,17 +151,17 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
     h["food_ratio"] = vt["food_ratio"]
     urban = demography.urban_vital(macro["urban_persons"], s, al["urban_grain_ratio"])
     macro["urban_persons"] = macro["urban_persons"] + urban["births"] - urban["deaths"]
-    persons_before_moves = h["persons"].copy()
+    persons_before_moves = h["persons"].copy() if micro else None
     deported_persons, deport_move = _deport(h, macro, s, book)
     src, dst, frac = demography.collectivize(h, s, share_r)
-    before_collectivize = h.values[:, src].copy() if (frac > 0).any() else None
+    before_collectivize = h.values[:, src].copy() if micro and (frac > 0).any() else None
     h.move(src, dst, frac)
     labour_gap = ind["labour_demand_persons"] / p["industry.urban_labour_participation"] - macro["urban_persons"]
     mig = demography.migration(h, s, labour_gap, urban["food_ratio"], al["urban_grain_ratio"])
     back = demography.return_migration(macro["urban_persons"], s, urban["food_ratio"])
     farming = h.labelled(demography.farming_units) * h["persons"]
     back_rows = back * farming / max(farming.sum(), 1e-300)
-    persons_before_migration = h["persons"].copy()
+    persons_before_migration = h["persons"].copy() if micro else None
     _scale_households(h, h["persons"] - mig + back_rows)
     net_migrants = mig.sum() - back
     macro["urban_persons"] += net_migrants
@@ -186,7 +189,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory) -> dict:
         "net_migrants": net_migrants, "births": births, "deaths": deaths,
         # What the household engine (sovsim.population.engine) needs to share the month's
         # changes among the households of each unit: the moves and the stocks they acted on.
-        "micro": {
+        "micro": None if not micro else {
             "herds_before": herds_before, "herds_after": herds_after, "area_before": area_before,
             "persons_before_moves": persons_before_moves,
             "moves": (deport_move, (src, dst, frac)),

@@ -32,18 +32,27 @@ class Trace:
     gives the same numbers, bit for bit, as a run from the start (tests/test_model.py)."""
 
     key: tuple
-    timeline: dict[str, np.ndarray]
+    timeline: np.ndarray  # every instrument side by side, (months, columns): stacked_timeline
     ledger: accounts.Ledger
     checkpoints: dict[int, tuple[HouseholdTable, MacroState, schedule.Memory]]
 
-    def shared_months(self, timeline: dict[str, np.ndarray]) -> int:
-        """How many months from January 1921 the instruments of ``timeline`` equal this run's."""
-        first = calendar.N_MONTHS
-        for name, arr in timeline.items():
-            differs = np.flatnonzero(np.any(arr != self.timeline[name], axis=1))
-            if differs.size:
-                first = min(first, int(differs[0]))
-        return first
+    def shared_months(self, timeline: np.ndarray) -> int:
+        """How many months from January 1921 the instruments of ``timeline`` (a scenario's
+        ``stacked_timeline``) equal this run's."""
+        differs = np.flatnonzero((timeline != self.timeline).any(axis=1))
+        return int(differs[0]) if differs.size else calendar.N_MONTHS
+
+
+def stacked_timeline(scenario: Scenario) -> np.ndarray:
+    """The scenario's instruments side by side in one (months, columns) array, in the order of
+    the catalogue: one comparison tells the first month two scenarios part (made once per
+    scenario)."""
+    def make() -> np.ndarray:
+        tl = scenario.timeline()
+        out = np.concatenate([tl[name] for name in sorted(tl)], axis=1)
+        out.setflags(write=False)
+        return out
+    return scenario.cached("stacked_timeline", make)
 
 
 def trace_key(p: ParameterSet, inputs: Inputs) -> tuple:
@@ -58,11 +67,12 @@ def simulate_traced(scenario: Scenario, p: ParameterSet, inputs: Inputs | None =
     inputs = inputs or load_inputs()
     timeline = scenario.timeline()
     instruments = scenario.cached("instruments_by_month", lambda: instruments_by_month(timeline))
+    stacked = stacked_timeline(scenario)
     pv = p.values()
     key = trace_key(p, inputs)
     start = 0
     if resume is not None and resume.key == key:
-        shared = resume.shared_months(timeline)
+        shared = resume.shared_months(stacked)
         start = max((m for m in resume.checkpoints if m <= shared), default=0)
     if start > 0:
         h0, macro0, mem0 = resume.checkpoints[start]
@@ -83,4 +93,4 @@ def simulate_traced(scenario: Scenario, p: ParameterSet, inputs: Inputs | None =
         s = Step(month, instruments[month], pv, inputs, per_run)
         out = schedule.step(h, macro, s, mem)
         ledger.book(month, h, macro, out, terms_of_trade(macro, s))
-    return ledger.records(h, pv), Trace(key, timeline, ledger, checkpoints)
+    return ledger.records(h, pv), Trace(key, stacked, ledger, checkpoints)

@@ -5,7 +5,7 @@ Nothing else changes an instrument. Regional instruments come as one value per r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import numpy as np
@@ -29,8 +29,25 @@ def instruments_at(timeline: dict[str, np.ndarray], month: int) -> dict:
     return out
 
 
-def instruments_by_month(timeline: dict[str, np.ndarray]) -> tuple[Mapping, ...]:
+class _ByMonth(Sequence):
+    """``instruments_at`` month by month, read-only, each month decoded when first asked for
+    and kept: a run resumed from another's state decodes only the months it runs."""
+
+    def __init__(self, timeline: dict[str, np.ndarray]) -> None:
+        self._timeline = timeline
+        self._months: list[Mapping | None] = [None] * len(next(iter(timeline.values())))
+
+    def __len__(self) -> int:
+        return len(self._months)
+
+    def __getitem__(self, month):  # an int (a slice is not needed by the engines)
+        got = self._months[month]
+        if got is None:
+            got = self._months[month] = MappingProxyType(instruments_at(self._timeline, month))
+        return got
+
+
+def instruments_by_month(timeline: dict[str, np.ndarray]) -> Sequence[Mapping]:
     """``instruments_at`` for every month of the timeline, read-only (decoded once per
-    scenario, not once per month of every run)."""
-    months = len(next(iter(timeline.values())))
-    return tuple(MappingProxyType(instruments_at(timeline, m)) for m in range(months))
+    scenario and month, not once per month of every run)."""
+    return _ByMonth(timeline)

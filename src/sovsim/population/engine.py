@@ -178,7 +178,7 @@ def simulate_households(
     for month in range(n_months):
         s = Step(month, instruments[month], pv, inputs, {})
         S0 = S
-        out = schedule.step(h, macro, s, mem)
+        out = schedule.step(h, macro, s, mem, micro=True)
         ledger.book(month, h, macro, out, terms_of_trade(macro, s))
         S = _targets(h)
         cp = MI.cell_inputs(h, S0, out, s, hetero_cells)

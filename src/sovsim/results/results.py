@@ -72,7 +72,9 @@ class Results:
         """One variable's annual values (1921..1940) for one region, as a plain array: the
         fast path of :meth:`series` for code that needs no index."""
         if variable not in self._annual_cache:
-            self.series(variable, region)  # checks the names, fills the cache
+            if variable not in self.records or region not in REGION_LABELS:
+                self.series(variable, region)  # raises, naming what is unknown
+            self._annual_cache[variable] = self._annualize(variable, self.records[variable])
         return self._annual_cache[variable][:, REGION_LABELS.index(region)]
 
     def _frame(self, name: str, periods: np.ndarray, arr: np.ndarray) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from sovsim import calendar, doctrine, history
 from sovsim.engine.accounts import BY_NAME
-from sovsim.engine.simulation import Trace, simulate_traced
+from sovsim.engine.simulation import Trace, simulate_traced, stacked_timeline
 from sovsim.inputs import load_inputs
 from sovsim.regions import USSR
 from sovsim.results import validate
@@ -135,7 +135,7 @@ def _run(sc: Scenario, pin: bool = False):
     from sovsim import api
 
     p, inputs = api.shipped_parameters(), load_inputs()
-    timeline = sc.timeline()
+    timeline = stacked_timeline(sc)
     with _LOCK:  # (the app without worker processes runs requests on threads)
         kept = [*_PINNED.values(), *_TRACES.values()]
     best = max(kept, key=lambda t: t.shared_months(timeline), default=None)
