@@ -79,7 +79,8 @@ class _Table:
     horses_ref: np.ndarray  # float32: horses at the reference month (NaN: not farming alone)
     hid: np.ndarray        # int32: the household's id in the population
     eps: np.ndarray        # float32: this year's yield shock (1 where not farming alone)
-    home: np.ndarray       # int64 per block: the cell of its rows at the start
+    bounds: np.ndarray     # int64: the monthly pass's blocks, bounds[k] .. bounds[k + 1]
+    home: np.ndarray       # int64 per block: the cell of its rows at the start (-1: added)
 
     @property
     def nbytes(self) -> int:
@@ -221,14 +222,14 @@ def simulate_households(
             flows_now = np.zeros((rows.size, 6))
             K.trace(rows, table.cell, table.hid, table.eps, table.X, corr, pooled, S0, cp, b,
                     move_key, exact and moving, flows_now)
-        sums = np.zeros((nblocks, N_CELLS, K.N_SUMS))
-        flows = np.zeros((nblocks, N_CELLS, K.N_FLOWS))
+        sums = np.zeros((table.home.size, N_CELLS, K.N_SUMS))
+        flows = np.zeros((table.home.size, N_CELLS, K.N_FLOWS))
         unit = np.zeros((N_CELLS, K.N_STOCKS))
         unit_flows = np.zeros((N_CELLS, K.N_FLOWS))
         unit_done = K.pooled_units(cp, pooled, S0, b, unit, unit_flows)
-        K.advance(table.cell, table.hid, table.eps, table.X, table.entry, table.home, corr,
-                  pooled, S0, cp, b, shocks, move_key, exact and moving, np.int16(month),
-                  new_eps_key, unit_done, unit, sums, flows)
+        K.advance(table.cell, table.hid, table.eps, table.X, table.entry, table.bounds,
+                  table.home, corr, pooled, S0, cp, b, shocks, move_key, exact and moving,
+                  np.int16(month), new_eps_key, unit_done, unit, sums, flows)
         passes["advance"] += 1
         pooled_weight = sums[:, :, K.S_POOLED].sum(axis=0)
         raw, rows_in, lagged_key, lagged_area_key = _split_sums(sums)
@@ -304,9 +305,21 @@ def _initial_table(households: int, seed: int, p: ParameterSet, chunk_size: int 
     order = np.argsort(cell, kind="stable")  # by cell, then by id
     X = X[:, order]
     cell, hid = cell[order], hid[order]
-    home = cell[::K.BLOCK].astype(np.int64)
+    bounds = _cell_blocks(cell)
     return _Table(cell, X, np.full(n, -1, dtype=np.int16), np.full(n, np.nan, dtype=np.float32),
-                  hid, np.ones(n, dtype=np.float32), home)
+                  hid, np.ones(n, dtype=np.float32), bounds,
+                  cell[bounds[:-1]].astype(np.int64))
+
+
+def _cell_blocks(cell: np.ndarray) -> np.ndarray:
+    """Block bounds of a table sorted by cell: each cell's rows cut into blocks of at most
+    ``BLOCK`` rows, so that every block starts with one cell only (a function of the table
+    alone, never of the thread count)."""
+    edges = np.flatnonzero(np.diff(cell.astype(np.int64))) + 1
+    starts = []
+    for a, b in zip(np.r_[0, edges], np.r_[edges, cell.size]):
+        starts.extend(range(int(a), int(b), K.BLOCK))
+    return np.array([*starts, cell.size], dtype=np.int64)
 
 
 def _sums(table: _Table, nblocks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -352,7 +365,8 @@ def _split_single_rows(table: _Table, cp: np.ndarray, rows_in: np.ndarray) -> _T
                   np.concatenate([table.entry, table.entry[idx]]),
                   np.concatenate([table.horses_ref, table.horses_ref[idx]]),
                   np.concatenate([table.hid, new_ids]),
-                  np.concatenate([table.eps, table.eps[idx]]), table.home)
+                  np.concatenate([table.eps, table.eps[idx]]),
+                  np.r_[table.bounds, table.bounds[-1] + len(idx)], np.r_[table.home, -1])
 
 
 def _alignment(target: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, dict]:

@@ -360,7 +360,7 @@ def _store(i, X, w, p, g, ho, ca, a):
 
 
 @parallel_fast_jit
-def advance(cell, hid, eps, X, entry, home, corr, pooled, S0, cp, b, shocks, move_key,
+def advance(cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b, shocks, move_key,
             scale_moves, month, new_eps_key, unit_done, unit, sums, flows):
     """Apply one month to every household, in place; per block, the new stocks by (new) cell
     (``sums``: the six stocks, weighted; the rows; persons at the end of the month times the
@@ -368,8 +368,9 @@ def advance(cell, hid, eps, X, entry, home, corr, pooled, S0, cp, b, shocks, mov
     keys, before the alignment) and the month's flows by cell of origin (``flows``). If ``new_eps_key`` is not 0 the rows that farm alone draw next year's yield
     shock first (end of June).
 
-    The households of a block's home cell (``home[blk]``; the table is sorted by cell at the
-    start) that farm alone go through the fast path below, with the cell's inputs taken once
+    Its blocks are ``bounds[k] .. bounds[k + 1]``: runs of at most ``BLOCK`` rows of one cell
+    when the table was sorted at the start, that cell the block's ``home`` (-1: rows added
+    since). The households of a block's home cell that farm alone go through the fast path below, with the cell's inputs taken once
     for the block and the sums kept in registers; the rest (kolkhoz and settlement rows, rows
     that moved in, and every row when the moves are exact) through ``_household``. Both are
     the same arithmetic in the same order. Rows of pooled cells done by ``pooled_units``
@@ -377,11 +378,11 @@ def advance(cell, hid, eps, X, entry, home, corr, pooled, S0, cp, b, shocks, mov
     n = cell.size
     nblocks = sums.shape[0]
     for blk in prange(nblocks):
-        lo = blk * BLOCK
-        hi = min(lo + BLOCK, n)
+        lo = bounds[blk]
+        hi = bounds[blk + 1]
         acc = sums[blk]
         fl = flows[blk]
-        h = home[blk] if blk < home.size else -1
+        h = home[blk]
         fast = h >= 0 and not scale_moves and cp[h, CP_HETERO] > 0.0 and not pooled[h]
         if fast:
             cw, cpp, cg = corr[h, W], corr[h, P], corr[h, G]
