@@ -113,11 +113,14 @@ work = "Critique of the Gotha Programme"
 part = "I.3"
 gist = "no exchange"
 ''')
-    res = CliRunner().invoke(app, ["doctrine", "nep", "--definitions", str(path), "--json"])
+    res = CliRunner().invoke(app, ["doctrine", "nep", "--definitions", str(path), "--records"])
     assert res.exit_code == 0, res.output
     body = json.loads(res.output)
     assert {r["indicator"] for r in body["indicators"]} == {"private_share"}
     assert len(body["indicators"]) == 20
+    # no [headline] table: an axis's headline is its first indicator
+    res = CliRunner().invoke(app, ["doctrine", "nep", "--definitions", str(path), "--json"])
+    assert json.loads(res.output)["nep"].keys() == {"exchange"}
 
 
 @pytest.mark.parametrize("text, words", [
@@ -143,3 +146,36 @@ def test_bad_definitions_name_the_file_and_indicator(tmp_path, text, words):
 def test_cli_refuses_a_missing_definitions_file(tmp_path):
     res = CliRunner().invoke(app, ["doctrine", "--definitions", str(tmp_path / "none.toml")])
     assert res.exit_code == 2 and "no such doctrine definitions file" in res.output
+
+
+def test_cli_json_is_each_axis_headline_share_by_year_and_plot_draws_the_axes(tmp_path):
+    res = CliRunner().invoke(app, ["doctrine", "historical", "nep", "--json", "--plot",
+                                   str(tmp_path / "lens.png")])
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.stdout.strip().splitlines()[-1])
+    assert set(body) == {"historical", "nep"}
+    for sc in body.values():
+        assert set(sc) == {"exchange", "ownership", "coercion", "internationalism",
+                           "producers_share"}
+        for by_year in sc.values():
+            assert list(by_year) == [str(y) for y in range(1921, 1941)]
+            assert all(v is None or 0.0 <= v <= 1.0 for v in by_year.values())
+    # the historical run collectivizes: individual farms' share falls from near 1 to near 0
+    own = body["historical"]["ownership"]
+    assert own["1925"] > 0.9 > 0.2 > own["1937"]
+    assert body["nep"]["ownership"]["1937"] > own["1937"]
+    assert (tmp_path / "lens.png").stat().st_size > 10_000
+
+
+def test_headline_formulas_are_checked(tmp_path):
+    shipped = doctrine.default_path()
+    text = shipped.read_text().replace('coercion = "compulsory_procurement_share"',
+                                       'coercion = "open(1)"')
+    path = tmp_path / "d.toml"
+    path.write_text(text)
+    with pytest.raises(DataError, match="headline.coercion"):
+        doctrine.load_definitions(path)
+    path.write_text(shipped.read_text().replace('coercion = "compulsory_procurement_share"',
+                                                'coercion = "grain_harvest_t"'))
+    with pytest.raises(DataError, match="unknown indicator 'grain_harvest_t'"):
+        doctrine.load_definitions(path)

@@ -112,8 +112,10 @@ def test_weather_ensemble_shares_weather_across_scenarios(tmp_path):
 
 
 def test_bad_inputs_are_refused_clearly(tmp_path, monkeypatch):
-    with pytest.raises(SovsimError, match="household-scale engine does not exist yet"):
-        ensemble.run("historical", members=2, households=100, store=False)
+    with pytest.raises(SovsimError, match="--households 3: household rows per member"):
+        ensemble.run("historical", members=2, households=3, store=False)
+    with pytest.raises(SovsimError, match="--households 2.5"):
+        ensemble.run("historical", members=2, households=2.5, store=False)
     with pytest.raises(SovsimError, match="at least 1 member"):
         ensemble.run("historical", members=0, store=False)
     with pytest.raises(ScenarioError, match="unknown scenario 'nope'"):
@@ -187,8 +189,8 @@ def test_cli_compare_with_members_shows_bands_and_plots(tmp_path):
 
 @pytest.mark.parametrize("args,phrase", [
     (["ensemble", "historical", "--members", "0", "--no-store"], "at least 1 member"),
-    (["ensemble", "historical", "--members", "2", "--households", "5", "--no-store"],
-     "does not exist yet"),
+    (["ensemble", "historical", "--members", "2", "--households", "4", "--no-store"],
+     "household rows per member"),
     (["ensemble", "nope", "--members", "2", "--no-store"], "unknown scenario"),
     (["ensemble", "historical", "--members", "2", "--format", "xls", "--no-store"],
      "--format"),
@@ -198,3 +200,27 @@ def test_cli_bad_input_exits_2(args, phrase):
     r = runner.invoke(app, args)
     assert r.exit_code == 2
     assert phrase in " ".join(r.output.split())
+
+
+def test_household_ensemble_bands_what_only_households_give(tmp_path):
+    """--households: every member runs the household engine (seeded by member); the bands of
+    its outcomes come beside the usual ones, the same in one process as in two."""
+    one = ensemble.run(["historical", "nep"], members=3, households=2_000, store=False)
+    two = ensemble.run(["historical", "nep"], members=3, households=2_000, store=False,
+                       workers=2)
+    b = one.household_bands("historical")
+    pd.testing.assert_frame_equal(b, two.household_bands("historical"))
+    assert {"p10_kg", "p50_kg", "deaths", "deported_persons", "quota_shortfall_t",
+            "horses_change_share_entered_1930"} <= set(b.measure)
+    wide = b.pivot_table(index=["period", "region", "class", "measure"], columns="quantile",
+                         values="value")
+    assert (wide.diff(axis=1).iloc[:, 1:] >= -1e-9).all().all()
+    assert one.manifests["historical"]["resolution"] == "households"
+    # the members differ (their parameters and their households' seeds)
+    deaths = [d.query("measure == 'deaths' and period == '1933'").value.sum()
+              for d in one.household["historical"]]
+    assert len(set(deaths)) == 3
+    written = {p.name for p in one.write(tmp_path, fmt="csv")}
+    assert "historical_household_bands.csv" in written
+    with pytest.raises(SovsimError, match="without households"):
+        ensemble.run("historical", members=2, store=False).household_bands()

@@ -155,8 +155,9 @@ def print_bands(ens) -> None:
 def ensemble(
     scenarios: list[str] = typer.Argument(..., help="scenario names or .toml paths"),
     members: int = typer.Option(..., "--members", help="members per scenario (>= 1)"),
-    households: int = typer.Option(0, "--households", help="households per cell (the household "
-                                   "engine does not exist yet: only 0)"),
+    households: int = typer.Option(0, "--households", help="household rows per member: the "
+                                   "household engine, and bands of what only households give "
+                                   "(written with --out); 0: the cell model"),
     seed: int = typer.Option(0, "--seed", help="seed of the draws (member i: draw (seed, i))"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),

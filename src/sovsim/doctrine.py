@@ -76,9 +76,15 @@ class Definitions:
     axes: dict[str, str]
     indicators: tuple[Indicator, ...]
     path: str
+    # Each axis's headline, a share in [0, 1]: a formula over the indicators' names (the
+    # file's [headline] table; an axis it leaves out has its first indicator).
+    headline: dict[str, str] = field(default_factory=dict)
+    headline_trees: dict[str, ast.Expression] = field(default_factory=dict, repr=False,
+                                                      compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"axes": self.axes, "indicators": [i.as_dict() for i in self.indicators]}
+        return {"axes": self.axes, "headline": self.headline,
+                "indicators": [i.as_dict() for i in self.indicators]}
 
 
 def default_path() -> Path:
@@ -124,7 +130,22 @@ def _load_definitions(path: Path) -> Definitions:
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise DataError(file, "indicator", f"names repeated: {', '.join(sorted(dup))}")
-    return Definitions(dict(axes), tuple(out), file)
+    given = raw.get("headline", {})
+    if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+        raise DataError(file, "headline", "must be a table of axis name = formula")
+    unknown = [a for a in given if a not in axes]
+    if unknown:
+        raise DataError(file, "headline", f"axis {unknown[0]!r} is not in [axes] "
+                        f"(allowed: {', '.join(axes)})")
+    headline, trees = {}, {}
+    for axis in axes:
+        first = next((ind.name for ind in out if ind.axis == axis), None)
+        text = given.get(axis, first)
+        if text is None:
+            continue  # an axis without indicators has no headline
+        headline[axis] = text
+        trees[axis] = parse_formula(text, file, f"headline.{axis}", names=set(names))
+    return Definitions(dict(axes), tuple(out), file, headline, trees)
 
 
 def _indicator(item: Any, axes: dict[str, str], file: str, where: str) -> Indicator:
@@ -168,9 +189,11 @@ def _indicator(item: Any, axes: dict[str, str], file: str, where: str) -> Indica
                      str(item.get("pole_note", "")), tuple(sources), tree)
 
 
-def parse_formula(text: str, file: str = "<formula>", where: str = "formula") -> ast.Expression:
-    """Parse an arithmetic formula and check every node and name; raise DataError if any is
-    not allowed. The tree is only ever walked by :func:`evaluate`, never compiled."""
+def parse_formula(text: str, file: str = "<formula>", where: str = "formula",
+                  names: set[str] | None = None) -> ast.Expression:
+    """Parse an arithmetic formula and check every node and name (output variables, or
+    ``names`` when given); raise DataError if any is not allowed. The tree is only ever walked
+    by :func:`evaluate`, never compiled."""
     if len(text) > MAX_FORMULA_CHARS:
         raise DataError(file, where, f"formula longer than {MAX_FORMULA_CHARS} characters")
     try:
@@ -189,8 +212,13 @@ def parse_formula(text: str, file: str = "<formula>", where: str = "formula") ->
         if not ok:
             raise DataError(file, where, f"{type(node).__name__} is not allowed in a formula "
                             "(numbers, variable names, + - * /, parentheses, min, max, abs)")
-        if isinstance(node, ast.Name) and node.id not in FUNCTIONS and node.id not in BY_NAME:
-            raise DataError(file, where, f"unknown variable {node.id!r} (see docs/variables.md)")
+        if isinstance(node, ast.Name) and node.id not in FUNCTIONS:
+            if names is not None and node.id not in names:
+                raise DataError(file, where, f"unknown indicator {node.id!r} (allowed: "
+                                f"{', '.join(sorted(names))})")
+            if names is None and node.id not in BY_NAME:
+                raise DataError(file, where, f"unknown variable {node.id!r} (see "
+                                "docs/variables.md)")
     return tree
 
 
@@ -255,6 +283,15 @@ def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
         "scenario": results.scenario, "year": np.tile(years, n), "axis": each("axis"),
         "indicator": each("name"), "label": each("label"), "value": val.ravel(),
         "unit": each("unit"), "pole": np.repeat(poles, len(years)), "distance": dist.ravel()})
+
+
+def headlines(defs: Definitions, val: np.ndarray) -> dict[str, np.ndarray]:
+    """Each axis's headline share by year (1921..1940) from :func:`indicator_arrays`'
+    values."""
+    by_name = {ind.name: val[i] for i, ind in enumerate(defs.indicators)}
+    years = val.shape[1]
+    return {axis: np.broadcast_to(evaluate(tree, by_name), (years,)).astype(float)
+            for axis, tree in defs.headline_trees.items()}
 
 
 def axis_distances(defs: Definitions, dist: np.ndarray) -> dict[str, np.ndarray]:

@@ -50,6 +50,18 @@ class Ensemble:
     member_ids: dict[str, list[str]] = field(default_factory=dict)
     computed: dict[str, int] = field(default_factory=dict)  # members run by this call
     store: Any = None
+    # With households: scenario -> each member's household summary (population.tables.
+    # member_summary: period, region, class, measure, value).
+    household: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+
+    def household_bands(self, scenario: str | None = None) -> pd.DataFrame:
+        """Bands across members of what only households give (an ensemble run with
+        ``households``): scenario, period, region, class, measure, quantile, value."""
+        names = self.scenarios if scenario is None else [self._name(scenario)]
+        if not all(n in self.household for n in names):
+            raise SovsimError("this ensemble was run without households: no household bands")
+        return pd.concat([household_band_table(n, self.household[n]) for n in names],
+                         ignore_index=True)
 
     def bands(self, scenario: str | None = None) -> pd.DataFrame:
         """Tidy bands: scenario, period, variable, region, quantile, value, unit."""
@@ -95,6 +107,8 @@ class Ensemble:
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
         tables = {f"{n}_bands": self.bands(n) for n in self.scenarios}
+        for n in self.household:
+            tables[f"{n}_household_bands"] = self.household_bands(n)
         for other in self.scenarios[1:]:
             tables[f"{other}-minus-{self.scenarios[0]}_difference_bands"] = \
                 self.difference(self.scenarios[0], other)
@@ -128,7 +142,10 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     scenarios : one scenario (name, path or Scenario) or several.
     members : how many members (>= 1); member ``i`` gets draw ``i`` of ``seed``.
     seed : the seed of the draws.
-    households : households per cell; the household engine does not exist yet, so only 0.
+    households : 0: the cell model; N: every member runs the household engine with N
+        household rows (seeded by member), and the ensemble also gives bands of what only
+        households give (:meth:`Ensemble.household_bands`). Such ensembles are not recorded in
+        the store (the members' household tables have no place there yet).
     workers : local worker processes (1: run in this process); ignored with ``scheduler``.
     scheduler : a Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``:
         the members go to that cluster as independent tasks.
@@ -145,10 +162,7 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     from sovsim.store import Store, run_id
 
     if households:
-        raise SovsimError(f"--households {households}: the household-scale engine does not "
-                          "exist yet (issue 3: the synthetic population, sovsim.population, is "
-                          "built, but no engine runs it); only the coarse cell model runs "
-                          "(--households 0)")
+        _check_households(households)
     if not isinstance(members, (int, np.integer)) or isinstance(members, bool) or members < 1:
         raise SovsimError(f"--members {members!r}: an ensemble needs at least 1 member")
     if scheduler is None and (not isinstance(workers, int) or workers < 1):
@@ -180,13 +194,14 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     else:
         weathers = [None] * members
         weather_spec = "main"
-    if store is False:
+    if store is False or households:
         st = None
     elif isinstance(store, Store):
         st = store
     else:
         st = Store(store)
-    common = {"resolution": "cells", "households": 0, "sovsim_version": __version__,
+    common = {"resolution": "households" if households else "cells",
+              "households": int(households), "sovsim_version": __version__,
               "git_commit": _git_commit()}
     member_hash = [base.with_overrides(d).digest() for d in draws]
     weather_hash = [None if w is None else hashlib.sha256(w.tobytes()).hexdigest()[:16]
@@ -237,10 +252,15 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     if progress:
         progress(done, total)
 
-    def on_result(key: tuple[int, int], records: dict[str, np.ndarray]) -> None:
+    def on_result(key: tuple[int, int], result: Any) -> None:
         nonlocal done
         k, i = key
         name = labels[k]
+        if households:
+            records, summary = result
+            ens.household.setdefault(name, [None] * members)[i] = summary
+        else:
+            records = result
         if st is not None:
             st.put_run(manifests[k, i], records, kind="member", ensemble=(ens.ids[name], i))
         stacks[name][i] = annualize(records)
@@ -248,7 +268,9 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         if progress:
             progress(done, total)
 
-    tasks = [((k, i), k, draws[i], weathers[i]) for k, i in todo]
+    tasks = [((k, i), k, draws[i], weathers[i],
+              (int(households), member_seed(seed, i)) if households else None)
+             for k, i in todo]
     for k in range(len(scs)):
         ens.computed.setdefault(labels[k], sum(1 for kk, _ in todo if kk == k))
     if tasks:
@@ -262,6 +284,34 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             _write_annual(st, ens.ids[name], ens.annual[name])
             st.finish_ensemble(ens.ids[name], band_table(name, ens.annual[name]))
     return ens
+
+
+def _check_households(households: Any) -> None:
+    from sovsim.population.build import full_size
+
+    real = full_size(1921)
+    if isinstance(households, bool) or not isinstance(households, (int, np.integer)) or not (
+            5 <= households <= real):
+        raise SovsimError(f"--households {households!r}: household rows per member, from 5 "
+                          f"to {real:,} (every household of 1921); 0 runs the cell model")
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The household engine's seed of member ``member``: addressed by (seed, member), so a
+    member's households are the same whatever the order or place it runs."""
+    from sovsim.population.rng import stream_key
+
+    return int(stream_key(seed, 300, member) >> np.uint64(33))
+
+
+def household_band_table(name: str, summaries: list[pd.DataFrame]) -> pd.DataFrame:
+    """Quantiles across members of each household measure (5, 25, 50, 75, 95 %)."""
+    keys = ["period", "region", "class", "measure"]
+    allm = pd.concat([d.assign(member=i) for i, d in enumerate(summaries)], ignore_index=True)
+    q = allm.groupby(keys, sort=False)["value"].quantile([0.05, 0.25, 0.5, 0.75, 0.95])
+    out = q.rename("value").reset_index().rename(columns={f"level_{len(keys)}": "quantile"})
+    out.insert(0, "scenario", name)
+    return out
 
 
 def _has_annual(st, eid: str) -> bool:

@@ -16,8 +16,10 @@ CONNECT_TIMEOUT = "10s"  # how long to try reaching a Dask scheduler
 
 
 def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[str, float],
-                    weather: np.ndarray | None) -> dict[str, np.ndarray]:
-    """One member: the coarse model with ``overrides`` and, if given, this weather."""
+                    weather: np.ndarray | None, households: tuple[int, int] | None = None
+                    ) -> Any:
+    """One member: the coarse model with ``overrides`` and, if given, this weather; with
+    ``households`` (rows, seed) the household engine, returning (records, its summary)."""
     from sovsim.engine.simulation import simulate
     from sovsim.inputs import load_inputs
     from sovsim.mechanisms.context import Inputs
@@ -25,7 +27,15 @@ def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[st
     base = load_inputs("main")
     inputs = base if weather is None else Inputs(np.asarray(weather), base.world_grain_price,
                                                  base.first_year)
-    return simulate(scenario, params.with_overrides(overrides), inputs)
+    p = params.with_overrides(overrides)
+    if households is None:
+        return simulate(scenario, p, inputs)
+    from sovsim.population.engine import simulate_households
+    from sovsim.population.tables import member_summary
+
+    records, out = simulate_households(scenario, p, inputs, households=households[0],
+                                       seed=households[1])
+    return records, member_summary(out.tables)
 
 
 _WORKER: dict[str, Any] = {}
@@ -35,26 +45,27 @@ def _init_worker(scenarios: list[Scenario], params: ParameterSet) -> None:
     _WORKER["scenarios"], _WORKER["params"] = scenarios, params
 
 
-def _local_task(k: int, overrides: dict, weather) -> dict[str, np.ndarray]:
-    return simulate_member(_WORKER["scenarios"][k], _WORKER["params"], overrides, weather)
+def _local_task(k: int, overrides: dict, weather, households) -> Any:
+    return simulate_member(_WORKER["scenarios"][k], _WORKER["params"], overrides, weather,
+                           households)
 
 
 def _dask_task(scenarios: list[Scenario], params: ParameterSet, k: int, overrides: dict,
-               weather) -> dict[str, np.ndarray]:
-    return simulate_member(scenarios[k], params, overrides, weather)
+               weather, households) -> Any:
+    return simulate_member(scenarios[k], params, overrides, weather, households)
 
 
-def execute(tasks: list[tuple[Any, int, dict, Any]], scenarios: list[Scenario],
+def execute(tasks: list[tuple[Any, int, dict, Any, Any]], scenarios: list[Scenario],
             params: ParameterSet, *, workers: int = 1, scheduler: Any = None,
-            on_result: Callable[[Any, dict], None]) -> None:
-    """Run ``tasks`` (key, scenario index, overrides, weather) and hand each result to
-    ``on_result`` in this process, as it completes: in this process (``workers == 1``), in
-    ``workers`` local processes, or on a Dask cluster (``scheduler``)."""
+            on_result: Callable[[Any, Any], None]) -> None:
+    """Run ``tasks`` (key, scenario index, overrides, weather, households or None) and hand
+    each result to ``on_result`` in this process, as it completes: in this process
+    (``workers == 1``), in ``workers`` local processes, or on a Dask cluster (``scheduler``)."""
     if scheduler is not None:
         return _execute_dask(tasks, scenarios, params, scheduler, on_result)
     if workers == 1:
-        for key, k, ov, w in tasks:
-            on_result(key, simulate_member(scenarios[k], params, ov, w))
+        for key, k, ov, w, hh in tasks:
+            on_result(key, simulate_member(scenarios[k], params, ov, w, hh))
         return None
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -66,7 +77,7 @@ def execute(tasks: list[tuple[Any, int, dict, Any]], scenarios: list[Scenario],
     ctx.set_forkserver_preload(["sovsim.ensemble"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                              initializer=_init_worker, initargs=(scenarios, params)) as pool:
-        pending = {pool.submit(_local_task, k, ov, w): key for key, k, ov, w in tasks}
+        pending = {pool.submit(_local_task, k, ov, w, hh): key for key, k, ov, w, hh in tasks}
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -106,8 +117,8 @@ def _execute_dask(tasks, scenarios, params, scheduler, on_result) -> None:
     try:
         sc_f, p_f = client.scatter([scenarios, params], broadcast=True, hash=False)
         futures = {}
-        for key, k, ov, w in tasks:
-            fut = client.submit(_dask_task, sc_f, p_f, k, ov, w, pure=False)
+        for key, k, ov, w, hh in tasks:
+            fut = client.submit(_dask_task, sc_f, p_f, k, ov, w, hh, pure=False)
             futures[fut] = key
         for fut in as_completed(list(futures)):
             on_result(futures[fut], fut.result())

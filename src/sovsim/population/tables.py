@@ -170,3 +170,27 @@ def panel_table(rows: np.ndarray, parts: list[dict]) -> pd.DataFrame:
         }))
     return pd.concat(frames, ignore_index=True)
 
+
+
+def member_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """A household run's outcomes in one tidy frame (period, region, class, measure, value),
+    small enough to gather from every member of an ensemble: grain per head (mean, p10, p50,
+    p90, share without grain) by region and class in every observed month; deaths,
+    deportees, procurement and the quota's shortfall by region, class and year; the horses of
+    each entry cohort against the reference (USSR)."""
+    g = tables["household_grain_per_head"]
+    g = g[g["tenure"] == "all"].melt(
+        id_vars=["period", "region", "class"], var_name="measure",
+        value_vars=["mean_kg", "p10_kg", "p50_kg", "p90_kg", "share_without_grain"])
+    f = tables["household_flows"]
+    f = f[f["variable"].isin(["deaths", "deported_persons", "procured_t", "quota_shortfall_t"])]
+    f = (f.groupby(["year", "region", "class", "variable"], sort=False)["value"].sum()
+         .reset_index().rename(columns={"year": "period", "variable": "measure"}))
+    f["period"] = f["period"].astype(str)
+    h = tables["household_horses"]
+    h = h[(h["region"] == "USSR") & (h["tenure_now"] == "all")]
+    h = pd.DataFrame({"period": h["period"], "region": "USSR", "class": "all",
+                      "measure": "horses_change_share_entered_" + h["entered_kolkhoz"],
+                      "value": h["change_share"]})
+    return pd.concat([g, f, h], ignore_index=True)[["period", "region", "class", "measure",
+                                                   "value"]]
