@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from sovsim import history
-from sovsim import cli_ensemble, cli_households
-from sovsim.cli_ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP
+from sovsim import cli_doctrine, cli_ensemble, cli_households
+from sovsim.cli_ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP, json_default
 from sovsim.errors import SovsimError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -89,6 +89,8 @@ def run(
             console.print(f"wrote {path}")
     else:
         _print_headline([res])
+        if "household_grain_per_head" in res.tables:
+            cli_households.print_summary(res.tables)
 
 
 @app.command()
@@ -199,7 +201,7 @@ def validate(
             "famine": famine,
             "collectivization": coll,
         }
-        sys.stdout.write(json.dumps(payload, indent=1, default=_json_default) + "\n")
+        sys.stdout.write(json.dumps(payload, indent=1, default=json_default) + "\n")
         return
     t = Table(title=f"sovsim validate: {scenario} against history, 1926-1940 (MAPE)")
     for col in ("series", "region", "variant", "n", "MAPE", "nearest", "sources"):
@@ -223,12 +225,6 @@ def validate(
                   f"worst-hit regions (per head): {', '.join(famine['regions_by_deaths_per_head'][:3])}")
     console.print(f"collectivization: peak {coll['peak_share']:.0%} in {coll['peak_month']}, "
                   f"{coll['share_1930_07']:.0%} in 1930-07; surge and retreat: {coll['surge_and_retreat']}")
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.integer, np.floating, np.bool_)):
-        return obj.item()
-    raise TypeError(f"not JSON serialisable: {type(obj)}")
 
 
 @app.command()
@@ -354,75 +350,6 @@ def bench(
 
 
 @app.command()
-def doctrine(
-    scenarios: list[str] = typer.Argument(None, help="shipped names or .toml paths (default: historical)"),
-    definitions: Optional[Path] = typer.Option(None, "--definitions", help="an edited copy of data/doctrine/indicators.toml"),
-    years: str = typer.Option("1925,1929,1933,1937,1940", "--years", help="comma-separated years to show"),
-    as_json: bool = typer.Option(False, "--json", help="each axis's headline share by year: "
-                                 "{scenario: {axis: {year: value}}}"),
-    records: bool = typer.Option(False, "--records", help="every indicator and year, with the "
-                                 "definitions, as JSON records"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="draw one panel per axis to this "
-                                        "PNG/SVG/PDF"),
-) -> None:
-    """The doctrine lens: each indicator (a formula over the outputs, tied to a passage of
-    Marx, Engels, Lenin, Trotsky, Bukharin or Preobrazhensky) by year, and its distance from
-    the value the passage implies. An operationalisation, not a verdict."""
-    import sovsim
-    from sovsim import doctrine as dl
-
-    try:
-        defs = dl.load_definitions(definitions)
-        shown = [int(y) for y in years.split(",") if y.strip()]
-        bad = [y for y in shown if not 1921 <= y <= 1940]
-        if bad:
-            raise SovsimError(f"--years: {bad[0]} is outside 1921-1940")
-        runs = [sovsim.run(sc) for sc in (scenarios or ["historical"])]
-        tables = [dl.indicators(res, defs) for res in runs]
-        shares = {res.scenario: dl.headlines(defs, dl.indicator_arrays(res, defs)[1])
-                  for res in runs}
-    except (SovsimError, ValueError) as exc:
-        _fail(exc)
-    import pandas as pd
-
-    table = pd.concat(tables, ignore_index=True)
-    if plot is not None:
-        from sovsim.plots.doctrine import doctrine_figure
-
-        try:
-            doctrine_figure(shares, defs.axes, defs.headline, plot)
-        except (OSError, ValueError) as exc:
-            _fail(SovsimError(f"--plot {plot}: {exc}"))
-        err.print(f"wrote {plot}")
-    if records:
-        recs = table.replace({np.nan: None}).to_dict(orient="records")
-        sys.stdout.write(json.dumps({"definitions": defs.as_dict(), "indicators": recs},
-                                    default=_json_default) + "\n")
-        return
-    if as_json:
-        out = {sc: {axis: {str(1921 + i): (None if np.isnan(v) else float(v))
-                           for i, v in enumerate(vals)} for axis, vals in by_axis.items()}
-               for sc, by_axis in shares.items()}
-        sys.stdout.write(json.dumps(out) + "\n")
-        return
-    for axis, text in defs.axes.items():
-        t = Table(title=f"{text}\nheadline: {defs.headline.get(axis, '-')}", title_justify="left")
-        t.add_column("indicator")
-        t.add_column("scenario")
-        for y in shown:
-            t.add_column(str(y), justify="right")
-        t.add_column("pole", justify="right")
-        sub = table[(table["axis"] == axis) & table["year"].isin(shown)]
-        for (ind, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
-            vals = g.set_index("year")["value"]
-            pole = g["pole"].iloc[0]
-            t.add_row(g["label"].iloc[0], sc, *[f"{vals.get(y, np.nan):.3g}" for y in shown],
-                      "-" if np.isnan(pole) else f"{pole:g}")
-        console.print(t)
-    console.print(f"definitions and sources: {defs.path}")
-
-
-@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on"),
     port: int = typer.Option(8000, "--port", help="port to listen on"),
@@ -445,6 +372,7 @@ def serve(
 
 
 app.command("ensemble")(cli_ensemble.ensemble)
+app.command("doctrine")(cli_doctrine.doctrine)
 app.add_typer(cli_ensemble.runs_app, name="runs")
 
 # calibrate and sensitivity live in their own module (cli.py stays under the size limit)

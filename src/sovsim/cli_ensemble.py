@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -28,6 +29,13 @@ BAND_YEARS = ("1928", "1932", "1933", "1937", "1940")
 def _fail(exc: Exception) -> None:
     err.print(f"[bold red]error:[/] {exc}")
     raise typer.Exit(code=2)
+
+
+def json_default(obj):
+    """numpy scalars in JSON output (``json.dumps(..., default=json_default)``)."""
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj)}")
 
 
 def one_run(scenario: str, store: Optional[Path], no_store: bool, *, seed: int = 0,

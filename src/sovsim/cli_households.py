@@ -10,13 +10,8 @@ import time
 import typer
 from rich.progress import Progress
 
-from sovsim.cli_ensemble import _progress_columns, console, err
+from sovsim.cli_ensemble import _fail, _progress_columns, console, err
 from sovsim.errors import SovsimError
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
 
 
 def household_run(scenario, households, panel, heterogeneity, seed, params_file):
@@ -71,3 +66,29 @@ def bench_households(households: int, months: int, heterogeneity: bool, as_json:
         f"{out['roofline_ratio']:.2f} (1 = as fast as memory allows)")
 
 
+
+
+def print_summary(tables) -> None:
+    """What only households give, in brief: grain per head in June 1933 by class, and the
+    deaths and deportees of 1930-1933 by class (USSR); the rest is written with --out."""
+    from rich.table import Table
+
+    g = tables["household_grain_per_head"]
+    g = g[(g["region"] == "USSR") & (g["period"] == "1933-06")]
+    f = tables["household_flows"]
+    f = f[f["year"].between(1930, 1933)].groupby(["class", "variable"])["value"].sum()
+    t = Table(title="households, USSR: grain per head in June 1933 (kg; persons weighted) and "
+              "1930-1933 totals")
+    for col in ("class", "p10", "median", "p90", "without grain", "deaths", "deported"):
+        t.add_column(col, justify="left" if col == "class" else "right")
+    for klass in ("poor", "middle", "kulak", "all"):
+        row = g[g["class"] == klass]
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        deaths = f.loc[:, "deaths"].sum() if klass == "all" else f.get((klass, "deaths"), 0.0)
+        dep = (f.loc[:, "deported_persons"].sum() if klass == "all"
+               else f.get((klass, "deported_persons"), 0.0))
+        t.add_row(klass, f"{r.p10_kg:,.0f}", f"{r.p50_kg:,.0f}", f"{r.p90_kg:,.0f}",
+                  f"{r.share_without_grain:.1%}", f"{deaths:,.0f}", f"{dep:,.0f}")
+    console.print(t)
