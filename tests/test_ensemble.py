@@ -224,3 +224,19 @@ def test_household_ensemble_bands_what_only_households_give(tmp_path):
     assert "historical_household_bands.csv" in written
     with pytest.raises(SovsimError, match="without households"):
         ensemble.run("historical", members=2, store=False).household_bands()
+
+
+def test_household_ensemble_is_stored_and_read_back(tmp_path):
+    kw = {"members": 2, "households": 1_500, "store": tmp_path / "s"}
+    first = ensemble.run("historical", **kw)
+    again = ensemble.run("historical", **kw)
+    assert first.computed["historical"] == 2 and again.computed["historical"] == 0
+    pd.testing.assert_frame_equal(first.household_bands(), again.household_bands())
+    # an ensemble cut short before its own table was written: its members, and their
+    # household summaries, are read back from their stored runs
+    from sovsim.store import Store
+
+    (Store(tmp_path / "s").path(first.ids["historical"]) / "members_annual.parquet").unlink()
+    third = ensemble.run("historical", **kw)
+    assert third.computed["historical"] == 0
+    pd.testing.assert_frame_equal(first.household_bands(), third.household_bands())

@@ -144,8 +144,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     seed : the seed of the draws.
     households : 0: the cell model; N: every member runs the household engine with N
         household rows (seeded by member), and the ensemble also gives bands of what only
-        households give (:meth:`Ensemble.household_bands`). Such ensembles are not recorded in
-        the store (the members' household tables have no place there yet).
+        households give (:meth:`Ensemble.household_bands`); each member's summary is stored
+        beside its records (``household_summary``).
     workers : local worker processes (1: run in this process); ignored with ``scheduler``.
     scheduler : a Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``:
         the members go to that cluster as independent tasks.
@@ -194,7 +194,7 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     else:
         weathers = [None] * members
         weather_spec = "main"
-    if store is False or households:
+    if store is False:
         st = None
     elif isinstance(store, Store):
         st = store
@@ -238,6 +238,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         entry = st.get(eid)
         if entry is not None and entry.status == "complete" and _has_annual(st, eid):
             ens.annual[sc.name] = _read_annual(st, eid, members)
+            if households:
+                ens.household[sc.name] = [st.table(r, HOUSEHOLD_SUMMARY) for r in mids]
             ens.computed[sc.name] = 0
             done += members
             continue
@@ -246,6 +248,9 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         for i, rid in enumerate(mids):
             if rid in have:
                 stacks[sc.name][i] = annualize(st.records(rid))
+                if households:
+                    ens.household.setdefault(sc.name, [None] * members)[i] = st.table(
+                        rid, HOUSEHOLD_SUMMARY)
                 done += 1
             else:
                 todo.append((k, i))
@@ -260,9 +265,10 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             records, summary = result
             ens.household.setdefault(name, [None] * members)[i] = summary
         else:
-            records = result
+            records, summary = result, None
         if st is not None:
-            st.put_run(manifests[k, i], records, kind="member", ensemble=(ens.ids[name], i))
+            st.put_run(manifests[k, i], records, kind="member", ensemble=(ens.ids[name], i),
+                       tables=None if summary is None else {HOUSEHOLD_SUMMARY: summary})
         stacks[name][i] = annualize(records)
         done += 1
         if progress:
@@ -284,6 +290,9 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             _write_annual(st, ens.ids[name], ens.annual[name])
             st.finish_ensemble(ens.ids[name], band_table(name, ens.annual[name]))
     return ens
+
+
+HOUSEHOLD_SUMMARY = "household_summary"  # a member's table in the store (households > 0)
 
 
 def _check_households(households: Any) -> None:

@@ -205,13 +205,19 @@ class Store:
 
     # -- writes ----------------------------------------------------------------------------
     def put_run(self, manifest: Mapping[str, Any], records: Mapping[str, np.ndarray], *,
-                kind: str = "run", ensemble: tuple[str, int] | None = None) -> str:
-        """Store one run (its monthly records); link it as member ``ensemble[1]`` of
-        ensemble ``ensemble[0]``. Idempotent: storing the same manifest twice keeps one."""
+                kind: str = "run", ensemble: tuple[str, int] | None = None,
+                tables: Mapping[str, Any] | None = None) -> str:
+        """Store one run (its monthly records, and further tidy ``tables`` by name, such as a
+        household run's summary); link it as member ``ensemble[1]`` of ensemble
+        ``ensemble[0]``. Idempotent: storing the same manifest twice keeps one. The files are
+        written before the index row, so an indexed run has all of them."""
         rid = run_id(manifest)
         if self.get(rid) is None:
             folder = self.path(rid)
             folder.mkdir(parents=True, exist_ok=True)
+            for name, table in (tables or {}).items():
+                atomic_write(folder / f"{name}.parquet",
+                             lambda p, t=table: t.to_parquet(p, index=False))
             write_records(folder / "records.parquet", records)
             atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=1))
         with self._write() as db:
@@ -282,6 +288,15 @@ class Store:
     # -- reads -----------------------------------------------------------------------------
     def records(self, rid: str) -> dict[str, np.ndarray]:
         return read_records(self.path(rid) / "records.parquet")
+
+    def table(self, rid: str, name: str):
+        """A tidy table stored with run ``rid`` (``put_run(..., tables=...)``)."""
+        import pandas as pd
+
+        path = self.path(rid) / f"{name}.parquet"
+        if not path.exists():
+            raise SovsimError(f"run {rid} has no table {name!r} in the store")
+        return pd.read_parquet(path)
 
     def bands(self, rid: str):
         import pandas as pd
