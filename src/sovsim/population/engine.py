@@ -46,7 +46,7 @@ from sovsim.params import ParameterSet
 from sovsim.population import engine_kernels as K
 from sovsim.population import month_inputs as MI
 from sovsim.population import tables as T
-from sovsim.population.build import build_population
+from sovsim.population.build import build_population, full_size
 from sovsim.population.cells import N_CELLS, cell_of
 from sovsim.population.rng import stream_key
 from sovsim.population.tables import LOG_LO, LOG_STEP, N_BINS, STOCK_NAMES
@@ -98,6 +98,10 @@ def _check(households: int, panel: int, months: int | None) -> None:
     if households < len(REGIONS):
         raise InputError(WHERE, "households", f"{households} is too few",
                          f"at least {len(REGIONS)}, one a region")
+    real = full_size(1921)
+    if households > real:
+        raise InputError(WHERE, "households", f"{households:,} is more than the households "
+                         "of 1921, where the run starts", f"{len(REGIONS)} to {real:,}")
     if isinstance(panel, bool) or not isinstance(panel, (int, np.integer)) or not (
             0 <= panel <= min(households, MAX_PANEL)):
         raise InputError(WHERE, "panel", f"{panel!r} is out of range",
