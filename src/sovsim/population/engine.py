@@ -176,7 +176,7 @@ def simulate_households(
     flows_year = np.zeros((calendar.N_MONTHS // 12, N_CELLS, K.N_FLOWS))
     cell_flows_year = np.zeros((calendar.N_MONTHS // 12, N_CELLS, K.N_FLOWS))
     totals = np.zeros((n_months, N_CELLS, 2, K.N_STOCKS))  # households' own sums, cells
-    alignment = [_gap_rows(-1, gaps0, raw, S)]
+    alignment = [T.gap_rows(-1, gaps0, raw, S)]
     grain_obs, horse_obs = [], []
     unmatched = 0
     t_run = time.perf_counter()
@@ -245,7 +245,7 @@ def simulate_households(
         corr, gaps = _alignment(S, raw)
         lagged_key = lagged_key * gaps["ratio"][:, K.P]
         lagged_area_key = lagged_area_key * gaps["ratio"][:, K.A]
-        alignment.append(_gap_rows(month, gaps, raw, S))
+        alignment.append(T.gap_rows(month, gaps, raw, S))
         # observations of the state at the end of the month
         if rows.size:
             now = np.zeros((rows.size, 7))
@@ -383,25 +383,6 @@ def _alignment(target: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, dict]:
     cw = ratio[:, K.W]
     corr[:, K.P] = np.where(cw > 0, ratio[:, K.P] / np.where(cw > 0, cw, 1.0), 0.0)
     return corr, {"ratio": ratio}
-
-
-def _gap_rows(month: int, gaps: dict, raw: np.ndarray, target: np.ndarray) -> list[tuple]:
-    """Per stock: the households' total over the cell model's, less 1; the largest such gap
-    of a cell holding at least a millionth of the total (cells nearly emptied of a stock have
-    gaps of rounding over almost nothing); the share of the total in cells without a row."""
-    period = "start" if month < 0 else calendar.label(month)
-    ratio = gaps["ratio"]
-    out = []
-    for k, name in enumerate(STOCK_NAMES):
-        total = target[:, k].sum()
-        held = (raw[:, k] > 0) & (target[:, k] > 1e-6 * total)
-        g = np.abs(ratio[held, k] - 1.0)
-        missing = target[(raw[:, k] <= 0) & (target[:, k] > 0), k].sum()
-        out.append((period, name,
-                    float(abs(raw[:, k].sum() / total - 1.0)) if total > 0 else 0.0,
-                    float(g.max()) if g.size else 0.0,
-                    float(missing / total) if total > 0 else 0.0))
-    return out
 
 
 # Bytes of the table each pass reads and writes per household: the label (1), the six float32

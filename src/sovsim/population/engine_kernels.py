@@ -375,7 +375,6 @@ def advance(cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b, sho
     that moved in, and every row when the moves are exact) through ``_household``. Both are
     the same arithmetic in the same order. Rows of pooled cells done by ``pooled_units``
     (``unit_done``) only have their weight scaled and summed."""
-    n = cell.size
     nblocks = sums.shape[0]
     for blk in prange(nblocks):
         lo = bounds[blk]

@@ -194,3 +194,22 @@ def member_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                       "value": h["change_share"]})
     return pd.concat([g, f, h], ignore_index=True)[["period", "region", "class", "measure",
                                                    "value"]]
+
+
+def gap_rows(month: int, gaps: dict, raw: np.ndarray, target: np.ndarray) -> list[tuple]:
+    """Per stock: the households' total over the cell model's, less 1; the largest such gap
+    of a cell holding at least a millionth of the total (cells nearly emptied of a stock have
+    gaps of rounding over almost nothing); the share of the total in cells without a row."""
+    period = "start" if month < 0 else calendar.label(month)
+    ratio = gaps["ratio"]
+    out = []
+    for k, name in enumerate(STOCK_NAMES):
+        total = target[:, k].sum()
+        held = (raw[:, k] > 0) & (target[:, k] > 1e-6 * total)
+        g = np.abs(ratio[held, k] - 1.0)
+        missing = target[(raw[:, k] <= 0) & (target[:, k] > 0), k].sum()
+        out.append((period, name,
+                    float(abs(raw[:, k].sum() / total - 1.0)) if total > 0 else 0.0,
+                    float(g.max()) if g.size else 0.0,
+                    float(missing / total) if total > 0 else 0.0))
+    return out
