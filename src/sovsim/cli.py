@@ -319,12 +319,14 @@ def bench(
     months: int = typer.Option(240, "--months", help="with --households: months to run"),
     heterogeneity: bool = typer.Option(True, "--heterogeneity/--no-heterogeneity",
                                        help="with --households: as in sovsim run"),
+    repeat: int = typer.Option(1, "--repeat", min=1,
+                               help="with --households: runs to make; the fastest is shown"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Time coarse 1921-1940 runs, or (--households) the household engine beside this
     machine's memory bandwidth (a benchmark that prints figures; never a test)."""
     if households is not None:
-        cli_households.bench_households(households, months, heterogeneity, as_json)
+        cli_households.bench_households(households, months, heterogeneity, as_json, repeat)
         return
     import sovsim
     from sovsim.engine.simulation import simulate

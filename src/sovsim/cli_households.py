@@ -43,11 +43,13 @@ def household_run(scenario, households, panel, heterogeneity, seed, params_file)
         bar.stop()
 
 
-def bench_households(households: int, months: int, heterogeneity: bool, as_json: bool) -> None:
+def bench_households(households: int, months: int, heterogeneity: bool, as_json: bool,
+                     repeat: int = 1) -> None:
     from sovsim.population import bench
 
     try:
-        out = bench.bench_households(households, months, heterogeneity=heterogeneity)
+        out = bench.bench_households(households, months, heterogeneity=heterogeneity,
+                                     repeat=repeat)
     except SovsimError as exc:
         _fail(exc)
     if as_json:
@@ -58,7 +60,10 @@ def bench_households(households: int, months: int, heterogeneity: bool, as_json:
         f"household engine: {out['households']:,} households x {out['months']} months\n"
         f"  wall {out['wall_s']:.1f} s (population {out['build_s']:.1f} s, months "
         f"{out['run_s']:.1f} s), {out['household_months_per_s'] / 1e6:.1f} million "
-        f"household-months/s on {out['threads']} threads\n"
+        f"household-months/s on {out['threads']} threads"
+        + (f" (fastest of {out['repeat']}: months "
+           + ", ".join(f"{t:.1f}" for t in out["run_s_all"]) + " s)" if out["repeat"] > 1
+           else "") + "\n"
         f"  peak memory {out['peak_rss_bytes'] / gib:.2f} GiB (table "
         f"{out['table_bytes'] / gib:.2f} GiB)\n"
         f"  {out['bytes_per_household_month']:.1f} bytes a household-month; triad "

@@ -43,11 +43,25 @@ def parallel_fast_jit(fn):
     return numba.njit(cache=True, parallel=True, error_model="numpy", fastmath=set(FAST_MATH))(fn)
 
 
+def fast_jit(fn):
+    """A serial kernel with ``FAST_MATH`` (the loops ``parallel_fast_jit`` kernels call once a
+    block: compiled on their own, so that LLVM vectorises them as it would not inside the
+    parallel loop's body)."""
+    if numba is None:  # pragma: no cover
+        return fn
+    return numba.njit(cache=True, error_model="numpy", fastmath=set(FAST_MATH))(fn)
+
+
 def parallel_jit(fn):
     """Compile a kernel whose outer loop is ``prange`` over households."""
     if numba is None:  # pragma: no cover
         return fn
     return numba.njit(cache=True, parallel=True, error_model="numpy")(fn)
+
+
+def threads() -> int:
+    """The threads a parallel kernel runs on (1 without numba)."""
+    return 1 if numba is None else int(numba.get_num_threads())
 
 
 def prange(*args):  # pragma: no cover - replaced by numba.prange inside compiled kernels

@@ -44,6 +44,7 @@ from sovsim.mechanisms.policy import instruments_by_month
 from sovsim.mechanisms.prices import terms_of_trade
 from sovsim.params import ParameterSet
 from sovsim.population import engine_kernels as K
+from sovsim.population._jit import threads
 from sovsim.population import month_inputs as MI
 from sovsim.population import tables as T
 from sovsim.population.build import build_population, full_size
@@ -179,9 +180,10 @@ def simulate_households(
     alignment = [T.gap_rows(-1, gaps0, raw, S)]
     grain_obs, horse_obs = [], []
     unmatched = 0
+    per_run: dict = {}  # what the mechanisms derive from the parameters alone, once a run
     t_run = time.perf_counter()
     for month in range(n_months):
-        s = Step(month, instruments[month], pv, inputs, {})
+        s = Step(month, instruments[month], pv, inputs, per_run)
         S0 = S
         out = schedule.step(h, macro, s, mem, micro=True)
         ledger.book(month, h, macro, out, terms_of_trade(macro, s))
@@ -232,8 +234,9 @@ def simulate_households(
         unit_flows = np.zeros((N_CELLS, K.N_FLOWS))
         unit_done = K.pooled_units(cp, pooled, S0, b, unit, unit_flows)
         K.advance(table.cell, table.hid, table.eps, table.X, table.entry, table.bounds,
-                  table.home, corr, pooled, S0, cp, b, shocks, move_key, exact and moving,
-                  np.int16(month), new_eps_key, unit_done, unit, sums, flows)
+                  _groups(table.bounds, threads()), table.home, corr, pooled, S0, cp, b,
+                  shocks, move_key, exact and moving, np.int16(month), new_eps_key, unit_done,
+                  unit, sums, flows)
         passes["advance"] += 1
         pooled_weight = sums[:, :, K.S_POOLED].sum(axis=0)
         raw, rows_in, lagged_key, lagged_area_key = _split_sums(sums)
@@ -307,7 +310,9 @@ def _initial_table(households: int, seed: int, p: ParameterSet, chunk_size: int 
     hid = pop["household_id"].astype(np.int32)
     del pop
     order = np.argsort(cell, kind="stable")  # by cell, then by id
-    X = X[:, order]
+    # (``X[:, order]`` alone comes back in Fortran order: the kernels, compiled for the C
+    # order of every other call, would run on a strided copy three times slower)
+    X = np.ascontiguousarray(X[:, order])
     cell, hid = cell[order], hid[order]
     bounds = _cell_blocks(cell)
     return _Table(cell, X, np.full(n, -1, dtype=np.int16), np.full(n, np.nan, dtype=np.float32),
@@ -350,6 +355,17 @@ def _split_sums(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     total = sums.sum(axis=0)
     return (total[:, :K.N_STOCKS], total[:, K.S_ROWS], total[:, K.S_KEY],
             total[:, K.S_AREA_KEY])
+
+
+def _groups(bounds: np.ndarray, n: int) -> np.ndarray:
+    """The blocks ``bounds`` cut into ``n`` runs of about equal rows, as block indices (a run
+    for each thread of ``advance``: the blocks are as unequal as the cells, and numba's
+    ``prange`` would give each thread an equal number of them; at 1 million households one
+    thread got 37 % of the rows and waited for the other)."""
+    target = np.arange(1, n) * (bounds[-1] / n)
+    cuts = np.clip(np.searchsorted(bounds, target), 1, bounds.size - 1)
+    nearer = np.abs(bounds[cuts - 1] - target) < np.abs(bounds[cuts] - target)
+    return np.r_[0, cuts - nearer, bounds.size - 1].astype(np.int64)
 
 
 def _split_single_rows(table: _Table, cp: np.ndarray, rows_in: np.ndarray) -> _Table:
