@@ -571,6 +571,7 @@ def _home_stayers(lo, hi, h, cell, eps, X, corr, cp, b, area_key, into, seen, ac
         f_m += persons * out_rate
         f_ret += persons * rrate
         w = w * (1.0 - out_rate + rrate)
+        # (``_store`` written out: through the helper this loop ran a quarter slower)
         X[W, i] = w
         X[P, i] = p
         X[G, i] = g
