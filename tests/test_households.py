@@ -150,6 +150,34 @@ def test_heterogeneity_gives_distributions_and_keeps_close_to_the_cells(historic
     joined = horses.query("region == 'USSR' and entered_kolkhoz == '1930' and tenure_now == "
                           "'all' and period == '1934-06'")
     assert len(joined) == 1 and joined.change_share.iloc[0] < 0
+    # Who slaughters is each household's draw; the horses slaughtered stay near the cells'.
+    flows = out.tables["household_flows"].query("year == 1930")
+    by = flows.groupby("variable")[["value", "cell_model_value"]].sum()
+    assert by.loc["slaughtering_households", "value"] > 0
+    slaughtered = by.loc["horses_slaughtered_head"]
+    assert slaughtered.value == pytest.approx(slaughtered.cell_model_value, rel=0.05)
+
+
+def test_slaughter_draw_keeps_the_cells_expected_herd():
+    """A household slaughters with probability q and keeps its animals otherwise; on average
+    its herd follows the cell's factor (month_inputs.slaughter_inputs)."""
+    from sovsim.population.month_inputs import slaughter_inputs
+
+    cp = np.zeros((3, K.N_CP))
+    cp[:, K.CP_FH] = [0.9, 0.5, 1.0]
+    cp[:, K.CP_FC] = [0.95, 0.6, 1.0]
+    before = np.array([[100.0, 100.0, 100.0], [50.0, 50.0, 50.0]])
+    slaughter = np.array([[10.0, 60.0, 0.0], [5.0, 30.0, 0.0]])  # shares 0.1, 0.6, 0
+    slaughter_inputs(cp, before, slaughter, np.ones(3), 0.5)
+    q = cp[:, K.CP_SQ]
+    assert q == pytest.approx([0.2, 1.0, 0.0])
+    expected_h = (1 - q) * cp[:, K.CP_FHK] + q * cp[:, K.CP_FHS]
+    expected_c = (1 - q) * cp[:, K.CP_FCK] + q * cp[:, K.CP_FCS]
+    assert expected_h == pytest.approx(cp[:, K.CP_FH])
+    assert expected_c == pytest.approx(cp[:, K.CP_FC])
+    # heterogeneity off: no draw, every household the cell's factor
+    slaughter_inputs(cp, before, slaughter, np.zeros(3), 0.5)
+    assert (cp[:, K.CP_SQ] == 0).all() and (cp[:, K.CP_FHK] == cp[:, K.CP_FH]).all()
 
 
 def test_hunger_key():
@@ -235,3 +263,13 @@ def test_bench_prints_the_figures_asked_for():
     assert out["households"] == 3000 and out["months"] == 12
     # the fastest of the two runs is the one reported
     assert len(out["run_s_all"]) == 2 and out["run_s"] == min(out["run_s_all"])
+
+
+def test_thread_groups_cover_every_block_once_at_about_equal_rows():
+    bounds = np.array([0, 65536, 82950, 148486, 185650, 197500, 1_000_000])
+    for n in (1, 2, 3, 8):
+        g = K.thread_groups(bounds, n)
+        assert g[0] == 0 and g[-1] == bounds.size - 1 and len(g) == n + 1
+        assert (np.diff(g) >= 0).all()
+    g = K.thread_groups(np.array([0, 40, 60, 100]), 2)
+    assert list(g) == [0, 1, 3] or list(g) == [0, 2, 3]  # 40 or 60 rows to the first thread

@@ -195,6 +195,7 @@ def step(h: HouseholdTable, macro: MacroState, s: Step, mem: Memory, micro: bool
             "moves": (deport_move, (src, dst, frac)),
             "before_collectivize": before_collectivize,  # float columns of the rows src
             "migrants": mig, "returners": back_rows,
+            "slaughter": lv["slaughter"],  # (herds, units), HERDS order
             "persons_before_migration": persons_before_migration,
         },
     }

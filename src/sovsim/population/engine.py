@@ -57,7 +57,7 @@ from sovsim.state import initial_state
 
 WHERE = "sovsim.run(households=...)"
 IND, KOL, DEP = (TENURES.index(t) for t in ("individual", "kolkhoz", "deported"))
-STREAM_YIELD, STREAM_MOVE = 101, 102
+STREAM_YIELD, STREAM_MOVE, STREAM_SLAUGHTER = 101, 102, 103
 MAX_PANEL = 1_000_000
 
 
@@ -195,6 +195,7 @@ def simulate_households(
                        if heterogeneity and s.cm == 6 and year < calendar.END_YEAR
                        else np.uint64(0))
         move_key = stream_key(seed, STREAM_MOVE, month)
+        slaughter_key = stream_key(seed, STREAM_SLAUGHTER, month)
         moving = bool((cp[:, K.CP_DST] >= 0).any())
         absorbed: set[int] = set()  # cells whose movers and stayers already hold the deportees'
         if moving:
@@ -227,16 +228,16 @@ def simulate_households(
         if rows.size:
             flows_now = np.zeros((rows.size, 6))
             K.trace(rows, table.cell, table.hid, table.eps, table.X, corr, pooled, S0, cp, b,
-                    move_key, exact and moving, flows_now)
+                    move_key, slaughter_key, exact and moving, flows_now)
         sums = np.zeros((table.home.size, N_CELLS, K.N_SUMS))
         flows = np.zeros((table.home.size, N_CELLS, K.N_FLOWS))
         unit = np.zeros((N_CELLS, K.N_STOCKS))
         unit_flows = np.zeros((N_CELLS, K.N_FLOWS))
         unit_done = K.pooled_units(cp, pooled, S0, b, unit, unit_flows)
         K.advance(table.cell, table.hid, table.eps, table.X, table.entry, table.bounds,
-                  _groups(table.bounds, threads()), table.home, corr, pooled, S0, cp, b,
-                  shocks, move_key, exact and moving, np.int16(month), new_eps_key, unit_done,
-                  unit, sums, flows)
+                  K.thread_groups(table.bounds, threads()), table.home, corr, pooled, S0, cp, b,
+                  shocks, move_key, slaughter_key, exact and moving, np.int16(month),
+                  new_eps_key, unit_done, unit, sums, flows)
         passes["advance"] += 1
         pooled_weight = sums[:, :, K.S_POOLED].sum(axis=0)
         raw, rows_in, lagged_key, lagged_area_key = _split_sums(sums)
@@ -355,17 +356,6 @@ def _split_sums(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     total = sums.sum(axis=0)
     return (total[:, :K.N_STOCKS], total[:, K.S_ROWS], total[:, K.S_KEY],
             total[:, K.S_AREA_KEY])
-
-
-def _groups(bounds: np.ndarray, n: int) -> np.ndarray:
-    """The blocks ``bounds`` cut into ``n`` runs of about equal rows, as block indices (a run
-    for each thread of ``advance``: the blocks are as unequal as the cells, and numba's
-    ``prange`` would give each thread an equal number of them; at 1 million households one
-    thread got 37 % of the rows and waited for the other)."""
-    target = np.arange(1, n) * (bounds[-1] / n)
-    cuts = np.clip(np.searchsorted(bounds, target), 1, bounds.size - 1)
-    nearer = np.abs(bounds[cuts - 1] - target) < np.abs(bounds[cuts] - target)
-    return np.r_[0, cuts - nearer, bounds.size - 1].astype(np.int64)
 
 
 def _split_single_rows(table: _Table, cp: np.ndarray, rows_in: np.ndarray) -> _Table:

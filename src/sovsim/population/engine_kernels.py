@@ -70,7 +70,12 @@ CP_THR = 29         # a household moves if its draw is below this (CP_FRAC, or t
                     # draw where CP_FRAC picks none or all: engine._represent_moves)
 CP_MOVER_SET = 30   # 30..35: movers' value per household (exact transitions; NaN: scale)
 CP_STAYER_SET = 36  # 36..41: the stayers'
-N_CP = 42
+# Slaughter (heterogeneity on, households farming alone): a household slaughters if its draw
+# is below CP_SQ, and its horses and cattle are then multiplied by CP_FHS and CP_FCS instead of
+# the keepers' CP_FHK and CP_FCK; CP_SH is the cell's share of horses slaughtered (month_inputs
+# .slaughter_inputs).
+CP_SQ, CP_FHK, CP_FCK, CP_FHS, CP_FCS, CP_SH = 42, 43, 44, 45, 46, 47
+N_CP = 48
 
 # flows summed by cell of origin
 F_BIRTHS, F_DEATHS, F_MIGRANTS, F_RETURNERS = 0, 1, 2, 3
@@ -78,7 +83,8 @@ F_HARVEST, F_RELIEF, F_PROCURED, F_QUOTA, F_SHORTFALL = 4, 5, 6, 7, 8
 F_DEP_HH, F_DEP_PERSONS, F_CONFISCATED, F_JOINED_HH, F_LEFT_HH = 9, 10, 11, 12, 13
 F_HORSES_LOST = 14
 F_CONF_H, F_CONF_C, F_CONF_A = 15, 16, 17  # deportees' horses, cattle, area (to the kolkhoz)
-N_FLOWS = 18
+F_SLAUGHTER_HH, F_HORSES_SLAUGHTERED = 18, 19  # households that slaughtered; horses slaughtered
+N_FLOWS = 20
 
 KIND_DEPORT, KIND_JOIN, KIND_EXIT = 1, 2, 3
 
@@ -132,8 +138,8 @@ def start_values(i, cell, X, corr, pooled, S0):
 
 
 @inline_jit
-def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, scale_moves, flows,
-               confiscate=True):
+def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u, scale_moves,
+               flows, confiscate=True):
     """One month of row ``i`` (in cell ``c``, values at the start of the month: weight ``w``,
     persons of a household ``p``, the row's grain, horses, cattle and area).
 
@@ -161,8 +167,19 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, scale_moves
         g = g_in * (1.0 - cp[c, CP_ORATE] - cp[c, CP_PRATE])
     g = max(g, 0.0)
     ho_before = ho
-    ho = ho * cp[c, CP_FH]
-    ca = ca * cp[c, CP_FC]
+    if own:  # the household's own draw: it slaughters, or it keeps its animals
+        if slaughter_u < cp[c, CP_SQ]:
+            ho = ho * cp[c, CP_FHS]
+            ca = ca * cp[c, CP_FCS]
+            flows[c, F_SLAUGHTER_HH] += w
+            flows[c, F_HORSES_SLAUGHTERED] += ho_before * (cp[c, CP_FHK] - cp[c, CP_FHS])
+        else:
+            ho = ho * cp[c, CP_FHK]
+            ca = ca * cp[c, CP_FCK]
+    else:  # the cell's factors
+        ho = ho * cp[c, CP_FH]
+        ca = ca * cp[c, CP_FC]
+        flows[c, F_HORSES_SLAUGHTERED] += ho_before * cp[c, CP_SH]
     flows[c, F_HARVEST] += harvest
     flows[c, F_RELIEF] += relief
     flows[c, F_PROCURED] += paid
@@ -293,7 +310,7 @@ def keys(cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, scale_moves, out)
             if scale_moves and cp[c, CP_DST] >= 0.0:
                 u = unit_uniform(move_key, hid[i])
                 c2, w2, p2, g2, ho2, ca2, a2, _ = _household(
-                    i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, False, fl, False)
+                    i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, 1.0, False, fl, False)
                 base = 2 if c2 != c else 8
                 acc[c, base + W] += w2
                 acc[c, base + P] += w2 * p2
@@ -352,7 +369,7 @@ def pooled_units(cp, pooled, S0, b, unit, unit_flows):
         inv = 1.0 / S0[c, W]
         c2, w, p, g, ho, ca, a, r = _household(
             0, np.int8(c), 1.0, S0[c, P] * inv, S0[c, G] * inv, S0[c, H] * inv, S0[c, C] * inv,
-            S0[c, A] * inv, cp, pooled, b, 1.0, 1.0, False, unit_flows)
+            S0[c, A] * inv, cp, pooled, b, 1.0, 1.0, 1.0, False, unit_flows)
         w = _migrate(c2, w, p, r, cp, unit_flows)
         unit[c, W] = w
         unit[c, P] = p
@@ -374,9 +391,21 @@ def _store(i, X, w, p, g, ho, ca, a):
     X[A, i] = a
 
 
+def thread_groups(bounds: np.ndarray, n: int) -> np.ndarray:
+    """The blocks ``bounds`` cut into ``n`` runs of about equal rows, as block indices (a run
+    for each thread of ``advance``: the blocks are as unequal as the cells, and numba's
+    ``prange`` would give each thread an equal number of them; at 1 million households one
+    thread got 37 % of the rows and waited for the other)."""
+    target = np.arange(1, n) * (bounds[-1] / n)
+    cuts = np.clip(np.searchsorted(bounds, target), 1, bounds.size - 1)
+    nearer = np.abs(bounds[cuts - 1] - target) < np.abs(bounds[cuts] - target)
+    return np.r_[0, cuts - nearer, bounds.size - 1].astype(np.int64)
+
+
 @parallel_fast_jit
 def advance(cell, hid, eps, X, entry, bounds, groups, home, corr, pooled, S0, cp, b, shocks,
-            move_key, scale_moves, month, new_eps_key, unit_done, unit, sums, flows):
+            move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit, sums,
+            flows):
     """Apply one month to every household, in place; per block, the new stocks by (new) cell
     (``sums``: the six stocks, weighted; the rows; persons at the end of the month times the
     hunger key of its start, and area times the yield shock: the estimates of next month's
@@ -395,19 +424,20 @@ def advance(cell, hid, eps, X, entry, bounds, groups, home, corr, pooled, S0, cp
     written out) and in June ``_home_shocks``. tests/test_households.py checks that the two
     routes give the same numbers.
 
-    The threads take the runs of blocks ``groups[k] .. groups[k + 1]`` (``engine._groups``:
+    The threads take the runs of blocks ``groups[k] .. groups[k + 1]`` (``thread_groups``:
     about equal rows each; numba would give each thread an equal number of blocks, and the
     blocks are of very unequal size). A block's sums do not depend on which thread ran it."""
     for grp in prange(groups.size - 1):
         for blk in range(groups[grp], groups[grp + 1]):
             _block(blk, cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b,
-                   shocks, move_key, scale_moves, month, new_eps_key, unit_done, unit, sums,
-                   flows)
+                   shocks, move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done,
+                   unit, sums, flows)
 
 
 @fast_jit
 def _block(blk, cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b, shocks,
-           move_key, scale_moves, month, new_eps_key, unit_done, unit, sums, flows):
+           move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit, sums,
+           flows):
     """One block of ``advance``."""
     lo = bounds[blk]
     hi = bounds[blk + 1]
@@ -423,14 +453,14 @@ def _block(blk, cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b,
             into = into or cp[c, CP_DST] == h
     seen = np.zeros(hi - lo if into else 0, dtype=np.uint8)
     _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
-                move_key, scale_moves, month, new_eps_key, unit_done, unit, into, seen,
-                sums[blk], flows[blk])
+                move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit,
+                into, seen, sums[blk], flows[blk])
     if fast:
         if cp[h, CP_DST] >= 0.0:
             _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
-                         move_key, month, into, seen, sums[blk], flows[blk])
-        _home_stayers(lo, hi, h, cell, eps, X, corr, cp, b, new_eps_key == 0, into, seen,
-                      sums[blk], flows[blk])
+                         move_key, slaughter_key, month, into, seen, sums[blk], flows[blk])
+        _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key,
+                      new_eps_key == 0, into, seen, sums[blk], flows[blk])
         if new_eps_key != 0:
             _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, into, seen,
                          sums[blk])
@@ -438,8 +468,8 @@ def _block(blk, cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b,
 
 @fast_jit
 def _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
-                move_key, scale_moves, month, new_eps_key, unit_done, unit, into, seen, acc,
-                fl):
+                move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit, into,
+                seen, acc, fl):
     """Every row of ``lo .. hi`` not in cell ``skip``: through ``_household``, or (a pooled
     cell done by ``pooled_units``) its weight scaled by the month of a unit of weight. With
     ``into``, a row it moves into ``skip`` is marked in ``seen``."""
@@ -465,8 +495,9 @@ def _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
         own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
         e = eps[i] if own else 1.0
         u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
+        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
         c2, w, p, g, ho, ca, a, r = _household(
-            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, scale_moves, fl)
+            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, scale_moves, fl)
         w = _migrate(c2, w, p, r, cp, fl)
         if c2 != c:
             cell[i] = c2
@@ -487,7 +518,7 @@ def _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
 
 @fast_jit
 def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, move_key,
-                 month, into, seen, acc, fl):
+                 slaughter_key, month, into, seen, acc, fl):
     """The households of cell ``h`` (farming alone) in ``lo .. hi`` whose draw moves them
     this month, through ``_household``; they leave ``h``, so ``_home_stayers`` passes them."""
     thr = cp[h, CP_THR]
@@ -499,8 +530,9 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
         if u >= thr:
             continue
         c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
+        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
         c2, w, p, g, ho, ca, a, r = _household(
-            i, c, w, p, g, ho, ca, a, cp, pooled, b, eps[i], u, False, fl)
+            i, c, w, p, g, ho, ca, a, cp, pooled, b, eps[i], u, su, False, fl)
         w = _migrate(c2, w, p, r, cp, fl)
         cell[i] = c2
         if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
@@ -512,7 +544,8 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
 
 
 @fast_jit
-def _home_stayers(lo, hi, h, cell, eps, X, corr, cp, b, area_key, into, seen, acc, fl):
+def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key, into,
+                  seen, acc, fl):
     """The month of the households of cell ``h`` (farming alone) in ``lo .. hi`` that stay in
     it: ``_household`` and ``_migrate`` written out for that case (no move, the cell's inputs
     and factors taken once), with no call and no branch the vectoriser cannot turn into a
@@ -522,8 +555,11 @@ def _home_stayers(lo, hi, h, cell, eps, X, corr, cp, b, area_key, into, seen, ac
     chh, cc, ca_ = corr[h, H], corr[h, C], corr[h, A]
     fa, hrate, rel = cp[h, CP_FA], cp[h, CP_HRATE], cp[h, CP_RELIEF]
     orate, qrate = cp[h, CP_ORATE], cp[h, CP_QUOTA]
-    fh, fc, brate, drate = cp[h, CP_FH], cp[h, CP_FC], cp[h, CP_BIRTHS], cp[h, CP_DEATHS]
+    brate, drate = cp[h, CP_BIRTHS], cp[h, CP_DEATHS]
     mrate, rrate = cp[h, CP_MIG], cp[h, CP_RET]
+    # the keepers' and the slaughterers' factors of horses and cattle, and who slaughters
+    fhk, fck, fhs, fcs, sq = cp[h, CP_FHK], cp[h, CP_FCK], cp[h, CP_FHS], cp[h, CP_FCS], cp[h, CP_SQ]
+    slaughter = sq > 0.0
     # hunger_key: (1 + b) / (1 + b q), or 1 without concentration (b, or the cell's persons
     # per t, not positive) and for a row without persons
     keyed = b > 0.0 and cp[h, CP_REF] > 0.0
@@ -531,7 +567,7 @@ def _home_stayers(lo, hi, h, cell, eps, X, corr, cp, b, area_key, into, seen, ac
     bq = b * cp[h, CP_REF] if keyed else 0.0
     most = 1.0 + brate
     sw = sp = sg = sh = sc = sa = srows = skey = sakey = 0.0
-    f_h = f_r = f_paid = f_q = f_hl = f_b = f_d = f_m = f_ret = 0.0
+    f_h = f_r = f_paid = f_q = f_hl = f_b = f_d = f_m = f_ret = f_sl = f_hs = 0.0
     for off in range(hi - lo):
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
         if cell[i] != h or (into and seen[off]):
@@ -553,8 +589,11 @@ def _home_stayers(lo, hi, h, cell, eps, X, corr, cp, b, area_key, into, seen, ac
         g = g_mid - paid
         g = g if g > 0.0 else 0.0
         ho_before = ho
-        ho = ho * fh
-        ca = ca * fc
+        cut = slaughter and unit_uniform(slaughter_key, hid[i]) < sq
+        ho = ho * (fhs if cut else fhk)
+        ca = ca * (fcs if cut else fck)
+        f_sl += w if cut else 0.0
+        f_hs += ho_before * (fhk - fhs) if cut else 0.0
         dr = r * drate
         dr = dr if dr < most else most
         f_h += harvest
@@ -607,6 +646,8 @@ def _home_stayers(lo, hi, h, cell, eps, X, corr, cp, b, area_key, into, seen, ac
     fl[h, F_DEATHS] += f_d
     fl[h, F_MIGRANTS] += f_m
     fl[h, F_RETURNERS] += f_ret
+    fl[h, F_SLAUGHTER_HH] += f_sl
+    fl[h, F_HORSES_SLAUGHTERED] += f_hs
 
 
 @fast_jit
@@ -624,7 +665,8 @@ def _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, into, seen, 
 
 
 @jit
-def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, scale_moves, out):
+def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, slaughter_key,
+          scale_moves, out):
     """The month of the panel's rows, computed as ``advance`` will (before it runs): per row,
     per household of it, [procured, quota, deaths, births, migrants, net harvest]."""
     fl = np.zeros((cp.shape[0], N_FLOWS))
@@ -635,8 +677,9 @@ def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, scale_move
         e = eps[i] if own else 1.0
         u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
         fl[:, :] = 0.0
+        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
         c2, w2, p2, _, _, _, _, r = _household(
-            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, scale_moves, fl)
+            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, scale_moves, fl)
         _migrate(c2, w2, p2, r, cp, fl)
         inv = 1.0 / w if w > 0.0 else 0.0
         out[j, 0] = fl[c, F_PROCURED] * inv

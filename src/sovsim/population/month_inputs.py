@@ -40,6 +40,8 @@ def cell_inputs(h, S0: np.ndarray, out: dict, s: Step, hetero_cells: np.ndarray)
     hb, ha = micro["herds_before"], micro["herds_after"]
     cp[:, K.CP_FH] = safe_div(ha[0], hb[0])
     cp[:, K.CP_FC] = safe_div(ha[1], hb[1])
+    slaughter_inputs(cp, hb, micro["slaughter"], hetero_cells,
+                     float(s.p["households.slaughter_share_of_herd"]))
     if micro["area_before"] is not None:
         cp[:, K.CP_FA] = safe_div(book["area_harvested_ha"], micro["area_before"])
     else:
@@ -64,6 +66,29 @@ def cell_inputs(h, S0: np.ndarray, out: dict, s: Step, hetero_cells: np.ndarray)
     cp[:, K.CP_STAYER_SET:K.CP_STAYER_SET + K.N_STOCKS] = np.nan
     micro["_premig"] = premig
     return cp
+
+
+def slaughter_inputs(cp: np.ndarray, before: np.ndarray, slaughter: np.ndarray,
+                     hetero_cells: np.ndarray, sigma: float) -> None:
+    """Who slaughters (heterogeneity on, households farming alone). The cell model slaughters
+    a share s of each herd of a unit (the same share of horses and of cattle: the
+    collectivization pressure's). With heterogeneity a household instead slaughters
+    ``sigma`` of its animals, with probability q = s / sigma (capped at 1, and then the
+    share slaughtered is s), by its own draw; the others keep theirs. The expected herd is
+    the cell's: (1 - q)(f + s) + q (f + s - s / q) = f, f the cell's factor. Writes CP_SQ,
+    the keepers' factors CP_FHK, CP_FCK, the slaughterers' CP_FHS, CP_FCS (never below 0), and
+    the cell's share of horses slaughtered CP_SH."""
+    sh = safe_div(slaughter[0], before[0])
+    sc = safe_div(slaughter[1], before[1])
+    cp[:, K.CP_SH] = sh
+    share = np.maximum(sh, sc)
+    q = np.minimum(share / sigma, 1.0) if sigma > 0 else np.zeros_like(share)
+    q = np.where(hetero_cells > 0, q, 0.0)
+    cp[:, K.CP_SQ] = q
+    cp[:, K.CP_FHK] = cp[:, K.CP_FH] + np.where(q > 0, sh, 0.0)
+    cp[:, K.CP_FCK] = cp[:, K.CP_FC] + np.where(q > 0, sc, 0.0)
+    cp[:, K.CP_FHS] = np.maximum(cp[:, K.CP_FHK] - safe_div(sh, q), 0.0)
+    cp[:, K.CP_FCS] = np.maximum(cp[:, K.CP_FCK] - safe_div(sc, q), 0.0)
 
 
 def normalise_shared(cp: np.ndarray, out: dict, S0: np.ndarray) -> None:
@@ -188,6 +213,7 @@ def cell_flows(out: dict, cp: np.ndarray, S0: np.ndarray) -> np.ndarray:
     f[:, K.F_RELIEF], f[:, K.F_PROCURED] = book["relief_t"], book["procured_t"]
     f[:, K.F_DEP_PERSONS] = out["deported_persons"]
     f[:, K.F_HORSES_LOST] = micro["herds_before"][0] - micro["herds_after"][0]
+    f[:, K.F_HORSES_SLAUGHTERED] = micro["slaughter"][0]
     conf = np.zeros(N_CELLS)
     src, dst, _ = micro["moves"][0]
     conf[np.asarray(src)] = np.asarray(book["confiscated_t"])[np.asarray(dst)]

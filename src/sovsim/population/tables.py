@@ -21,6 +21,8 @@ FLOW_NAMES = {
     K.F_JOINED_HH: ("joined_kolkhoz_households", "households"),
     K.F_LEFT_HH: ("left_kolkhoz_households", "households"),
     K.F_HORSES_LOST: ("horses_net_loss_head", "head"),
+    K.F_SLAUGHTER_HH: ("slaughtering_households", "households"),
+    K.F_HORSES_SLAUGHTERED: ("horses_slaughtered_head", "head"),
 }
 # Grain per head: bin 0 no grain, then 0.1 kg .. 100 t per head in 0.025 decades.
 LOG_LO, LOG_STEP, N_BINS = -1.0, 0.025, 1 + 240
