@@ -265,6 +265,17 @@ def test_bench_prints_the_figures_asked_for():
     assert len(out["run_s_all"]) == 2 and out["run_s"] == min(out["run_s_all"])
 
 
+def test_bench_sweeps_sizes_in_rounds():
+    res = CliRunner().invoke(app, ["bench", "--households", "2000", "--households", "4000",
+                                   "--months", "6", "--repeat", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert [s["households"] for s in out["sizes"]] == [2000, 4000]
+    rates = [s["household_months_per_s"] for s in out["sizes"]]
+    assert out["flatness"] == pytest.approx(min(rates) / max(rates))
+    assert all(len(s["run_s_all"]) == 2 for s in out["sizes"]) and out["peak_rss_bytes"] > 0
+
+
 def test_thread_groups_cover_every_block_once_at_about_equal_rows():
     bounds = np.array([0, 65536, 82950, 148486, 185650, 197500, 1_000_000])
     for n in (1, 2, 3, 8):

@@ -314,8 +314,9 @@ def params(
 @app.command()
 def bench(
     runs: int = typer.Option(20, "--runs", help="how many coarse runs to time"),
-    households: Optional[int] = typer.Option(
-        None, "--households", help="time the household engine with this many households"),
+    households: Optional[list[int]] = typer.Option(
+        None, "--households", help="time the household engine with this many households "
+        "(give it more than once for a sweep of sizes, run in rounds)"),
     months: int = typer.Option(240, "--months", help="with --households: months to run"),
     heterogeneity: bool = typer.Option(True, "--heterogeneity/--no-heterogeneity",
                                        help="with --households: as in sovsim run"),
@@ -325,7 +326,7 @@ def bench(
 ) -> None:
     """Time coarse 1921-1940 runs, or (--households) the household engine beside this
     machine's memory bandwidth (a benchmark that prints figures; never a test)."""
-    if households is not None:
+    if households:
         cli_households.bench_households(households, months, heterogeneity, as_json, repeat)
         return
     import sovsim

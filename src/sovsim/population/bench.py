@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import resource
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -46,8 +47,9 @@ def peak_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
-def bench_households(households: int, months: int, *, scenario: str = "historical",
-                     seed: int = 0, heterogeneity: bool = True, repeat: int = 1) -> dict:
+def bench_households(households: int | Sequence[int], months: int, *,
+                     scenario: str = "historical", seed: int = 0, heterogeneity: bool = True,
+                     repeat: int = 1) -> dict:
     """Run the household engine for ``months`` months and measure it.
 
     ``wall_s`` is the whole call (building the population included), ``run_s`` the months
@@ -55,36 +57,55 @@ def bench_households(households: int, months: int, *, scenario: str = "historica
     a few thousand households first loads (or compiles) the kernels, so no compile time is
     counted. With ``repeat`` the run is made that many times and the fastest is reported
     (``run_s_all``: every one): on a shared machine the same run varies by a third from
-    minute to minute, and the fastest is the one least disturbed (as ``timeit`` reports)."""
+    minute to minute, and the fastest is the one least disturbed (as ``timeit`` reports).
+
+    Given several sizes (a sweep, for the flatness of throughput) they are run in rounds, each
+    round every size once, so that the machine's slow minutes fall on every size alike; the
+    result is ``{"sizes": [one entry per size], "flatness": the lowest throughput over the
+    highest, "peak_rss_bytes": the process's peak (the largest size's)}``."""
     from sovsim.api import shipped_parameters
     from sovsim.population.engine import simulate_households
     from sovsim.scenario import load_scenario
 
-    sc = load_scenario(scenario)
-    p = shipped_parameters()
-    simulate_households(sc, p, households=min(households, 5000), months=min(months, 13),
-                        heterogeneity=heterogeneity, seed=seed)  # load the kernels
+    single = isinstance(households, (int, np.integer)) and not isinstance(households, bool)
+    sizes = [int(households)] if single else [int(n) for n in households]
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
         raise InputError("sovsim bench", "repeat", f"{repeat!r} is not a whole number of at "
                          "least 1")
-    runs = []
+    if not sizes:
+        raise InputError("sovsim bench", "households", "no size given", "one or more sizes")
+    sc = load_scenario(scenario)
+    p = shipped_parameters()
+    simulate_households(sc, p, households=min(min(sizes), 5000), months=min(months, 13),
+                        heterogeneity=heterogeneity, seed=seed)  # load the kernels
+    runs: dict[int, list] = {n: [] for n in sizes}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        _, out = simulate_households(sc, p, households=households, months=months,
-                                     heterogeneity=heterogeneity, seed=seed)
-        runs.append((out.facts["run_s"], time.perf_counter() - t0, out.facts))
-        del out
-    _, wall, facts = min(runs, key=lambda r: r[0])
+        for n in sizes:
+            t0 = time.perf_counter()
+            _, out = simulate_households(sc, p, households=n, months=months,
+                                         heterogeneity=heterogeneity, seed=seed)
+            runs[n].append((out.facts["run_s"], time.perf_counter() - t0, out.facts))
+            del out
     rss = peak_rss_bytes()
     bandwidth = stream_triad()
+    found = [_summary(runs[n], months, bandwidth, heterogeneity, repeat) for n in sizes]
+    if single:
+        return {**found[0], "peak_rss_bytes": rss}
+    rates = [f["household_months_per_s"] for f in found]
+    return {"sizes": found, "flatness": min(rates) / max(rates), "peak_rss_bytes": rss,
+            "months": months, "repeat": repeat, "threads": threads()}
+
+
+def _summary(runs: list, months: int, bandwidth: float, heterogeneity: bool, repeat: int
+             ) -> dict:
+    run_s, wall, facts = min(runs, key=lambda r: r[0])
     n = facts["households"]
-    run_s = facts["run_s"]
     bytes_hm = facts["bytes_per_household_month"]
     ideal = bytes_hm * n * months / bandwidth
     return {
         "households": n, "months": months, "wall_s": wall, "build_s": facts["build_s"],
         "run_s": run_s, "household_months_per_s": n * months / run_s,
-        "peak_rss_bytes": rss, "table_bytes": facts["table_bytes"],
+        "table_bytes": facts["table_bytes"],
         "bytes_per_household_month": bytes_hm, "triad_bytes_per_s": bandwidth,
         "roofline_ratio": ideal / run_s, "heterogeneity": heterogeneity,
         "threads": threads(), "passes": facts["passes"], "repeat": repeat,

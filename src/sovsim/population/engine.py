@@ -82,6 +82,8 @@ class _Table:
     eps: np.ndarray        # float32: this year's yield shock (1 where not farming alone)
     bounds: np.ndarray     # int64: the monthly pass's blocks, bounds[k] .. bounds[k + 1]
     home: np.ndarray       # int64 per block: the cell of its rows at the start (-1: added)
+    present: np.ndarray    # bool (blocks, cells): cells with rows in the block (kept by the
+                           # moves; a cell once present stays marked)
 
     @property
     def nbytes(self) -> int:
@@ -235,9 +237,9 @@ def simulate_households(
         unit_flows = np.zeros((N_CELLS, K.N_FLOWS))
         unit_done = K.pooled_units(cp, pooled, S0, b, unit, unit_flows)
         K.advance(table.cell, table.hid, table.eps, table.X, table.entry, table.bounds,
-                  K.thread_groups(table.bounds, threads()), table.home, corr, pooled, S0, cp, b,
-                  shocks, move_key, slaughter_key, exact and moving, np.int16(month),
-                  new_eps_key, unit_done, unit, sums, flows)
+                  K.thread_groups(table.bounds, threads()), table.home, table.present, corr,
+                  pooled, S0, cp, b, shocks, move_key, slaughter_key, exact and moving,
+                  np.int16(month), new_eps_key, unit_done, unit, sums, flows)
         passes["advance"] += 1
         pooled_weight = sums[:, :, K.S_POOLED].sum(axis=0)
         raw, rows_in, lagged_key, lagged_area_key = _split_sums(sums)
@@ -318,7 +320,14 @@ def _initial_table(households: int, seed: int, p: ParameterSet, chunk_size: int 
     bounds = _cell_blocks(cell)
     return _Table(cell, X, np.full(n, -1, dtype=np.int16), np.full(n, np.nan, dtype=np.float32),
                   hid, np.ones(n, dtype=np.float32), bounds,
-                  cell[bounds[:-1]].astype(np.int64))
+                  cell[bounds[:-1]].astype(np.int64), _presence(cell, bounds))
+
+
+def _presence(cell: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """(blocks, cells): whether a cell has rows in a block."""
+    out = np.zeros((bounds.size - 1, N_CELLS), dtype=np.bool_)
+    out[np.repeat(np.arange(bounds.size - 1), np.diff(bounds)), cell] = True
+    return out
 
 
 def _cell_blocks(cell: np.ndarray) -> np.ndarray:
@@ -376,7 +385,8 @@ def _split_single_rows(table: _Table, cp: np.ndarray, rows_in: np.ndarray) -> _T
                   np.concatenate([table.horses_ref, table.horses_ref[idx]]),
                   np.concatenate([table.hid, new_ids]),
                   np.concatenate([table.eps, table.eps[idx]]),
-                  np.r_[table.bounds, table.bounds[-1] + len(idx)], np.r_[table.home, -1])
+                  np.r_[table.bounds, table.bounds[-1] + len(idx)], np.r_[table.home, -1],
+                  np.concatenate([table.present, _presence(table.cell[idx], np.r_[0, len(idx)])]))
 
 
 def _alignment(target: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, dict]:

@@ -403,9 +403,9 @@ def thread_groups(bounds: np.ndarray, n: int) -> np.ndarray:
 
 
 @parallel_fast_jit
-def advance(cell, hid, eps, X, entry, bounds, groups, home, corr, pooled, S0, cp, b, shocks,
-            move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit, sums,
-            flows):
+def advance(cell, hid, eps, X, entry, bounds, groups, home, present, corr, pooled, S0, cp, b,
+            shocks, move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit,
+            sums, flows):
     """Apply one month to every household, in place; per block, the new stocks by (new) cell
     (``sums``: the six stocks, weighted; the rows; persons at the end of the month times the
     hunger key of its start, and area times the yield shock: the estimates of next month's
@@ -416,10 +416,10 @@ def advance(cell, hid, eps, X, entry, bounds, groups, home, corr, pooled, S0, cp
     Its blocks are ``bounds[k] .. bounds[k + 1]``: runs of at most ``BLOCK`` rows of one cell
     when the table was sorted at the start, that cell the block's ``home`` (-1: rows added
     since). Each block is a few loops, each compiled on its own so that LLVM can vectorise
-    the simple ones: ``_other_rows`` (rows not of the home, through ``_household``, the one
-    definition of a household's month; rows of pooled cells done by ``pooled_units``,
-    ``unit_done``, only have their weight scaled and summed) and, where the home
-    farms alone and the moves are not exact, ``_home_movers`` (its households drawn to move,
+    the simple ones: ``_pooled_rows`` (rows of pooled cells done by ``pooled_units``,
+    ``unit_done``: only their weight is scaled and summed), ``_other_rows`` (the other rows
+    not of the home, through ``_household``, the one definition of a household's month) and,
+    where the home farms alone and the moves are not exact, ``_home_movers`` (its households drawn to move,
     through ``_household`` too), ``_home_stayers`` (the rest of them: the same arithmetic
     written out) and in June ``_home_shocks``. tests/test_households.py checks that the two
     routes give the same numbers.
@@ -429,15 +429,15 @@ def advance(cell, hid, eps, X, entry, bounds, groups, home, corr, pooled, S0, cp
     blocks are of very unequal size). A block's sums do not depend on which thread ran it."""
     for grp in prange(groups.size - 1):
         for blk in range(groups[grp], groups[grp + 1]):
-            _block(blk, cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b,
-                   shocks, move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done,
-                   unit, sums, flows)
+            _block(blk, cell, hid, eps, X, entry, bounds, home, present[blk], corr, pooled, S0,
+                   cp, b, shocks, move_key, slaughter_key, scale_moves, month, new_eps_key,
+                   unit_done, unit, sums, flows)
 
 
 @fast_jit
-def _block(blk, cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b, shocks,
-           move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit, sums,
-           flows):
+def _block(blk, cell, hid, eps, X, entry, bounds, home, present, corr, pooled, S0, cp, b,
+           shocks, move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit,
+           sums, flows):
     """One block of ``advance``."""
     lo = bounds[blk]
     hi = bounds[blk + 1]
@@ -446,50 +446,42 @@ def _block(blk, cell, hid, eps, X, entry, bounds, home, corr, pooled, S0, cp, b,
     skip = h if fast else -1
     # Rows that move into the home this month (kolkhoz exits) are done by ``_other_rows``
     # and marked in ``seen`` so that the home's loops pass them; the home's movers leave it
-    # after ``_other_rows`` has run, so they are done once too.
-    into = False
-    if fast:
-        for c in range(cp.shape[0]):
-            into = into or cp[c, CP_DST] == h
-    seen = np.zeros(hi - lo if into else 0, dtype=np.uint8)
+    # after ``_other_rows`` has run, so they are done once too. (``seen`` has a byte for
+    # every row even when nothing moves in: a test on a flag in the home's loops would keep
+    # LLVM from vectorising them.)
+    seen = np.zeros(hi - lo, dtype=np.uint8)
+    _pooled_rows(lo, hi, cell, X, corr, unit_done, unit, present, sums[blk])
     _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
-                move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit,
-                into, seen, sums[blk], flows[blk])
+                move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, seen,
+                present, sums[blk], flows[blk])
     if fast:
         if cp[h, CP_DST] >= 0.0:
             _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
-                         move_key, slaughter_key, month, into, seen, sums[blk], flows[blk])
-        _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key,
-                      new_eps_key == 0, into, seen, sums[blk], flows[blk])
+                         move_key, slaughter_key, month, seen, present, sums[blk], flows[blk])
+        home_rows = 0
+        for off in range(hi - lo):
+            home_rows += cell[np.uint64(lo + off)] == h
+        if 2 * home_rows > hi - lo:
+            _home_stayers_dense(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key,
+                                new_eps_key == 0, seen, sums[blk], flows[blk])
+        else:
+            _home_stayers_sparse(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key,
+                                 new_eps_key == 0, seen, sums[blk], flows[blk])
         if new_eps_key != 0:
-            _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, into, seen,
-                         sums[blk])
+            _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, seen, sums[blk])
 
 
 @fast_jit
 def _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
-                move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit, into,
-                seen, acc, fl):
-    """Every row of ``lo .. hi`` not in cell ``skip``: through ``_household``, or (a pooled
-    cell done by ``pooled_units``) its weight scaled by the month of a unit of weight. With
-    ``into``, a row it moves into ``skip`` is marked in ``seen``."""
-    run_c = -1  # pooled rows come in runs of one cell: their sums stay in registers
-    run_w = run_n = 0.0
+                move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, seen,
+                present, acc, fl):
+    """Every row of ``lo .. hi`` not in cell ``skip`` and not of a pooled cell done by
+    ``pooled_units`` (``_pooled_rows`` has done those), through ``_household``. A row it
+    moves into ``skip`` is marked in ``seen``."""
     for off in range(hi - lo):
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
         c = cell[i]
-        if c == skip:
-            continue
-        if unit_done[c]:
-            w = X[W, i] * corr[c, W]
-            X[W, i] = w * unit[c, W]
-            if c != run_c:
-                if run_c >= 0:
-                    acc[run_c, S_POOLED] += run_w
-                    acc[run_c, S_ROWS] += run_n
-                run_c, run_w, run_n = c, 0.0, 0.0
-            run_w += w
-            run_n += 1.0
+        if c == skip or unit_done[c]:
             continue
         c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
         own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
@@ -501,9 +493,10 @@ def _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
         w = _migrate(c2, w, p, r, cp, fl)
         if c2 != c:
             cell[i] = c2
+            present[c2] = True
             if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
                 entry[i] = month
-            if into and c2 == skip:
+            if c2 == skip:
                 seen[off] = 1
         _store(i, X, w, p, g, ho, ca, a)
         own2 = cp[c2, CP_HETERO] > 0.0 and not pooled[c2]
@@ -511,20 +504,41 @@ def _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
             eps[i] = yield_shock(new_eps_key, hid[i], shocks)
         _accumulate(acc, c2, w, p, g, ho, ca, a, w * p * (r if own2 else 1.0),
                     a * eps[i] if own2 else 0.0)
-    if run_c >= 0:
-        acc[run_c, S_POOLED] += run_w
-        acc[run_c, S_ROWS] += run_n
+
+
+@fast_jit
+def _pooled_rows(lo, hi, cell, X, corr, unit_done, unit, present, acc):
+    """The rows of ``lo .. hi`` in pooled cells done by ``pooled_units``: each such cell's
+    rows have their weight scaled by the month of a unit of weight, and their weights at the
+    start of the month and their number summed (``S_POOLED``, ``S_ROWS``). One loop a cell
+    ``present`` in the block (a block holds few: its home's kolkhoz and settlement cells),
+    each simple enough to vectorise, rather than one loop with a branch a row."""
+    for c in range(unit_done.size):
+        if not (present[c] and unit_done[c]):
+            continue
+        f = corr[c, W] * unit[c, W]
+        total = rows = 0.0
+        for off in range(hi - lo):
+            i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
+            if cell[i] != c:
+                continue
+            x = X[W, i]
+            total += x
+            rows += 1.0
+            X[W, i] = x * f
+        acc[c, S_POOLED] += total * corr[c, W]
+        acc[c, S_ROWS] += rows
 
 
 @fast_jit
 def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, move_key,
-                 slaughter_key, month, into, seen, acc, fl):
+                 slaughter_key, month, seen, present, acc, fl):
     """The households of cell ``h`` (farming alone) in ``lo .. hi`` whose draw moves them
     this month, through ``_household``; they leave ``h``, so ``_home_stayers`` passes them."""
     thr = cp[h, CP_THR]
     for off in range(hi - lo):
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
-        if cell[i] != h or (into and seen[off]):
+        if (cell[i] != h) | (seen[off] != 0):
             continue
         u = unit_uniform(move_key, hid[i])
         if u >= thr:
@@ -535,6 +549,7 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
             i, c, w, p, g, ho, ca, a, cp, pooled, b, eps[i], u, su, False, fl)
         w = _migrate(c2, w, p, r, cp, fl)
         cell[i] = c2
+        present[c2] = True
         if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
             entry[i] = month
         _store(i, X, w, p, g, ho, ca, a)
@@ -544,13 +559,32 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
 
 
 @fast_jit
-def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key, into,
-                  seen, acc, fl):
+def _home_stayers_dense(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key,
+                        seen, acc, fl):
+    """``_home_stayers`` where most rows of the block are the home's: every row's arithmetic
+    done and the others masked (vectorised)."""
+    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key, seen, acc,
+                  fl, True)
+
+
+@fast_jit
+def _home_stayers_sparse(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key,
+                         seen, acc, fl):
+    """``_home_stayers`` where few rows of the block are still the home's (most have joined
+    kolkhozy): the others skipped by a branch (scalar)."""
+    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key, seen, acc,
+                  fl, False)
+
+
+@inline_jit
+def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key, seen,
+                  acc, fl, dense):
     """The month of the households of cell ``h`` (farming alone) in ``lo .. hi`` that stay in
     it: ``_household`` and ``_migrate`` written out for that case (no move, the cell's inputs
     and factors taken once), with no call and no branch the vectoriser cannot turn into a
     select, the block's sums and flows kept in registers. Without ``area_key`` (new yield
-    shocks this month) the sum of area times shock is left to ``_home_shocks``."""
+    shocks this month) the sum of area times shock is left to ``_home_shocks``. ``dense`` (a
+    constant where it is inlined) chooses how the other rows are passed."""
     cw, cpp, cg = corr[h, W], corr[h, P], corr[h, G]
     chh, cc, ca_ = corr[h, H], corr[h, C], corr[h, A]
     fa, hrate, rel = cp[h, CP_FA], cp[h, CP_HRATE], cp[h, CP_RELIEF]
@@ -559,7 +593,13 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
     mrate, rrate = cp[h, CP_MIG], cp[h, CP_RET]
     # the keepers' and the slaughterers' factors of horses and cattle, and who slaughters
     fhk, fck, fhs, fcs, sq = cp[h, CP_FHK], cp[h, CP_FCK], cp[h, CP_FHS], cp[h, CP_FCS], cp[h, CP_SQ]
-    slaughter = sq > 0.0
+    # (the draws first, in a loop of their own: a call in the main loop keeps it scalar)
+    cuts = np.zeros(hi - lo, dtype=np.uint8)
+    if sq > 0.0:
+        for off in range(hi - lo):
+            i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
+            if cell[i] == h and seen[off] == 0 and unit_uniform(slaughter_key, hid[i]) < sq:
+                cuts[off] = 1
     # hunger_key: (1 + b) / (1 + b q), or 1 without concentration (b, or the cell's persons
     # per t, not positive) and for a row without persons
     keyed = b > 0.0 and cp[h, CP_REF] > 0.0
@@ -570,7 +610,10 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
     f_h = f_r = f_paid = f_q = f_hl = f_b = f_d = f_m = f_ret = f_sl = f_hs = 0.0
     for off in range(hi - lo):
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
-        if cell[i] != h or (into and seen[off]):
+        if dense:
+            if (cell[i] != h) | (seen[off] != 0):  # both tested: a select
+                continue
+        elif cell[i] != h or seen[off] != 0:  # a branch
             continue
         w = X[W, i] * cw
         p = X[P, i] * cpp
@@ -589,7 +632,7 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
         g = g_mid - paid
         g = g if g > 0.0 else 0.0
         ho_before = ho
-        cut = slaughter and unit_uniform(slaughter_key, hid[i]) < sq
+        cut = cuts[off] != 0
         ho = ho * (fhs if cut else fhk)
         ca = ca * (fcs if cut else fck)
         f_sl += w if cut else 0.0
@@ -651,13 +694,13 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
 
 
 @fast_jit
-def _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, into, seen, acc):
+def _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, seen, acc):
     """End of June: the households of cell ``h`` still farming alone draw next year's yield
     shock, and their area times it is summed (after ``_home_stayers``)."""
     sakey = 0.0
     for off in range(hi - lo):
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
-        if cell[i] != h or (into and seen[off]):
+        if (cell[i] != h) | (seen[off] != 0):
             continue
         eps[i] = yield_shock(new_eps_key, hid[i], shocks)
         sakey += np.float64(X[A, i]) * eps[i]
