@@ -103,9 +103,13 @@ def normalise_shared(cp: np.ndarray, out: dict, S0: np.ndarray) -> None:
 def normalise(cp: np.ndarray, out: dict, S0: np.ndarray, ksum: np.ndarray, harvest: bool
                ) -> None:
     """Heterogeneity on: the keys' sums come from the ``keys`` pass."""
-    key_deaths, key_area = ksum[:, 0], ksum[:, 1]
-    cp[:, K.CP_HRATE] = safe_div(cp[:, K.CP_HRATE], key_area) if harvest else 0.0
+    key_deaths = ksum[:, 0]
     area_new = S0[:, K.A] * cp[:, K.CP_FA]
+    # The harvest's key is area times the yield shock where households farm alone; in the
+    # pooled cells (kolkhoz, settlement) it is the area itself, the cell's, which their rows
+    # share (the pass sums the key only for rows farming alone).
+    key_area = np.where(cp[:, K.CP_HETERO] > 0, ksum[:, 1], area_new)
+    cp[:, K.CP_HRATE] = safe_div(cp[:, K.CP_HRATE], key_area) if harvest else 0.0
     # procurement as a quota on the planned harvest: the cell's procurement per ha
     cp[:, K.CP_QUOTA] = safe_div(out["book"]["procured_t"], area_new)
     cp[:, K.CP_DEATHS] = safe_div(cp[:, K.CP_DEATHS], key_deaths)
