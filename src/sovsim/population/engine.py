@@ -44,9 +44,9 @@ from sovsim.mechanisms.policy import instruments_by_month
 from sovsim.mechanisms.prices import terms_of_trade
 from sovsim.params import ParameterSet
 from sovsim.population import engine_kernels as K
-from sovsim.population._jit import threads
 from sovsim.population import month_inputs as MI
 from sovsim.population import tables as T
+from sovsim.population._jit import threads
 from sovsim.population.build import build_population, full_size
 from sovsim.population.cells import N_CELLS, cell_of
 from sovsim.population.rng import stream_key

@@ -628,9 +628,9 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
         relief = rel * persons
         g_mid = (g + harvest + relief) * (1.0 - orate)
         quota = qrate * a
-        paid = quota if quota < g_mid else g_mid
+        paid = quota if quota < g_mid else g_mid  # noqa: FURB136 (selects, as written)
         g = g_mid - paid
-        g = g if g > 0.0 else 0.0
+        g = g if g > 0.0 else 0.0  # noqa: FURB136
         ho_before = ho
         cut = cuts[off] != 0
         ho = ho * (fhs if cut else fhk)
@@ -638,7 +638,7 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
         f_sl += w if cut else 0.0
         f_hs += ho_before * (fhk - fhs) if cut else 0.0
         dr = r * drate
-        dr = dr if dr < most else most
+        dr = dr if dr < most else most  # noqa: FURB136
         f_h += harvest
         f_r += relief
         f_paid += paid
@@ -649,7 +649,7 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
         w = w * (1.0 + brate - dr)
         persons = w * p  # (_migrate)
         out_rate = r * mrate
-        out_rate = out_rate if out_rate < 1.0 else 1.0
+        out_rate = out_rate if out_rate < 1.0 else 1.0  # noqa: FURB136
         f_m += persons * out_rate
         f_ret += persons * rrate
         w = w * (1.0 - out_rate + rrate)
