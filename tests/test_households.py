@@ -165,6 +165,14 @@ def test_heterogeneity_gives_distributions_and_keeps_close_to_the_cells(historic
         assert kol.loc[var, "value"] == pytest.approx(kol.loc[var, "cell_model_value"], rel=0.01)
     # and the households' own arithmetic stays near the cells' totals in every month
     assert out.tables["household_alignment"].total_gap.abs().max() < 0.05
+    # Who dies and who leaves are each household's draws: whole persons of the panel's
+    # households (the expected shares were fractions every month), in a few months of many.
+    panel = out.tables["household_panel"]
+    for col in ("deaths", "out_migrants"):
+        x = panel[col].to_numpy()
+        assert np.abs(x - np.round(x)).max() < 1e-6, col
+        assert 0 < (x > 0).mean() < 0.2, col
+    assert {"died_out_households", "all_left_households"} <= set(flows.variable)
 
 
 def test_slaughter_draw_keeps_the_cells_expected_herd():
@@ -187,6 +195,38 @@ def test_slaughter_draw_keeps_the_cells_expected_herd():
     # heterogeneity off: no draw, every household the cell's factor
     slaughter_inputs(cp, before, slaughter, np.zeros(3), 0.5)
     assert (cp[:, K.CP_SQ] == 0).all() and (cp[:, K.CP_FHK] == cp[:, K.CP_FH]).all()
+
+
+def test_vital_counts_are_independent_poisson_counts():
+    """Deaths and out-migrants drawn in two stages (a screen uniform, then the rest of the
+    joint law) have the Poisson law of each, independently, and their caps."""
+    from sovsim.population.rng import stream_key
+
+    lam = np.linspace(0.0, 2.0, 41)
+    assert [K.exp_neg(x) for x in lam] == pytest.approx(np.exp(-lam), rel=1e-9)
+    key = stream_key(7, 104, 5)
+    n, lam_d, lam_m = 200_000, 0.3, 0.1
+    draws = np.array([K.vital_counts(key, i, K.screen_uniform(key, i), lam_d, lam_m, 9.0)
+                      for i in range(n)])
+    d, m = draws[:, 0], draws[:, 1]
+    se = 4 / np.sqrt(n)  # four standard errors, about
+    assert d.mean() == pytest.approx(lam_d, abs=4 * np.sqrt(lam_d / n))
+    assert m.mean() == pytest.approx(lam_m, abs=4 * np.sqrt(lam_m / n))
+    assert d.var() == pytest.approx(lam_d, rel=0.03)
+    assert (d == 0).mean() == pytest.approx(np.exp(-lam_d), abs=se)
+    assert (d == 2).mean() == pytest.approx(np.exp(-lam_d) * lam_d**2 / 2, abs=se)
+    assert ((d == 0) & (m == 0)).mean() == pytest.approx(np.exp(-lam_d - lam_m), abs=se)
+    assert ((d > 0) & (m > 0)).mean() == pytest.approx(
+        (1 - np.exp(-lam_d)) * (1 - np.exp(-lam_m)), abs=se)
+    # at most the household's persons (rounded) die, and at most those left leave
+    capped = np.array([K.vital_counts(key, i, K.screen_uniform(key, i), 5.0, 5.0, 2.2)
+                       for i in range(2000)])
+    assert capped[:, 0].max() == 2.0 and (capped.sum(axis=1) <= 2.0).all()
+    # the screen: below 1 - lam_d - lam_m a household has neither (exp(-x) >= 1 - x)
+    s = np.array([K.screen_uniform(key, i) for i in range(n)])
+    assert 0.0 <= s.min() and s.max() < 1.0 and s.mean() == pytest.approx(0.5, abs=0.005)
+    calm = s < 1 - lam_d - lam_m
+    assert ((d[calm] == 0) & (m[calm] == 0)).all()
 
 
 def test_hunger_key():

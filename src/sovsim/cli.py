@@ -64,8 +64,8 @@ def run(
                               "households month by month (household_panel table)"),
     heterogeneity: bool = typer.Option(
         True, "--heterogeneity/--no-heterogeneity", help="with --households: share the cells' "
-        "changes by the households' own yields, hunger and slaughter draws, or by their stocks "
-        "alone (which reproduces the cell run exactly)"),
+        "changes by the households' own yields, hunger, and draws of who slaughters, dies and "
+        "leaves, or by their stocks alone (which reproduces the cell run exactly)"),
 ) -> None:
     """Run one scenario; print headline outcomes, or write the tidy table to --out.
     The run is recorded in the results store; the same manifest again is read from it.

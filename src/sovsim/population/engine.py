@@ -50,14 +50,17 @@ from sovsim.population._jit import threads
 from sovsim.population.build import build_population, full_size
 from sovsim.population.cells import N_CELLS, cell_of
 from sovsim.population.rng import stream_key
-from sovsim.population.tables import LOG_LO, LOG_STEP, N_BINS, STOCK_NAMES
+from sovsim.population.tables import STOCK_NAMES
 from sovsim.regions import REGIONS, TENURES
 from sovsim.scenario import Scenario
 from sovsim.state import initial_state
 
 WHERE = "sovsim.run(households=...)"
 IND, KOL, DEP = (TENURES.index(t) for t in ("individual", "kolkhoz", "deported"))
-STREAM_YIELD, STREAM_MOVE, STREAM_SLAUGHTER = 101, 102, 103
+STREAM_YIELD, STREAM_MOVE, STREAM_SLAUGHTER, STREAM_VITAL = 101, 102, 103, 104
+# The flows of a pooled cell that its rows draw themselves (heterogeneity on): ``_add_pooled``
+# leaves them out of the unit's.
+DRAWN_FLOWS = [K.F_DEATHS, K.F_MIGRANTS, K.F_RETURNERS]
 MAX_PANEL = 1_000_000
 
 
@@ -198,6 +201,8 @@ def simulate_households(
                        else np.uint64(0))
         move_key = stream_key(seed, STREAM_MOVE, month)
         slaughter_key = stream_key(seed, STREAM_SLAUGHTER, month)
+        # who dies and who leaves: each household's own draws (0: the expected numbers)
+        vital_key = stream_key(seed, STREAM_VITAL, month) if heterogeneity else np.uint64(0)
         moving = bool((cp[:, K.CP_DST] >= 0).any())
         absorbed: set[int] = set()  # cells whose movers and stayers already hold the deportees'
         if moving:
@@ -230,7 +235,7 @@ def simulate_households(
         if rows.size:
             flows_now = np.zeros((rows.size, 6))
             K.trace(rows, table.cell, table.hid, table.eps, table.X, corr, pooled, S0, cp, b,
-                    move_key, slaughter_key, exact and moving, flows_now)
+                    move_key, slaughter_key, vital_key, exact and moving, flows_now)
         sums = np.zeros((table.home.size, N_CELLS, K.N_SUMS))
         flows = np.zeros((table.home.size, N_CELLS, K.N_FLOWS))
         unit = np.zeros((N_CELLS, K.N_STOCKS))
@@ -238,12 +243,12 @@ def simulate_households(
         unit_done = K.pooled_units(cp, pooled, S0, b, unit, unit_flows)
         K.advance(table.cell, table.hid, table.eps, table.X, table.entry, table.bounds,
                   K.thread_groups(table.bounds, threads()), table.home, table.present, corr,
-                  pooled, S0, cp, b, shocks, move_key, slaughter_key, exact and moving,
-                  np.int16(month), new_eps_key, unit_done, unit, sums, flows)
+                  pooled, S0, cp, b, shocks, move_key, slaughter_key, vital_key,
+                  exact and moving, np.int16(month), new_eps_key, unit_done, unit, sums, flows)
         passes["advance"] += 1
         pooled_weight = sums[:, :, K.S_POOLED].sum(axis=0)
         raw, rows_in, lagged_key, lagged_area_key = _split_sums(sums)
-        _add_pooled(raw, lagged_key, flows, unit, unit_flows, pooled_weight)
+        _add_pooled(raw, lagged_key, flows, unit, unit_flows, pooled_weight, heterogeneity)
         MI.land_and_animals_to_kolkhoz(raw, flows.sum(axis=0), cp, absorbed)
         flows_year[month // 12] += flows.sum(axis=0)
         cell_flows_year[month // 12] += MI.cell_flows(out, cp, S0)
@@ -261,10 +266,10 @@ def simulate_households(
         if month + 1 == ref_month:
             K.snapshot_horses(table.cell, table.X, corr, pooled, S, individual, table.horses_ref)
         if month + 1 >= ref_month and ((month + 1) % 12 == 6 or month + 1 == n_months):
-            horse_obs.append((month, _horses(table, corr, pooled, S, nblocks)))
+            horse_obs.append((month, T.horses_observed(table, corr, pooled, S, nblocks)))
             passes["observe"] += 1
         if month in observe_at:
-            grain_obs.append((month, _grain(table, corr, pooled, S, nblocks)))
+            grain_obs.append((month, T.grain_observed(table, corr, pooled, S, nblocks)))
             passes["observe"] += 1
         if progress is not None:
             progress(month + 1, n_months)
@@ -351,13 +356,19 @@ def _sums(table: _Table, nblocks: int) -> tuple[np.ndarray, np.ndarray]:
     return _split_sums(sums)[:2]
 
 
-def _add_pooled(raw, key, flows, unit, unit_flows, weight) -> None:
+def _add_pooled(raw, key, flows, unit, unit_flows, weight, drawn: bool) -> None:
     """The pooled cells done by ``pooled_units``: their sums and flows, the month of a unit of
-    weight times their rows' weight at the start of the month."""
-    raw[:, K.W] += unit[:, K.W] * weight
-    raw[:, K.P] += unit[:, K.W] * unit[:, K.P] * weight
+    weight times their rows' weight at the start of the month. With ``drawn`` (heterogeneity
+    on) the rows drew their deaths and migrants, and ``advance`` has summed their weights,
+    persons and key and booked those flows: the unit gives the rest."""
+    if drawn:
+        unit_flows = unit_flows.copy()
+        unit_flows[:, DRAWN_FLOWS] = 0.0
+    else:
+        raw[:, K.W] += unit[:, K.W] * weight
+        raw[:, K.P] += unit[:, K.W] * unit[:, K.P] * weight
+        key += unit[:, K.W] * unit[:, K.P] * weight
     raw[:, K.G:] += unit[:, K.G:] * weight[:, None]
-    key += unit[:, K.W] * unit[:, K.P] * weight
     flows[0] += unit_flows * weight[:, None]
 
 
@@ -402,11 +413,12 @@ def _alignment(target: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, dict]:
 
 
 # Bytes of the table each pass reads and writes per household: the label (1), the six float32
-# columns (24, read and written by ``advance``), the yield shock (4), the id (4, read where
-# households move; counted in ``moves``, whose pass reads label and id); the observation of
-# horses also reads the entry month and the horses of the reference (6). The labels of movers
-# and the yearly shocks written are left out (a byte per mover, 4 bytes a year).
-PASS_BYTES = {"sums": 25, "keys": 29, "advance": 1 + 24 + 4 + 24, "observe": 31, "moves": 5}
+# columns (24, read and written by ``advance``), the yield shock (4), the id (4: read by
+# ``advance`` for the draws of who dies and leaves, and where households move, counted in
+# ``moves``, whose pass reads label and id); the observation of horses also reads the entry
+# month and the horses of the reference (6). The labels of movers and the yearly shocks
+# written are left out (a byte per mover, 4 bytes a year).
+PASS_BYTES = {"sums": 25, "keys": 29, "advance": 1 + 24 + 4 + 4 + 24, "observe": 31, "moves": 5}
 
 
 def _bytes_touched(passes: dict, months: int) -> float:
@@ -415,27 +427,6 @@ def _bytes_touched(passes: dict, months: int) -> float:
 
 
 # -- observations ------------------------------------------------------------------------------
-def _grain(table: _Table, corr, pooled, S, nblocks) -> tuple[np.ndarray, np.ndarray]:
-    hist = np.zeros((nblocks, N_CELLS, N_BINS))
-    totals = np.zeros((nblocks, N_CELLS, 3))
-    K.grain_histogram(table.cell, table.X, corr, pooled, S, LOG_LO, LOG_STEP, hist, totals)
-    hist, totals = hist.sum(axis=0), totals.sum(axis=0)
-    for c in np.flatnonzero(pooled & (totals[:, 0] > 0)):  # one grain per head for the cell
-        kg = 1000.0 * totals[c, 1] / totals[c, 0]
-        k = 0 if kg <= 0 else int(np.clip(1 + np.floor((np.log10(kg) - LOG_LO) / LOG_STEP),
-                                          1, N_BINS - 1))
-        hist[c, k] += totals[c, 0]
-    return hist, totals
-
-
-def _horses(table: _Table, corr, pooled, S, nblocks) -> np.ndarray:
-    n_cohorts = calendar.N_MONTHS // 12 + 1
-    out = np.zeros((nblocks, N_CELLS, n_cohorts, 3))
-    K.horses_by_entry(table.cell, table.X, table.entry, table.horses_ref, corr, pooled, S,
-                      n_cohorts, out)
-    return out.sum(axis=0)
-
-
 def _panel_rows(table: _Table, k: int, seed: int) -> np.ndarray:
     """The rows of ``k`` households drawn by id (without replacement) with the seed."""
     if k <= 0:

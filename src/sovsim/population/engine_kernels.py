@@ -84,7 +84,9 @@ F_DEP_HH, F_DEP_PERSONS, F_CONFISCATED, F_JOINED_HH, F_LEFT_HH = 9, 10, 11, 12, 
 F_HORSES_LOST = 14
 F_CONF_H, F_CONF_C, F_CONF_A = 15, 16, 17  # deportees' horses, cattle, area (to the kolkhoz)
 F_SLAUGHTER_HH, F_HORSES_SLAUGHTERED = 18, 19  # households that slaughtered; horses slaughtered
-N_FLOWS = 20
+# households (drawn deaths and flight) all of whose members died; all of whose members left
+F_DIED_OUT_HH, F_ALL_LEFT_HH = 20, 21
+N_FLOWS = 22
 
 KIND_DEPORT, KIND_JOIN, KIND_EXIT = 1, 2, 3
 
@@ -122,6 +124,100 @@ def hunger_key(g, persons, inv_ref, b):
     return (1.0 + b) / (1.0 + b * g * inv_ref / persons)
 
 
+# Drawn deaths and out-migration (heterogeneity on). A household's deaths D and out-migrants M
+# in a month are independent Poisson counts (means lam_d, lam_m: its persons times its rates),
+# drawn in two stages so that the households with neither (most of them, most months) cost one
+# cheap hash: a *screen* uniform s gives neither when s < exp(-lam_d - lam_m); otherwise the
+# rest of the joint distribution is drawn from s rescaled and two more uniforms
+# (``vital_counts``). Since exp(-x) >= 1 - x, a loop may pass every household with
+# s < 1 - lam_d - lam_m without working out the exponential (``_home_stayers``).
+_M32 = np.uint64(0xFFFFFFFF)
+_TO_UNIT32 = 1.0 / 4294967296.0
+POISSON_MAX = 8  # the largest count drawn: P(more) is below 1e-5 for a mean up to 1.2
+# A household with fewer persons than this left (persons are not whole numbers: births are
+# expected values) has died out, or all its members have left: it is empty, its weight 0.
+EMPTY = 0.5
+
+
+@inline_jit
+def screen_uniform(key, hid):
+    """The screen uniform of household ``hid`` in stream ``key``: a 32-bit hash (Wellons'
+    "lowbias32" finaliser, on the id and the key's two halves), cheap enough for a vectorised
+    loop over every household."""
+    # (each step cast to 32 bits: numba widens unsigned arithmetic to 64, and the casts let
+    # LLVM use the vector 32-bit multiply)
+    k32 = np.uint32((key ^ (key >> np.uint64(32))) & _M32)
+    x = np.uint32(np.uint32(np.uint32(hid) * np.uint32(0x9E3779B9)) + k32)
+    x = np.uint32(x ^ (x >> np.uint32(16)))
+    x = np.uint32(x * np.uint32(0x7FEB352D))
+    x = np.uint32(x ^ (x >> np.uint32(15)))
+    x = np.uint32(x * np.uint32(0x846CA68B))
+    x = np.uint32(x ^ (x >> np.uint32(16)))
+    return np.float64(x) * _TO_UNIT32
+
+
+@inline_jit
+def vital_uniforms(key, hid):
+    """Two more uniforms on [0, 1) of household ``hid`` in stream ``key`` (uint64): the high
+    and the low 32 bits of one splitmix64 hash (``rng``)."""
+    z = key + (np.uint64(hid) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(32)) * _TO_UNIT32, np.float64(z & _M32) * _TO_UNIT32
+
+
+@inline_jit
+def exp_neg(lam):
+    """exp(-lam) as (exp(-lam/16))^16, the inner term a Taylor polynomial of degree 7 (relative
+    error below 1e-9 for lam <= 2; no call, so that the loops using it vectorise)."""
+    y = lam * 0.0625
+    e = 1.0 - y * (1.0 - y * (0.5 - y * (1.0 / 6.0 - y * (1.0 / 24.0 - y * (
+        1.0 / 120.0 - y * (1.0 / 720.0 - y * (1.0 / 5040.0)))))))
+    e = e * e
+    e = e * e
+    e = e * e
+    return e * e
+
+
+@inline_jit
+def poisson_count(lam, e, u, cap):
+    """A Poisson(``lam``) count at the uniform ``u`` (its inverse distribution function;
+    ``e`` = ``exp_neg(lam)``), at most ``POISSON_MAX`` and at most ``cap``."""
+    pmf = e
+    cdf = e
+    k = 0.0
+    for j in range(1, POISSON_MAX + 1):
+        k += 1.0 if u >= cdf else 0.0
+        pmf = pmf * lam * (1.0 / j)
+        cdf += pmf
+    return k if k < cap else cap  # noqa: FURB136 (a select)
+
+
+@inline_jit
+def vital_counts(key, hid, s, lam_d, lam_m, n0):
+    """A household's deaths and out-migrants (independent Poisson counts, means ``lam_d``,
+    ``lam_m``; the deaths at most its ``n0`` persons, rounded, and the migrants at most those
+    left) from its screen uniform ``s``: none if ``s < exp(-lam_d - lam_m)``; otherwise at
+    least one of them, by ``s`` rescaled, and the counts by two more uniforms, each count's
+    zero-truncated law where it is the one that must be positive."""
+    cap_d = math.floor(n0 + 0.5)
+    e_d = exp_neg(lam_d)
+    e_m = exp_neg(lam_m)
+    q0 = e_d * e_m
+    if s < q0:
+        return 0.0, 0.0
+    u_d, u_m = vital_uniforms(key, hid)
+    v = (s - q0) / (1.0 - q0)
+    if v * (1.0 - q0) < 1.0 - e_d:  # at least one death: P(D > 0) over P(not both 0)
+        dead = poisson_count(lam_d, e_d, e_d + u_d * (1.0 - e_d), cap_d)
+        gone = poisson_count(lam_m, e_m, u_m, math.floor(n0 - dead + 0.5))
+    else:  # no death, so at least one out-migrant
+        dead = 0.0
+        gone = poisson_count(lam_m, e_m, e_m + u_m * (1.0 - e_m), cap_d)
+    return dead, gone
+
+
 @inline_jit
 def start_values(i, cell, X, corr, pooled, S0):
     """Row ``i`` at the start of the month: its stored values times the alignment of its cell,
@@ -138,8 +234,8 @@ def start_values(i, cell, X, corr, pooled, S0):
 
 
 @inline_jit
-def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u, scale_moves,
-               flows, confiscate=True):
+def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u, vital_key,
+               hid, scale_moves, flows, confiscate=True):
     """One month of row ``i`` (in cell ``c``, values at the start of the month: weight ``w``,
     persons of a household ``p``, the row's grain, horses, cattle and area).
 
@@ -192,8 +288,23 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u
     brate = cp[c, CP_BIRTHS]
     drate = min(r * cp[c, CP_DEATHS], 1.0 + brate)  # no more deaths than persons
     flows[c, F_BIRTHS] += persons * brate
-    flows[c, F_DEATHS] += persons * drate
-    w = w * (1.0 + brate - drate)
+    gone = -1.0  # (expected, not drawn)
+    w_hh = w  # the households the row stands for at the start of the month
+    if vital_key != 0 and p > 0.0:  # drawn: the deaths of this household (the row: w of them)
+        # and its out-migrants (in the cell it is in after its move, ``_migrate``)
+        dst = cp[c, CP_DST]
+        c_next = int(dst) if dst >= 0.0 and move_u < cp[c, CP_THR] else c
+        out_rate = min(r * cp[c_next, CP_MIG], 1.0)
+        n0 = p * (1.0 + brate)
+        dead, gone = vital_counts(vital_key, hid, screen_uniform(vital_key, hid), p * drate,
+                                  p * out_rate, n0)
+        flows[c, F_DEATHS] += w * dead
+        out = n0 - dead < EMPTY  # died out
+        flows[c, F_DIED_OUT_HH] += w if out else 0.0
+        w = 0.0 if out else w * (n0 - dead) / p
+    else:  # the expected deaths
+        flows[c, F_DEATHS] += persons * drate
+        w = w * (1.0 + brate - drate)
     # moves
     c2 = c
     dst = cp[c, CP_DST]
@@ -212,7 +323,7 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u
             c2 = np.int8(int(dst))
             if confiscate:
                 g, ho, ca, a = _move_out(flows, c, cp[c, CP_KIND], w, p, g, ho, ca, a)
-    return c2, w, p, g, ho, ca, a, r
+    return c2, w, p, g, ho, ca, a, r, gone, w_hh
 
 
 @inline_jit
@@ -238,12 +349,25 @@ def _scaled(x, factor, per_household, w):
 
 
 @inline_jit
-def _migrate(c2, w, p, r, cp, flows):
+def _migrate(c2, w, p, r, cp, flows, gone, w_hh):
+    """Out-migration and return of row ``w, p`` now in cell ``c2``: ``gone`` members of each of
+    its ``w_hh`` households (its weight at the start of the month) leave (drawn by
+    ``_household``), or (``gone`` < 0) the expected share."""
     persons = w * p
     out_rate = min(r * cp[c2, CP_MIG], 1.0)
     back_rate = cp[c2, CP_RET]
-    flows[c2, F_MIGRANTS] += persons * out_rate
+    if gone >= 0.0 and p > 0.0:
+        if w <= 0.0:  # died out
+            return 0.0
+        n1 = persons / w_hh  # a household's persons now
+        flows[c2, F_MIGRANTS] += w_hh * gone
+        if n1 - gone < EMPTY:  # all left: it takes none back
+            flows[c2, F_ALL_LEFT_HH] += w_hh
+            return 0.0
+        flows[c2, F_RETURNERS] += persons * back_rate
+        return w_hh * (n1 - gone + n1 * back_rate) / p
     flows[c2, F_RETURNERS] += persons * back_rate
+    flows[c2, F_MIGRANTS] += persons * out_rate
     return w * (1.0 - out_rate + back_rate)
 
 
@@ -309,8 +433,9 @@ def keys(cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, scale_moves, out)
             acc[c, 1] += a * cp[c, CP_FA] * e
             if scale_moves and cp[c, CP_DST] >= 0.0:
                 u = unit_uniform(move_key, hid[i])
-                c2, w2, p2, g2, ho2, ca2, a2, _ = _household(
-                    i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, 1.0, False, fl, False)
+                c2, w2, p2, g2, ho2, ca2, a2, _, _, _ = _household(
+                    i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, 1.0, np.uint64(0), 0, False,
+                    fl, False)
                 base = 2 if c2 != c else 8
                 acc[c, base + W] += w2
                 acc[c, base + P] += w2 * p2
@@ -367,10 +492,10 @@ def pooled_units(cp, pooled, S0, b, unit, unit_flows):
         if not pooled[c] or cp[c, CP_DST] >= 0.0 or S0[c, W] <= 0.0:
             continue
         inv = 1.0 / S0[c, W]
-        c2, w, p, g, ho, ca, a, r = _household(
+        c2, w, p, g, ho, ca, a, r, gone, w_hh = _household(
             0, np.int8(c), 1.0, S0[c, P] * inv, S0[c, G] * inv, S0[c, H] * inv, S0[c, C] * inv,
-            S0[c, A] * inv, cp, pooled, b, 1.0, 1.0, 1.0, False, unit_flows)
-        w = _migrate(c2, w, p, r, cp, unit_flows)
+            S0[c, A] * inv, cp, pooled, b, 1.0, 1.0, 1.0, np.uint64(0), 0, False, unit_flows)
+        w = _migrate(c2, w, p, r, cp, unit_flows, gone, w_hh)
         unit[c, W] = w
         unit[c, P] = p
         unit[c, G] = g
@@ -404,8 +529,8 @@ def thread_groups(bounds: np.ndarray, n: int) -> np.ndarray:
 
 @parallel_fast_jit
 def advance(cell, hid, eps, X, entry, bounds, groups, home, present, corr, pooled, S0, cp, b,
-            shocks, move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit,
-            sums, flows):
+            shocks, move_key, slaughter_key, vital_key, scale_moves, month, new_eps_key,
+            unit_done, unit, sums, flows):
     """Apply one month to every household, in place; per block, the new stocks by (new) cell
     (``sums``: the six stocks, weighted; the rows; persons at the end of the month times the
     hunger key of its start, and area times the yield shock: the estimates of next month's
@@ -430,14 +555,14 @@ def advance(cell, hid, eps, X, entry, bounds, groups, home, present, corr, poole
     for grp in prange(groups.size - 1):
         for blk in range(groups[grp], groups[grp + 1]):
             _block(blk, cell, hid, eps, X, entry, bounds, home, present[blk], corr, pooled, S0,
-                   cp, b, shocks, move_key, slaughter_key, scale_moves, month, new_eps_key,
-                   unit_done, unit, sums, flows)
+                   cp, b, shocks, move_key, slaughter_key, vital_key, scale_moves, month,
+                   new_eps_key, unit_done, unit, sums, flows)
 
 
 @fast_jit
 def _block(blk, cell, hid, eps, X, entry, bounds, home, present, corr, pooled, S0, cp, b,
-           shocks, move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, unit,
-           sums, flows):
+           shocks, move_key, slaughter_key, vital_key, scale_moves, month, new_eps_key,
+           unit_done, unit, sums, flows):
     """One block of ``advance``."""
     lo = bounds[blk]
     hi = bounds[blk + 1]
@@ -450,31 +575,38 @@ def _block(blk, cell, hid, eps, X, entry, bounds, home, present, corr, pooled, S
     # every row even when nothing moves in: a test on a flag in the home's loops would keep
     # LLVM from vectorising them.)
     seen = np.zeros(hi - lo, dtype=np.uint8)
-    _pooled_rows(lo, hi, cell, X, corr, unit_done, unit, present, sums[blk])
+    _pooled_rows(lo, hi, cell, hid, X, corr, cp, vital_key, unit_done, unit, present,
+                 sums[blk], flows[blk])
     _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
-                move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, seen,
-                present, sums[blk], flows[blk])
+                move_key, slaughter_key, vital_key, scale_moves, month, new_eps_key,
+                unit_done, seen, present, sums[blk], flows[blk])
     if fast:
         if cp[h, CP_DST] >= 0.0:
             _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
-                         move_key, slaughter_key, month, seen, present, sums[blk], flows[blk])
+                         move_key, slaughter_key, vital_key, month, seen, present, sums[blk],
+                         flows[blk])
         home_rows = 0
         for off in range(hi - lo):
             home_rows += cell[np.uint64(lo + off)] == h
+        maybe = np.zeros(hi - lo, dtype=np.uint8)
         if 2 * home_rows > hi - lo:
             _home_stayers_dense(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key,
-                                new_eps_key == 0, seen, sums[blk], flows[blk])
+                                vital_key, new_eps_key == 0, seen, maybe, sums[blk], flows[blk])
         else:
             _home_stayers_sparse(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key,
-                                 new_eps_key == 0, seen, sums[blk], flows[blk])
+                                 vital_key, new_eps_key == 0, seen, maybe, sums[blk], flows[blk])
+        if vital_key != 0:
+            _home_vital(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
+                        move_key, slaughter_key, vital_key, month, new_eps_key, seen, maybe,
+                        present, sums[blk], flows[blk])
         if new_eps_key != 0:
             _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, seen, sums[blk])
 
 
 @fast_jit
 def _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
-                move_key, slaughter_key, scale_moves, month, new_eps_key, unit_done, seen,
-                present, acc, fl):
+                move_key, slaughter_key, vital_key, scale_moves, month, new_eps_key,
+                unit_done, seen, present, acc, fl):
     """Every row of ``lo .. hi`` not in cell ``skip`` and not of a pooled cell done by
     ``pooled_units`` (``_pooled_rows`` has done those), through ``_household``. A row it
     moves into ``skip`` is marked in ``seen``."""
@@ -483,38 +615,73 @@ def _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
         c = cell[i]
         if c == skip or unit_done[c]:
             continue
-        c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
-        own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
-        e = eps[i] if own else 1.0
-        u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
-        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
-        c2, w, p, g, ho, ca, a, r = _household(
-            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, scale_moves, fl)
-        w = _migrate(c2, w, p, r, cp, fl)
-        if c2 != c:
-            cell[i] = c2
-            present[c2] = True
-            if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
-                entry[i] = month
-            if c2 == skip:
-                seen[off] = 1
-        _store(i, X, w, p, g, ho, ca, a)
-        own2 = cp[c2, CP_HETERO] > 0.0 and not pooled[c2]
-        if own2 and new_eps_key != 0:
-            eps[i] = yield_shock(new_eps_key, hid[i], shocks)
-        _accumulate(acc, c2, w, p, g, ho, ca, a, w * p * (r if own2 else 1.0),
-                    a * eps[i] if own2 else 0.0)
+        _row(i, off, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks, move_key,
+             slaughter_key, vital_key, scale_moves, month, new_eps_key, seen, present, acc, fl)
+
+
+@inline_jit
+def _row(i, off, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks, move_key,
+         slaughter_key, vital_key, scale_moves, month, new_eps_key, seen, present, acc, fl):
+    """The month of row ``i`` (``off`` in its block) through ``_household``: its draws, its
+    move, its new yield shock in June, its sums."""
+    c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
+    own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+    e = eps[i] if own else 1.0
+    u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
+    su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
+    c2, w, p, g, ho, ca, a, r, gone, w_hh = _household(
+        i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, vital_key, hid[i], scale_moves, fl)
+    w = _migrate(c2, w, p, r, cp, fl, gone, w_hh)
+    if vital_key != 0 and w <= 0.0:  # nobody left: the cell's others get its stocks
+        g = ho = ca = a = 0.0
+    if c2 != c:
+        cell[i] = c2
+        present[c2] = True
+        if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
+            entry[i] = month
+        if c2 == skip:
+            seen[off] = 1
+    _store(i, X, w, p, g, ho, ca, a)
+    own2 = cp[c2, CP_HETERO] > 0.0 and not pooled[c2]
+    if own2 and new_eps_key != 0:
+        eps[i] = yield_shock(new_eps_key, hid[i], shocks)
+    _accumulate(acc, c2, w, p, g, ho, ca, a, w * p * (r if own2 else 1.0),
+                a * eps[i] if own2 else 0.0)
 
 
 @fast_jit
-def _pooled_rows(lo, hi, cell, X, corr, unit_done, unit, present, acc):
+def _home_vital(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks, move_key,
+                slaughter_key, vital_key, month, new_eps_key, seen, maybe, present, acc, fl):
+    """Drawn deaths and flight: the households of cell ``h`` that ``_home_stayers`` left
+    (``maybe``: their draws may give a death or an out-migrant, a few in a hundred), through
+    ``_household``; marked in ``seen`` so that ``_home_shocks`` passes them (``_row`` draws
+    their new yield shock)."""
+    for off in range(hi - lo):
+        if maybe[off] == 0:
+            continue
+        i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
+        _row(i, off, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks, move_key,
+             slaughter_key, vital_key, False, month, new_eps_key, seen, present, acc, fl)
+        seen[off] = 1
+
+
+@fast_jit
+def _pooled_rows(lo, hi, cell, hid, X, corr, cp, vital_key, unit_done, unit, present, acc, fl):
     """The rows of ``lo .. hi`` in pooled cells done by ``pooled_units``: each such cell's
     rows have their weight scaled by the month of a unit of weight, and their weights at the
     start of the month and their number summed (``S_POOLED``, ``S_ROWS``). One loop a cell
     ``present`` in the block (a block holds few: its home's kolkhoz and settlement cells),
-    each simple enough to vectorise, rather than one loop with a branch a row."""
+    each simple enough to vectorise, rather than one loop with a branch a row.
+
+    With ``vital_key`` (heterogeneity on) the deaths and out-migrants of each household are
+    its own draws at the cell's rates (``_household``, ``_migrate``; a pooled household's
+    hunger key is 1): its new weight, persons and key are summed here, and its deaths and
+    migrants and returners booked, in place of the unit's (``engine._add_pooled``)."""
     for c in range(unit_done.size):
         if not (present[c] and unit_done[c]):
+            continue
+        if vital_key != 0:
+            _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, unit, acc, fl)
             continue
         f = corr[c, W] * unit[c, W]
         total = rows = 0.0
@@ -530,9 +697,74 @@ def _pooled_rows(lo, hi, cell, X, corr, unit_done, unit, present, acc):
         acc[c, S_ROWS] += rows
 
 
+@inline_jit
+def _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, unit, acc, fl):
+    """``_pooled_rows`` for cell ``c`` with drawn deaths and out-migrants (as ``_household``
+    and ``_migrate`` draw them). As in ``_home_vital``, a first loop (vectorised) does the
+    households whose draws give neither, certainly (``u < 1 - lam``), and marks the others;
+    a second does those few."""
+    cw, p = corr[c, W], unit[c, P]
+    brate = cp[c, CP_BIRTHS]
+    most = 1.0 + brate
+    dr = cp[c, CP_DEATHS]
+    dr = dr if dr < most else most  # noqa: FURB136
+    out_rate = cp[c, CP_MIG]
+    out_rate = out_rate if out_rate < 1.0 else 1.0  # noqa: FURB136
+    rrate = cp[c, CP_RET]
+    inv = 1.0 / p if p > 0.0 else 0.0
+    lam_d, lam_m = p * dr, p * out_rate
+    cut = 1.0 - (lam_d + lam_m) * (1.0 + 1e-9)  # below it, neither (see vital_counts)
+    calm = cw * most * (1.0 + rrate)  # a household without a death or a migrant
+    maybe = np.zeros(hi - lo, dtype=np.uint8)
+    total = rows = sw = f_ret = 0.0
+    for off in range(hi - lo):
+        i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
+        if cell[i] != c:
+            continue
+        hit = screen_uniform(vital_key, hid[i]) >= cut
+        x = X[W, i]
+        w = x * calm
+        maybe[off] = 1 if hit else 0
+        X[W, i] = x if hit else w
+        total += x * cw
+        rows += 1.0
+        sw += 0.0 if hit else w
+        f_ret += 0.0 if hit else x * cw * most * p * rrate
+    f_d = f_m = f_out = f_left = 0.0
+    for off in range(hi - lo):
+        if maybe[off] == 0:
+            continue
+        i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
+        w0 = X[W, i] * cw
+        n0 = p * most
+        dead, gone = vital_counts(vital_key, hid[i], screen_uniform(vital_key, hid[i]), lam_d,
+                                  lam_m, n0)
+        n1 = n0 - dead
+        out = n1 < EMPTY  # (as _household and _migrate)
+        left = not out and n1 - gone < EMPTY
+        f_d += w0 * dead
+        f_out += w0 if out else 0.0
+        f_m += 0.0 if out else w0 * gone
+        f_left += w0 if left else 0.0
+        f_ret += 0.0 if out or left else w0 * n1 * rrate
+        w = 0.0 if out or left else w0 * (n1 - gone + n1 * rrate) * inv
+        X[W, i] = w
+        sw += w
+    acc[c, S_POOLED] += total
+    acc[c, S_ROWS] += rows
+    acc[c, W] += sw
+    acc[c, P] += sw * p
+    acc[c, S_KEY] += sw * p
+    fl[c, F_DEATHS] += f_d
+    fl[c, F_MIGRANTS] += f_m
+    fl[c, F_RETURNERS] += f_ret
+    fl[c, F_DIED_OUT_HH] += f_out
+    fl[c, F_ALL_LEFT_HH] += f_left
+
+
 @fast_jit
 def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, move_key,
-                 slaughter_key, month, seen, present, acc, fl):
+                 slaughter_key, vital_key, month, seen, present, acc, fl):
     """The households of cell ``h`` (farming alone) in ``lo .. hi`` whose draw moves them
     this month, through ``_household``; they leave ``h``, so ``_home_stayers`` passes them."""
     thr = cp[h, CP_THR]
@@ -545,9 +777,11 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
             continue
         c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
         su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
-        c2, w, p, g, ho, ca, a, r = _household(
-            i, c, w, p, g, ho, ca, a, cp, pooled, b, eps[i], u, su, False, fl)
-        w = _migrate(c2, w, p, r, cp, fl)
+        c2, w, p, g, ho, ca, a, r, gone, w_hh = _household(
+            i, c, w, p, g, ho, ca, a, cp, pooled, b, eps[i], u, su, vital_key, hid[i], False, fl)
+        w = _migrate(c2, w, p, r, cp, fl, gone, w_hh)
+        if vital_key != 0 and w <= 0.0:  # nobody left: the cell's others get its stocks
+            g = ho = ca = a = 0.0
         cell[i] = c2
         present[c2] = True
         if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
@@ -559,38 +793,47 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
 
 
 @fast_jit
-def _home_stayers_dense(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key,
-                        seen, acc, fl):
+def _home_stayers_dense(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key,
+                        area_key, seen, maybe, acc, fl):
     """``_home_stayers`` where most rows of the block are the home's: every row's arithmetic
     done and the others masked (vectorised)."""
-    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key, seen, acc,
-                  fl, True)
+    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key, area_key,
+                  seen, maybe, acc, fl, True)
 
 
 @fast_jit
-def _home_stayers_sparse(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key,
-                         seen, acc, fl):
+def _home_stayers_sparse(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key,
+                         area_key, seen, maybe, acc, fl):
     """``_home_stayers`` where few rows of the block are still the home's (most have joined
     kolkhozy): the others skipped by a branch (scalar)."""
-    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key, seen, acc,
-                  fl, False)
+    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key, area_key,
+                  seen, maybe, acc, fl, False)
 
 
 @inline_jit
-def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area_key, seen,
-                  acc, fl, dense):
+def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key, area_key,
+                  seen, maybe, acc, fl, dense):
     """The month of the households of cell ``h`` (farming alone) in ``lo .. hi`` that stay in
     it: ``_household`` and ``_migrate`` written out for that case (no move, the cell's inputs
     and factors taken once), with no call and no branch the vectoriser cannot turn into a
     select, the block's sums and flows kept in registers. Without ``area_key`` (new yield
     shocks this month) the sum of area times shock is left to ``_home_shocks``. ``dense`` (a
-    constant where it is inlined) chooses how the other rows are passed."""
+    constant where it is inlined) chooses how the other rows are passed.
+
+    With ``vital_key`` (drawn deaths and flight) a household whose draws give neither a death
+    nor a migrant is done here; one whose draws may give one (``u >= 1 - lam``, about lam of
+    them: a Poisson(lam) count is 0 below ``exp(-lam) >= 1 - lam``) is left as it was, out of
+    the sums, and marked in ``maybe`` for ``_home_vital``."""
     cw, cpp, cg = corr[h, W], corr[h, P], corr[h, G]
     chh, cc, ca_ = corr[h, H], corr[h, C], corr[h, A]
     fa, hrate, rel = cp[h, CP_FA], cp[h, CP_HRATE], cp[h, CP_RELIEF]
     orate, qrate = cp[h, CP_ORATE], cp[h, CP_QUOTA]
     brate, drate = cp[h, CP_BIRTHS], cp[h, CP_DEATHS]
     mrate, rrate = cp[h, CP_MIG], cp[h, CP_RET]
+    drawn = vital_key != 0
+    # (1e-9: a margin for the rounding of the hunger key, which _household works out in
+    # another order; a household in it is passed to _household, which draws as it would)
+    margin = 1.0 + 1e-9
     # the keepers' and the slaughterers' factors of horses and cattle, and who slaughters
     fhk, fck, fhs, fcs, sq = cp[h, CP_FHK], cp[h, CP_FCK], cp[h, CP_FHS], cp[h, CP_FCS], cp[h, CP_SQ]
     # (the draws first, in a loop of their own: a call in the main loop keeps it scalar)
@@ -615,15 +858,25 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
                 continue
         elif cell[i] != h or seen[off] != 0:  # a branch
             continue
-        w = X[W, i] * cw
+        xw, xg, xh, xc, xa = X[W, i], X[G, i], X[H, i], X[C, i], X[A, i]
+        w = xw * cw
         p = X[P, i] * cpp
-        g = X[G, i] * cg
-        ho = X[H, i] * chh
-        ca = X[C, i] * cc
-        a = X[A, i] * ca_ * fa
+        g = xg * cg
+        ho = xh * chh
+        ca = xc * cc
+        a = xa * ca_ * fa
         e = eps[i]
         persons = w * p
         r = top / (1.0 + bq * g / persons) if persons > 0.0 else 1.0
+        dr = r * drate
+        dr = dr if dr < most else most  # noqa: FURB136
+        out_rate = r * mrate
+        out_rate = out_rate if out_rate < 1.0 else 1.0  # noqa: FURB136
+        hit = drawn & (screen_uniform(vital_key, hid[i]) >= 1.0 - p * (dr + out_rate) * margin)
+        maybe[off] = 1 if hit else 0
+        k = 0.0 if hit else 1.0  # (a drawn household's count of neither: its rates are 0)
+        dr = 0.0 if drawn else dr
+        out_rate = 0.0 if drawn else out_rate
         harvest = hrate * a * e
         relief = rel * persons
         g_mid = (g + harvest + relief) * (1.0 - orate)
@@ -635,40 +888,37 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, area
         cut = cuts[off] != 0
         ho = ho * (fhs if cut else fhk)
         ca = ca * (fcs if cut else fck)
-        f_sl += w if cut else 0.0
-        f_hs += ho_before * (fhk - fhs) if cut else 0.0
-        dr = r * drate
-        dr = dr if dr < most else most  # noqa: FURB136
-        f_h += harvest
-        f_r += relief
-        f_paid += paid
-        f_q += quota
-        f_hl += ho_before - ho
-        f_b += persons * brate
-        f_d += persons * dr
+        f_sl += (w if cut else 0.0) * k
+        f_hs += (ho_before * (fhk - fhs) if cut else 0.0) * k
+        f_h += harvest * k
+        f_r += relief * k
+        f_paid += paid * k
+        f_q += quota * k
+        f_hl += (ho_before - ho) * k
+        f_b += persons * brate * k
+        f_d += persons * dr * k
         w = w * (1.0 + brate - dr)
         persons = w * p  # (_migrate)
-        out_rate = r * mrate
-        out_rate = out_rate if out_rate < 1.0 else 1.0  # noqa: FURB136
-        f_m += persons * out_rate
-        f_ret += persons * rrate
+        f_m += persons * out_rate * k
+        f_ret += persons * rrate * k
         w = w * (1.0 - out_rate + rrate)
-        # (``_store`` written out: through the helper this loop ran a quarter slower)
-        X[W, i] = w
-        X[P, i] = p
-        X[G, i] = g
-        X[H, i] = ho
-        X[C, i] = ca
-        X[A, i] = a
-        sw += w
-        sp += w * p
-        sg += g
-        sh += ho
-        sc += ca
-        sa += a
-        srows += 1.0
-        skey += w * p * r
-        sakey += a * e
+        # (``_store`` written out: through the helper this loop ran a quarter slower; a
+        # household left to _home_vital keeps its values)
+        X[W, i] = xw if hit else w
+        X[P, i] = X[P, i] if hit else p
+        X[G, i] = xg if hit else g
+        X[H, i] = xh if hit else ho
+        X[C, i] = xc if hit else ca
+        X[A, i] = xa if hit else a
+        sw += w * k
+        sp += w * p * k
+        sg += g * k
+        sh += ho * k
+        sc += ca * k
+        sa += a * k
+        srows += k
+        skey += w * p * r * k
+        sakey += a * e * k
     acc[h, W] += sw
     acc[h, P] += sp
     acc[h, G] += sg
@@ -709,7 +959,7 @@ def _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, seen, acc):
 
 @jit
 def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, slaughter_key,
-          scale_moves, out):
+          vital_key, scale_moves, out):
     """The month of the panel's rows, computed as ``advance`` will (before it runs): per row,
     per household of it, [procured, quota, deaths, births, migrants, net harvest]."""
     fl = np.zeros((cp.shape[0], N_FLOWS))
@@ -721,9 +971,9 @@ def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, slaughter_
         u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
         fl[:, :] = 0.0
         su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
-        c2, w2, p2, _, _, _, _, r = _household(
-            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, scale_moves, fl)
-        _migrate(c2, w2, p2, r, cp, fl)
+        c2, w2, p2, _, _, _, _, r, gone, w_hh = _household(
+            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, vital_key, hid[i], scale_moves, fl)
+        _migrate(c2, w2, p2, r, cp, fl, gone, w_hh)
         inv = 1.0 / w if w > 0.0 else 0.0
         out[j, 0] = fl[c, F_PROCURED] * inv
         out[j, 1] = fl[c, F_QUOTA] * inv

@@ -23,10 +23,38 @@ FLOW_NAMES = {
     K.F_HORSES_LOST: ("horses_net_loss_head", "head"),
     K.F_SLAUGHTER_HH: ("slaughtering_households", "households"),
     K.F_HORSES_SLAUGHTERED: ("horses_slaughtered_head", "head"),
+    K.F_DIED_OUT_HH: ("died_out_households", "households"),
+    K.F_ALL_LEFT_HH: ("all_left_households", "households"),
 }
 # Grain per head: bin 0 no grain, then 0.1 kg .. 100 t per head in 0.025 decades.
 LOG_LO, LOG_STEP, N_BINS = -1.0, 0.025, 1 + 240
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+# -- observations of the table -------------------------------------------------------------
+def grain_observed(table, corr, pooled, S, nblocks) -> tuple[np.ndarray, np.ndarray]:
+    """The households' grain per head now: a histogram by cell (``N_BINS`` log bins, weighted
+    by persons) and the totals; a pooled cell's households all hold its grain per head."""
+    hist = np.zeros((nblocks, N_CELLS, N_BINS))
+    totals = np.zeros((nblocks, N_CELLS, 3))
+    K.grain_histogram(table.cell, table.X, corr, pooled, S, LOG_LO, LOG_STEP, hist, totals)
+    hist, totals = hist.sum(axis=0), totals.sum(axis=0)
+    for c in np.flatnonzero(pooled & (totals[:, 0] > 0)):  # one grain per head for the cell
+        kg = 1000.0 * totals[c, 1] / totals[c, 0]
+        k = 0 if kg <= 0 else int(np.clip(1 + np.floor((np.log10(kg) - LOG_LO) / LOG_STEP),
+                                          1, N_BINS - 1))
+        hist[c, k] += totals[c, 0]
+    return hist, totals
+
+
+def horses_observed(table, corr, pooled, S, nblocks) -> np.ndarray:
+    """The horses now of the households noted at the reference month, by cell and by the
+    year they entered a kolkhoz (``horses_by_entry``)."""
+    n_cohorts = calendar.N_MONTHS // 12 + 1
+    out = np.zeros((nblocks, N_CELLS, n_cohorts, 3))
+    K.horses_by_entry(table.cell, table.X, table.entry, table.horses_ref, corr, pooled, S,
+                      n_cohorts, out)
+    return out.sum(axis=0)
 
 
 # -- tables ------------------------------------------------------------------------------------
