@@ -303,7 +303,7 @@ def test_ctrl_c_stops_with_nothing_written(tmp_path, monkeypatch):
 
 def test_bench_prints_the_figures_asked_for():
     res = CliRunner().invoke(app, ["bench", "--households", "3000", "--months", "12", "--json",
-                                   "--repeat", "2"])
+                                   "--repeat", "2", "--mesa-agents", "2000"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
     for key in ("households", "months", "wall_s", "household_months_per_s", "peak_rss_bytes",
@@ -312,17 +312,25 @@ def test_bench_prints_the_figures_asked_for():
     assert out["households"] == 3000 and out["months"] == 12
     # the fastest of the two runs is the one reported
     assert len(out["run_s_all"]) == 2 and out["run_s"] == min(out["run_s_all"])
+    # beside it, the Mesa 3 model of the household rule (tests/test_mesa_benchmark.py)
+    mesa = out["mesa"]
+    if "skipped" not in mesa:
+        assert mesa["agents"] == 2000 and mesa["aim"] == 300
+        for key in ("mesa_agent_months_per_s", "rule_speedup", "engine_speedup"):
+            assert mesa[key] > 0, key
 
 
 def test_bench_sweeps_sizes_in_rounds():
     res = CliRunner().invoke(app, ["bench", "--households", "2000", "--households", "4000",
-                                   "--months", "6", "--repeat", "2", "--json"])
+                                   "--months", "6", "--repeat", "2", "--json",
+                                   "--mesa-agents", "0"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert [s["households"] for s in out["sizes"]] == [2000, 4000]
     rates = [s["household_months_per_s"] for s in out["sizes"]]
     assert out["flatness"] == pytest.approx(min(rates) / max(rates))
     assert all(len(s["run_s_all"]) == 2 for s in out["sizes"]) and out["peak_rss_bytes"] > 0
+    assert "mesa" not in out
 
 
 def test_thread_groups_cover_every_block_once_at_about_equal_rows():

@@ -322,12 +322,17 @@ def bench(
                                        help="with --households: as in sovsim run"),
     repeat: int = typer.Option(1, "--repeat", min=1,
                                help="with --households: runs to make; the fastest is shown"),
+    mesa_agents: int = typer.Option(
+        100_000, "--mesa-agents", min=0, help="with --households: agents of the Mesa 3 "
+        "comparison (benchmarks/mesa_households.py, when Mesa is installed); 0: none"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Time coarse 1921-1940 runs, or (--households) the household engine beside this
-    machine's memory bandwidth (a benchmark that prints figures; never a test)."""
+    machine's memory bandwidth and a Mesa 3 model of the household rule (a benchmark that
+    prints figures; never a test)."""
     if households:
-        cli_households.bench_households(households, months, heterogeneity, as_json, repeat)
+        cli_households.bench_households(households, months, heterogeneity, as_json, repeat,
+                                        mesa_agents)
         return
     import sovsim
     from sovsim.engine.simulation import simulate

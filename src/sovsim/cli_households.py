@@ -44,12 +44,13 @@ def household_run(scenario, households, panel, heterogeneity, seed, params_file)
 
 
 def bench_households(households: list[int], months: int, heterogeneity: bool, as_json: bool,
-                     repeat: int = 1) -> None:
+                     repeat: int = 1, mesa_agents: int = 0) -> None:
     from sovsim.population import bench
 
     try:
         out = bench.bench_households(households[0] if len(households) == 1 else households,
-                                     months, heterogeneity=heterogeneity, repeat=repeat)
+                                     months, heterogeneity=heterogeneity, repeat=repeat,
+                                     mesa_agents=mesa_agents)
     except SovsimError as exc:
         _fail(exc)
     if as_json:
@@ -73,6 +74,18 @@ def bench_households(households: list[int], months: int, heterogeneity: bool, as
     if "flatness" in out:
         console.print(f"throughput, lowest over highest across the sizes: {out['flatness']:.2f} "
                       "(the sizes were run in rounds, the fastest of each kept)")
+    mesa = out.get("mesa")
+    if mesa and "skipped" in mesa:
+        console.print(f"Mesa comparison skipped: {mesa['skipped']}")
+    elif mesa:
+        console.print(
+            f"Mesa {mesa['mesa_version']}, the sowing, harvest, delivery and food rule: "
+            f"{mesa['agents']:,} agents x {mesa['months']} months, "
+            f"{mesa['mesa_agent_months_per_s'] / 1e6:.2f} million agent-months/s\n"
+            f"  the same rule compiled: {mesa['rule_household_months_per_s'] / 1e6:.0f} million"
+            f" household-months/s, {mesa['rule_speedup']:.0f}x Mesa\n"
+            f"  the household engine's whole month (lowest rate above): "
+            f"{mesa['engine_speedup']:.0f}x Mesa (aim: {mesa['aim']}x)")
 
 
 def print_summary(tables) -> None:

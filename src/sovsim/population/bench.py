@@ -49,7 +49,7 @@ def peak_rss_bytes() -> int:
 
 def bench_households(households: int | Sequence[int], months: int, *,
                      scenario: str = "historical", seed: int = 0, heterogeneity: bool = True,
-                     repeat: int = 1) -> dict:
+                     repeat: int = 1, mesa_agents: int = 0) -> dict:
     """Run the household engine for ``months`` months and measure it.
 
     ``wall_s`` is the whole call (building the population included), ``run_s`` the months
@@ -62,7 +62,10 @@ def bench_households(households: int | Sequence[int], months: int, *,
     Given several sizes (a sweep, for the flatness of throughput) they are run in rounds, each
     round every size once, so that the machine's slow minutes fall on every size alike; the
     result is ``{"sizes": [one entry per size], "flatness": the lowest throughput over the
-    highest, "peak_rss_bytes": the process's peak (the largest size's)}``."""
+    highest, "peak_rss_bytes": the process's peak (the largest size's)}``.
+
+    With ``mesa_agents`` the result's ``mesa`` is ``mesa_comparison`` at that many agents,
+    against the lowest of the sizes' rates."""
     from sovsim.api import shipped_parameters
     from sovsim.population.engine import simulate_households
     from sovsim.scenario import load_scenario
@@ -74,6 +77,9 @@ def bench_households(households: int | Sequence[int], months: int, *,
                          "least 1")
     if not sizes:
         raise InputError("sovsim bench", "households", "no size given", "one or more sizes")
+    if isinstance(mesa_agents, bool) or not isinstance(mesa_agents, int) or mesa_agents < 0:
+        raise InputError("sovsim bench", "mesa_agents", f"{mesa_agents!r} is not a whole "
+                         "number of at least 0")
     sc = load_scenario(scenario)
     p = shipped_parameters()
     simulate_households(sc, p, households=min(min(sizes), 5000), months=min(months, 13),
@@ -89,11 +95,38 @@ def bench_households(households: int | Sequence[int], months: int, *,
     rss = peak_rss_bytes()
     bandwidth = stream_triad()
     found = [_summary(runs[n], months, bandwidth, heterogeneity, repeat) for n in sizes]
-    if single:
-        return {**found[0], "peak_rss_bytes": rss}
     rates = [f["household_months_per_s"] for f in found]
+    extra = {"mesa": mesa_comparison(mesa_agents, min(rates))} if mesa_agents else {}
+    if single:
+        return {**found[0], "peak_rss_bytes": rss, **extra}
     return {"sizes": found, "flatness": min(rates) / max(rates), "peak_rss_bytes": rss,
-            "months": months, "repeat": repeat, "threads": threads()}
+            "months": months, "repeat": repeat, "threads": threads(), **extra}
+
+
+MESA_FILE = "benchmarks/mesa_households.py"
+
+
+def mesa_comparison(agents: int, engine_rate: float) -> dict:
+    """The Mesa 3 model of the household rule (``benchmarks/mesa_households.py``) at
+    ``agents`` agents against the same rule compiled, and against the household engine's
+    rate ``engine_rate`` (its whole month); ``{"skipped": why}`` where Mesa is not installed or
+    the file is not there (an installed package without its repository)."""
+    import importlib.util
+    from pathlib import Path
+
+    if importlib.util.find_spec("mesa") is None:
+        return {"skipped": "Mesa is not installed (pip install mesa)"}
+    path = Path(__file__).resolve().parents[3] / MESA_FILE
+    if not path.is_file():
+        return {"skipped": f"{MESA_FILE} is not there (run from the repository)"}
+    spec = importlib.util.spec_from_file_location("sovsim_bench_mesa", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found = module.compare(households=agents)
+    found["engine_household_months_per_s"] = engine_rate
+    found["engine_speedup"] = engine_rate / found["mesa_agent_months_per_s"]
+    found["aim"] = 300
+    return found
 
 
 def _summary(runs: list, months: int, bandwidth: float, heterogeneity: bool, repeat: int

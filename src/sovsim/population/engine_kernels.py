@@ -141,9 +141,15 @@ EMPTY = 0.5
 
 @inline_jit
 def screen_uniform(key, hid):
-    """The screen uniform of household ``hid`` in stream ``key``: a 32-bit hash (Wellons'
-    "lowbias32" finaliser, on the id and the key's two halves), cheap enough for a vectorised
-    loop over every household."""
+    """The screen uniform of household ``hid`` in stream ``key``: ``screen_bits`` over 2**32."""
+    return np.float64(screen_bits(key, hid)) * _TO_UNIT32
+
+
+@inline_jit
+def screen_bits(key, hid):
+    """A 32-bit hash of household ``hid`` in stream ``key`` (Wellons' "lowbias32" finaliser,
+    on the id and the key's two halves), cheap enough for a vectorised loop over every
+    household."""
     # (each step cast to 32 bits: numba widens unsigned arithmetic to 64, and the casts let
     # LLVM use the vector 32-bit multiply)
     k32 = np.uint32((key ^ (key >> np.uint64(32))) & _M32)
@@ -152,8 +158,15 @@ def screen_uniform(key, hid):
     x = np.uint32(x * np.uint32(0x7FEB352D))
     x = np.uint32(x ^ (x >> np.uint32(15)))
     x = np.uint32(x * np.uint32(0x846CA68B))
-    x = np.uint32(x ^ (x >> np.uint32(16)))
-    return np.float64(x) * _TO_UNIT32
+    return np.uint32(x ^ (x >> np.uint32(16)))
+
+
+@fast_jit
+def _screens(lo, hi, hid, key, out):
+    """The screen bits of the rows ``lo .. hi`` (once a block and month: the loops over the
+    block's cells read them)."""
+    for off in range(hi - lo):
+        out[off] = screen_bits(key, hid[np.uint64(lo + off)])
 
 
 @inline_jit
@@ -187,11 +200,13 @@ def poisson_count(lam, e, u, cap):
     pmf = e
     cdf = e
     k = 0.0
-    for j in range(1, POISSON_MAX + 1):
-        k += 1.0 if u >= cdf else 0.0
-        pmf = pmf * lam * (1.0 / j)
+    for j in range(1, POISSON_MAX + 1):  # (called only for the few households screened in)
+        if u < cdf:
+            break
+        k += 1.0
+        pmf = pmf * lam / j
         cdf += pmf
-    return k if k < cap else cap  # noqa: FURB136 (a select)
+    return min(k, cap)
 
 
 @inline_jit
@@ -201,6 +216,8 @@ def vital_counts(key, hid, s, lam_d, lam_m, n0):
     left) from its screen uniform ``s``: none if ``s < exp(-lam_d - lam_m)``; otherwise at
     least one of them, by ``s`` rescaled, and the counts by two more uniforms, each count's
     zero-truncated law where it is the one that must be positive."""
+    if s < 1.0 - (lam_d + lam_m) * (1.0 + 1e-9):  # neither, surely (exp(-x) >= 1 - x)
+        return 0.0, 0.0
     cap_d = math.floor(n0 + 0.5)
     e_d = exp_neg(lam_d)
     e_m = exp_neg(lam_m)
@@ -575,7 +592,10 @@ def _block(blk, cell, hid, eps, X, entry, bounds, home, present, corr, pooled, S
     # every row even when nothing moves in: a test on a flag in the home's loops would keep
     # LLVM from vectorising them.)
     seen = np.zeros(hi - lo, dtype=np.uint8)
-    _pooled_rows(lo, hi, cell, hid, X, corr, cp, vital_key, unit_done, unit, present,
+    screens = np.zeros(hi - lo, dtype=np.uint32)  # who may die or leave (vital_counts)
+    if vital_key != 0:
+        _screens(lo, hi, hid, vital_key, screens)
+    _pooled_rows(lo, hi, cell, hid, X, corr, cp, vital_key, screens, unit_done, unit, present,
                  sums[blk], flows[blk])
     _other_rows(lo, hi, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
                 move_key, slaughter_key, vital_key, scale_moves, month, new_eps_key,
@@ -591,14 +611,16 @@ def _block(blk, cell, hid, eps, X, entry, bounds, home, present, corr, pooled, S
         maybe = np.zeros(hi - lo, dtype=np.uint8)
         if 2 * home_rows > hi - lo:
             _home_stayers_dense(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key,
-                                vital_key, new_eps_key == 0, seen, maybe, sums[blk], flows[blk])
+                                screens, vital_key, new_eps_key == 0, seen, maybe, sums[blk],
+                                flows[blk])
         else:
             _home_stayers_sparse(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key,
-                                 vital_key, new_eps_key == 0, seen, maybe, sums[blk], flows[blk])
+                                 screens, vital_key, new_eps_key == 0, seen, maybe, sums[blk],
+                                 flows[blk])
         if vital_key != 0:
-            _home_vital(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks,
-                        move_key, slaughter_key, vital_key, month, new_eps_key, seen, maybe,
-                        present, sums[blk], flows[blk])
+            _home_vital(lo, hi, h, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key,
+                        slaughter_key, vital_key, new_eps_key == 0, maybe, sums[blk],
+                        flows[blk])
         if new_eps_key != 0:
             _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, seen, sums[blk])
 
@@ -650,23 +672,55 @@ def _row(i, off, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks
 
 
 @fast_jit
-def _home_vital(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks, move_key,
-                slaughter_key, vital_key, month, new_eps_key, seen, maybe, present, acc, fl):
-    """Drawn deaths and flight: the households of cell ``h`` that ``_home_stayers`` left
-    (``maybe``: their draws may give a death or an out-migrant, a few in a hundred), through
-    ``_household``; marked in ``seen`` so that ``_home_shocks`` passes them (``_row`` draws
-    their new yield shock)."""
+def _home_vital(lo, hi, h, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, slaughter_key,
+                vital_key, area_key, maybe, acc, fl):
+    """Drawn deaths and flight: the households of cell ``h`` that ``_home_stayers`` marked in
+    ``maybe`` (their draws may give a death or an out-migrant, a few in a hundred), through
+    ``_household`` and ``_migrate``. ``_home_stayers`` has booked what their deaths and
+    migrants do not change; this books the rest: their weight, persons and key, their
+    deaths, migrants and returners, and takes back the stocks of a household left empty
+    (which go to its cell's others through the alignment). ``_home_shocks`` draws their new
+    yield shocks in June (``area_key`` false: the area times the shock is summed there)."""
+    scratch = np.zeros((fl.shape[0], N_FLOWS))
+    sw = sp = skey = sg = sh = sc = sa = sakey = 0.0
     for off in range(hi - lo):
         if maybe[off] == 0:
             continue
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
-        _row(i, off, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks, move_key,
-             slaughter_key, vital_key, False, month, new_eps_key, seen, present, acc, fl)
-        seen[off] = 1
+        c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
+        e = eps[i]
+        u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
+        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
+        _, w, p, g, ho, ca, a, r, gone, w_hh = _household(
+            i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, vital_key, hid[i], False,
+            scratch)
+        w = _migrate(c, w, p, r, cp, scratch, gone, w_hh)
+        if w <= 0.0:  # empty: what _home_stayers summed of its stocks is taken back
+            sg -= g
+            sh -= ho
+            sc -= ca
+            sa -= a
+            sakey -= a * e if area_key else 0.0
+            g = ho = ca = a = 0.0
+        _store(i, X, w, p, g, ho, ca, a)
+        sw += w
+        sp += w * p
+        skey += w * p * r
+    acc[h, W] += sw
+    acc[h, P] += sp
+    acc[h, S_KEY] += skey
+    acc[h, G] += sg
+    acc[h, H] += sh
+    acc[h, C] += sc
+    acc[h, A] += sa
+    acc[h, S_AREA_KEY] += sakey
+    for k in (F_DEATHS, F_MIGRANTS, F_RETURNERS, F_DIED_OUT_HH, F_ALL_LEFT_HH):
+        fl[h, k] += scratch[h, k]
 
 
 @fast_jit
-def _pooled_rows(lo, hi, cell, hid, X, corr, cp, vital_key, unit_done, unit, present, acc, fl):
+def _pooled_rows(lo, hi, cell, hid, X, corr, cp, vital_key, screens, unit_done, unit, present,
+                 acc, fl):
     """The rows of ``lo .. hi`` in pooled cells done by ``pooled_units``: each such cell's
     rows have their weight scaled by the month of a unit of weight, and their weights at the
     start of the month and their number summed (``S_POOLED``, ``S_ROWS``). One loop a cell
@@ -681,7 +735,7 @@ def _pooled_rows(lo, hi, cell, hid, X, corr, cp, vital_key, unit_done, unit, pre
         if not (present[c] and unit_done[c]):
             continue
         if vital_key != 0:
-            _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, unit, acc, fl)
+            _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, screens, unit, acc, fl)
             continue
         f = corr[c, W] * unit[c, W]
         total = rows = 0.0
@@ -698,7 +752,7 @@ def _pooled_rows(lo, hi, cell, hid, X, corr, cp, vital_key, unit_done, unit, pre
 
 
 @inline_jit
-def _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, unit, acc, fl):
+def _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, screens, unit, acc, fl):
     """``_pooled_rows`` for cell ``c`` with drawn deaths and out-migrants (as ``_household``
     and ``_migrate`` draw them). As in ``_home_vital``, a first loop (vectorised) does the
     households whose draws give neither, certainly (``u < 1 - lam``), and marks the others;
@@ -721,7 +775,7 @@ def _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, unit, acc, fl):
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
         if cell[i] != c:
             continue
-        hit = screen_uniform(vital_key, hid[i]) >= cut
+        hit = np.float64(screens[off]) * _TO_UNIT32 >= cut
         x = X[W, i]
         w = x * calm
         maybe[off] = 1 if hit else 0
@@ -737,8 +791,8 @@ def _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, unit, acc, fl):
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
         w0 = X[W, i] * cw
         n0 = p * most
-        dead, gone = vital_counts(vital_key, hid[i], screen_uniform(vital_key, hid[i]), lam_d,
-                                  lam_m, n0)
+        dead, gone = vital_counts(vital_key, hid[i], np.float64(screens[off]) * _TO_UNIT32,
+                                  lam_d, lam_m, n0)
         n1 = n0 - dead
         out = n1 < EMPTY  # (as _household and _migrate)
         left = not out and n1 - gone < EMPTY
@@ -793,26 +847,28 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
 
 
 @fast_jit
-def _home_stayers_dense(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key,
-                        area_key, seen, maybe, acc, fl):
+def _home_stayers_dense(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, screens,
+                        vital_key, area_key, seen, maybe, acc, fl):
     """``_home_stayers`` where most rows of the block are the home's: every row's arithmetic
     done and the others masked (vectorised)."""
-    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key, area_key,
+    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, screens, vital_key,
+                  area_key,
                   seen, maybe, acc, fl, True)
 
 
 @fast_jit
-def _home_stayers_sparse(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key,
-                         area_key, seen, maybe, acc, fl):
+def _home_stayers_sparse(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, screens,
+                         vital_key, area_key, seen, maybe, acc, fl):
     """``_home_stayers`` where few rows of the block are still the home's (most have joined
     kolkhozy): the others skipped by a branch (scalar)."""
-    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key, area_key,
+    _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, screens, vital_key,
+                  area_key,
                   seen, maybe, acc, fl, False)
 
 
 @inline_jit
-def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vital_key, area_key,
-                  seen, maybe, acc, fl, dense):
+def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, screens, vital_key,
+                  area_key, seen, maybe, acc, fl, dense):
     """The month of the households of cell ``h`` (farming alone) in ``lo .. hi`` that stay in
     it: ``_household`` and ``_migrate`` written out for that case (no move, the cell's inputs
     and factors taken once), with no call and no branch the vectoriser cannot turn into a
@@ -820,10 +876,12 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vita
     shocks this month) the sum of area times shock is left to ``_home_shocks``. ``dense`` (a
     constant where it is inlined) chooses how the other rows are passed.
 
-    With ``vital_key`` (drawn deaths and flight) a household whose draws give neither a death
-    nor a migrant is done here; one whose draws may give one (``u >= 1 - lam``, about lam of
-    them: a Poisson(lam) count is 0 below ``exp(-lam) >= 1 - lam``) is left as it was, out of
-    the sums, and marked in ``maybe`` for ``_home_vital``."""
+    With ``vital_key`` (drawn deaths and flight; the rates here are then 0) a household whose
+    draws give neither a death nor a migrant is done here. One whose draws may give one
+    (``s >= 1 - lam``, about lam of them: ``vital_counts``) is marked in ``maybe`` for
+    ``_home_vital`` and left as it was in the table; its grain, livestock and births are
+    booked here (a death or a migrant changes none of them), but not its weight, persons,
+    key and returners."""
     cw, cpp, cg = corr[h, W], corr[h, P], corr[h, G]
     chh, cc, ca_ = corr[h, H], corr[h, C], corr[h, A]
     fa, hrate, rel = cp[h, CP_FA], cp[h, CP_HRATE], cp[h, CP_RELIEF]
@@ -872,9 +930,9 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vita
         dr = dr if dr < most else most  # noqa: FURB136
         out_rate = r * mrate
         out_rate = out_rate if out_rate < 1.0 else 1.0  # noqa: FURB136
-        hit = drawn & (screen_uniform(vital_key, hid[i]) >= 1.0 - p * (dr + out_rate) * margin)
+        hit = drawn & (np.float64(screens[off]) * _TO_UNIT32 >= 1.0 - p * (dr + out_rate) * margin)
         maybe[off] = 1 if hit else 0
-        k = 0.0 if hit else 1.0  # (a drawn household's count of neither: its rates are 0)
+        k = 0.0 if hit else 1.0
         dr = 0.0 if drawn else dr
         out_rate = 0.0 if drawn else out_rate
         harvest = hrate * a * e
@@ -888,18 +946,18 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vita
         cut = cuts[off] != 0
         ho = ho * (fhs if cut else fhk)
         ca = ca * (fcs if cut else fck)
-        f_sl += (w if cut else 0.0) * k
-        f_hs += (ho_before * (fhk - fhs) if cut else 0.0) * k
-        f_h += harvest * k
-        f_r += relief * k
-        f_paid += paid * k
-        f_q += quota * k
-        f_hl += (ho_before - ho) * k
-        f_b += persons * brate * k
-        f_d += persons * dr * k
+        f_sl += w if cut else 0.0
+        f_hs += ho_before * (fhk - fhs) if cut else 0.0
+        f_h += harvest
+        f_r += relief
+        f_paid += paid
+        f_q += quota
+        f_hl += ho_before - ho
+        f_b += persons * brate
+        f_d += persons * dr
         w = w * (1.0 + brate - dr)
         persons = w * p  # (_migrate)
-        f_m += persons * out_rate * k
+        f_m += persons * out_rate
         f_ret += persons * rrate * k
         w = w * (1.0 - out_rate + rrate)
         # (``_store`` written out: through the helper this loop ran a quarter slower; a
@@ -912,13 +970,13 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, vita
         X[A, i] = xa if hit else a
         sw += w * k
         sp += w * p * k
-        sg += g * k
-        sh += ho * k
-        sc += ca * k
-        sa += a * k
-        srows += k
+        sg += g
+        sh += ho
+        sc += ca
+        sa += a
+        srows += 1.0
         skey += w * p * r * k
-        sakey += a * e * k
+        sakey += a * e
     acc[h, W] += sw
     acc[h, P] += sp
     acc[h, G] += sg
