@@ -173,6 +173,16 @@ def test_heterogeneity_gives_distributions_and_keeps_close_to_the_cells(historic
         assert np.abs(x - np.round(x)).max() < 1e-6, col
         assert 0 < (x > 0).mean() < 0.2, col
     assert {"died_out_households", "all_left_households"} <= set(flows.variable)
+    assert set(panel.fate) <= {"farming alone", "in a kolkhoz", "deported", "died out",
+                               "left for the towns"}
+    assert "farming alone" in set(panel.fate) and panel.died_out.dtype == bool
+    # a household's persons fall by its deaths and migrants (its size is kept in the table)
+    lost = panel[(panel.deaths > 0) & (panel.tenure == "individual") & ~panel.died_out]
+    k = lost.index[lost.index >= 5][0]
+    before, after = panel.loc[k - 5], panel.loc[k]  # (5 households a month)
+    assert before.household_id == after.household_id
+    assert before.household_persons - after.household_persons == pytest.approx(
+        after.deaths + after.out_migrants, abs=0.25)  # (less the month's births, aligned)
 
 
 def test_slaughter_draw_keeps_the_cells_expected_herd():

@@ -178,6 +178,8 @@ def simulate_households(
                       table.eps)
 
     rows = _panel_rows(table, panel, seed)
+    start = np.zeros((rows.size, 7))  # the panel's households as the run starts
+    K.gather(rows, table.cell, table.X, corr, pooled, S, start)
     panel_parts: list[dict] = []
     flows_year = np.zeros((calendar.N_MONTHS // 12, N_CELLS, K.N_FLOWS))
     cell_flows_year = np.zeros((calendar.N_MONTHS // 12, N_CELLS, K.N_FLOWS))
@@ -233,7 +235,7 @@ def simulate_households(
         elif moving:
             unmatched += MI.exact_moves(cp, ksum, out["micro"], absorbed)
         if rows.size:
-            flows_now = np.zeros((rows.size, 6))
+            flows_now = np.zeros((rows.size, 8))
             K.trace(rows, table.cell, table.hid, table.eps, table.X, corr, pooled, S0, cp, b,
                     move_key, slaughter_key, vital_key, exact and moving, flows_now)
         sums = np.zeros((table.home.size, N_CELLS, K.N_SUMS))
@@ -288,7 +290,8 @@ def simulate_households(
             columns=["period", "stock", "total_gap", "max_cell_gap", "unrepresented_share"]),
     }
     if rows.size:
-        tables["household_panel"] = T.panel_table(table.hid[rows].astype(np.int64), panel_parts)
+        tables["household_panel"] = T.panel_table(table.hid[rows].astype(np.int64), panel_parts,
+                                                  start[:, 1])
     facts = {
         "households": int(n), "months": n_months, "seed": seed, "heterogeneity": heterogeneity,
         "hunger_concentration": b, "yield_shock_sd": sd, "panel": int(rows.size),

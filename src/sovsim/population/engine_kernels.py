@@ -509,8 +509,10 @@ def pooled_units(cp, pooled, S0, b, unit, unit_flows):
         if not pooled[c] or cp[c, CP_DST] >= 0.0 or S0[c, W] <= 0.0:
             continue
         inv = 1.0 / S0[c, W]
+        # (the size as start_values gives it, so that a traced household draws as here)
         c2, w, p, g, ho, ca, a, r, gone, w_hh = _household(
-            0, np.int8(c), 1.0, S0[c, P] * inv, S0[c, G] * inv, S0[c, H] * inv, S0[c, C] * inv,
+            0, np.int8(c), 1.0, S0[c, P] / S0[c, W], S0[c, G] * inv, S0[c, H] * inv,
+            S0[c, C] * inv,
             S0[c, A] * inv, cp, pooled, b, 1.0, 1.0, 1.0, np.uint64(0), 0, False, unit_flows)
         w = _migrate(c2, w, p, r, cp, unit_flows, gone, w_hh)
         unit[c, W] = w
@@ -1019,7 +1021,8 @@ def _home_shocks(lo, hi, h, cell, hid, eps, X, new_eps_key, shocks, seen, acc):
 def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, slaughter_key,
           vital_key, scale_moves, out):
     """The month of the panel's rows, computed as ``advance`` will (before it runs): per row,
-    per household of it, [procured, quota, deaths, births, migrants, net harvest]."""
+    per household of it, [procured, quota, deaths, births, migrants, net harvest], and
+    whether it died out this month, and whether all its members left."""
     fl = np.zeros((cp.shape[0], N_FLOWS))
     for j in range(rows.size):
         i = rows[j]
@@ -1039,6 +1042,8 @@ def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, slaughter_
         out[j, 3] = fl[c, F_BIRTHS] * inv
         out[j, 4] = fl[c2, F_MIGRANTS] * inv
         out[j, 5] = fl[c, F_HARVEST] * inv
+        out[j, 6] = 1.0 if fl[c, F_DIED_OUT_HH] > 0.0 else 0.0
+        out[j, 7] = 1.0 if fl[c2, F_ALL_LEFT_HH] > 0.0 else 0.0
 
 
 @jit

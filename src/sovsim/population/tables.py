@@ -181,7 +181,9 @@ def horses_table(obs: list, ref_month: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def panel_table(rows: np.ndarray, parts: list[dict]) -> pd.DataFrame:
+def panel_table(rows: np.ndarray, parts: list[dict], start_weight: np.ndarray) -> pd.DataFrame:
+    """The panel, a row a household and month; ``start_weight``: each household's weight as
+    the run starts (in the order of ``rows``)."""
     labels = cell_labels()
     frames = []
     for part in parts:
@@ -195,10 +197,26 @@ def panel_table(rows: np.ndarray, parts: list[dict]) -> pd.DataFrame:
             "grain_t": now[:, 3], "horses": now[:, 4], "cattle": now[:, 5],
             "area_ha": now[:, 6], "procured_t": fl[:, 0], "quota_t": fl[:, 1],
             "deaths": fl[:, 2], "births": fl[:, 3], "out_migrants": fl[:, 4],
-            "harvest_net_t": fl[:, 5],
+            "harvest_net_t": fl[:, 5], "died_out": fl[:, 6] > 0, "all_left": fl[:, 7] > 0,
             "entered_kolkhoz": [calendar.label(int(e)) if e >= 0 else "" for e in entry],
         }))
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    # A household keeps its size in the table and its weight follows its members: its persons
+    # now are its size times its weight over its weight as the run starts (at full scale,
+    # weight 1: its size times its weight).
+    first = np.tile(start_weight, len(parts))
+    out["household_persons"] = np.where(first > 0, out["persons"] * out["weight"]
+                                        / np.where(first > 0, first, 1.0), 0.0)
+    # its fate by the end of each month: died out, all left for the towns, or its tenure
+    gone = out.groupby("household_id")[["died_out", "all_left"]].cummax()
+    out["fate"] = np.select([gone.died_out, gone.all_left],
+                            ["died out", "left for the towns"],
+                            out["tenure"].map(FATE_OF_TENURE).to_numpy())
+    return out
+
+
+FATE_OF_TENURE = {"individual": "farming alone", "kolkhoz": "in a kolkhoz",
+                  "deported": "deported"}
 
 
 
