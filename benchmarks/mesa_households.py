@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 import numba
+import numpy as np
 
 N_STATE = 8  # columns of the state: see STATE
 STATE = ("persons", "horses", "area", "area_last", "crop", "grain", "due", "yield_t_per_ha")
