@@ -8,8 +8,9 @@ How it works (docs/households.md, docs/design/0009-households.md):
 2. One or two compiled passes over the households (``engine_kernels``) then share each
    cell's changes among its households: the harvest by grain area (times the household's own
    yield shock), procurement as a quota on the planned harvest (area) paid while the
-   household's grain lasts, deaths and flight by persons times a hunger key (the household's
-   grain per head against its cell's), who is deported and who joins or leaves a kolkhoz by
+   household's grain lasts; who dies and who leaves for the towns (Poisson counts of the
+   household's members, at its cell's rates times a hunger key: its grain per head against
+   its cell's), who slaughters, who is deported and who joins or leaves a kolkhoz by
    addressed draws. Kolkhoz and special-settlement households hold their weight's share of
    their cell (the animals, land and grain were collective).
 3. The households are then *aligned* to the cell totals: each cell's sums are scaled to the
@@ -17,8 +18,9 @@ How it works (docs/households.md, docs/design/0009-households.md):
    recorded month by month (``alignment`` table): it is how far the households' own
    arithmetic, with its caps and shocks, would move the cells' totals.
 
-With heterogeneity off (no yield shocks, no hunger key, procurement shared by stock, and
-movers and stayers scaled to the cell model's fractions) the households' own arithmetic *is*
+With heterogeneity off (no yield shocks, no hunger key, no draws of who slaughters, dies or
+leaves, procurement shared by stock, and movers and stayers scaled to the cell model's
+fractions) the households' own arithmetic *is*
 the cell model's, so the gap is rounding: a test holds it below 1e-6 and the aggregated
 flows equal the cell run's.
 
