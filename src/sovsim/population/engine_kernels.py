@@ -468,15 +468,22 @@ N_SUMS = N_STOCKS + 4
 
 
 @inline_jit
+def _add_stocks(acc, c, w, persons, g, ho, ca, a, key):
+    """Add a loop's sums (kept in registers) of weight, persons, the four stocks and the key
+    to cell ``c``'s."""
+    acc[c, W] += w
+    acc[c, P] += persons
+    acc[c, G] += g
+    acc[c, H] += ho
+    acc[c, C] += ca
+    acc[c, A] += a
+    acc[c, S_KEY] += key
+
+
+@inline_jit
 def _accumulate(acc, c2, w, p, g, ho, ca, a, key, area_key):
-    acc[c2, W] += w
-    acc[c2, P] += w * p
-    acc[c2, G] += g
-    acc[c2, H] += ho
-    acc[c2, C] += ca
-    acc[c2, A] += a
+    _add_stocks(acc, c2, w, w * p, g, ho, ca, a, key)
     acc[c2, S_ROWS] += 1.0
-    acc[c2, S_KEY] += key
     acc[c2, S_AREA_KEY] += area_key
 
 
@@ -708,13 +715,7 @@ def _home_vital(lo, hi, h, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key,
         sw += w
         sp += w * p
         skey += w * p * r
-    acc[h, W] += sw
-    acc[h, P] += sp
-    acc[h, S_KEY] += skey
-    acc[h, G] += sg
-    acc[h, H] += sh
-    acc[h, C] += sc
-    acc[h, A] += sa
+    _add_stocks(acc, h, sw, sp, sg, sh, sc, sa, skey)
     acc[h, S_AREA_KEY] += sakey
     for k in (F_DEATHS, F_MIGRANTS, F_RETURNERS, F_DIED_OUT_HH, F_ALL_LEFT_HH):
         fl[h, k] += scratch[h, k]
@@ -979,14 +980,8 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, scre
         srows += 1.0
         skey += w * p * r * k
         sakey += a * e
-    acc[h, W] += sw
-    acc[h, P] += sp
-    acc[h, G] += sg
-    acc[h, H] += sh
-    acc[h, C] += sc
-    acc[h, A] += sa
+    _add_stocks(acc, h, sw, sp, sg, sh, sc, sa, skey)
     acc[h, S_ROWS] += srows
-    acc[h, S_KEY] += skey
     if area_key:
         acc[h, S_AREA_KEY] += sakey
     fl[h, F_HARVEST] += f_h
