@@ -11,6 +11,10 @@ industry, towns and foreign trade; the outcomes are checked against the historic
 
 __version__ = "0.1.0"
 
+from sovsim._numba_cache import keyed_cache_dir  # noqa: E402  (before numba is imported)
+
+keyed_cache_dir()
+
 from sovsim import ensemble  # noqa: E402  (sovsim.ensemble.run: docs/ensembles.md)
 from sovsim.api import compare, run  # noqa: E402
 from sovsim.results import Results  # noqa: E402

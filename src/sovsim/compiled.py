@@ -31,3 +31,14 @@ def kernel(fn: F) -> F:
     if numba is None:
         return fn
     return numba.njit(cache=True, error_model="numpy")(fn)
+
+
+@kernel
+def total(values):
+    """The sum of a 1-d array, element by element in order: numba's ``.sum()`` sums so, numpy's
+    pairwise; kernels call ``total`` so that a run gives the same numbers with and without the
+    compiler (tests/test_compiled.py)."""
+    acc = 0.0
+    for v in values:
+        acc += v
+    return acc

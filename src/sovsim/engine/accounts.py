@@ -7,10 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sovsim.compiled import kernel
+from sovsim.engine import schedule as S
+from sovsim.engine.packed import param_record
 from sovsim.mechanisms.agriculture import DEP, HERDS, KOL
-from sovsim.mechanisms.industry import base_1928
+from sovsim.mechanisms.industry import RESULTS, Y_, base_1928
 from sovsim.regions import REGIONS, TENURES
 from sovsim.state import HouseholdTable, MacroState
+from sovsim.state.table import HORSES, HOUSEHOLDS, PERSONS
 
 IND = TENURES.index("individual")
 
@@ -83,6 +87,21 @@ SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "credit_rub")
 _U = {name: i for i, name in enumerate(UNIT_SERIES)}
 _S = {name: i for i, name in enumerate(SCALAR_SERIES)}
+_HOUSEHOLDS, _PERSONS, _HERDS = _U["households"], _U["persons"], _U["horses"]
+# Where the series come from in the month's outputs (schedule.UNIT_OUT, SCALAR_OUT and the
+# industry results after them): (series, row) pairs.
+_FROM_UO = tuple((_U[name], S.UNIT_OUT.index(name)) for name in (
+    "production_t", "area_harvested_ha", "private_sales_t", "procured_t", "confiscated_t",
+    "delivered_t", "kcal", "excess_deaths", "deported_persons"))
+_FROM_SO = tuple(
+    [(_S[name], S.SCALAR_OUT.index(name)) for name in (
+        "exports_t", "births", "deaths", "net_migrants", "gdp_rub", "machinery_imports_rub",
+        "terms_of_trade", "export_earnings_rub", "credit_rub")]
+    + [(_S["urban_kcal"], S.S_URBAN_KCAL), (_S["urban_excess_deaths"], S.S_URBAN_EXCESS)]
+    + [(_S[name], S.S_INDUSTRY + RESULTS.index(name)) for name in (
+        "output_a_rub", "output_b_rub", "investment_rub", "nonagricultural_employment_persons")])
+assert (_S["urban_persons"], _S["state_grain_t"], _S["tractors_hp"]) == (0, 2, 14)
+assert _U["persons"] == _HOUSEHOLDS + 1 and _U["sheep_goats"] == _HERDS + 3
 
 
 class Ledger:
@@ -93,32 +112,32 @@ class Ledger:
         self.units = np.empty((months, len(UNIT_SERIES), units))
         self.scalars = np.empty((months, len(SCALAR_SERIES)))
 
-    def book(self, month: int, h: HouseholdTable, macro: MacroState, out: dict, tot: float
-             ) -> None:
-        """Keep what ``records`` needs of this month (after the month's step)."""
-        u = self.units[month]
-        u[_U["households"]:_U["persons"] + 1] = h.rows(("households", "persons"))
-        u[_U["horses"]:_U["sheep_goats"] + 1] = h.rows(HERDS)
-        book = out["book"]
-        for name in ("production_t", "area_harvested_ha", "private_sales_t", "procured_t",
-                     "confiscated_t", "delivered_t"):
-            u[_U[name]] = book[name]
-        u[_U["kcal"]] = out["kcal"]
-        u[_U["excess_deaths"]] = out["vital"]["excess_deaths"]
-        u[_U["deported_persons"]] = out["deported_persons"]
-        ind = out["industry"]
-        self.scalars[month] = (
-            macro["urban_persons"], out["state"]["exports_t"], macro["state_grain_t"],
-            out["urban"]["kcal"], out["urban"]["excess_deaths"], out["births"], out["deaths"],
-            out["net_migrants"], ind["output_a_rub"], ind["output_b_rub"], out["gdp_rub"],
-            ind["investment_rub"], ind["nonagricultural_employment_persons"],
-            out["trade"]["machinery_imports_rub"], macro["tractors_hp"], tot,
-            out["trade"]["export_earnings_rub"], out["trade"]["credit_rub"])
+    def book(self, month: int, h: HouseholdTable, macro: MacroState, o) -> None:
+        """Keep what ``records`` needs of this month (after the month's step; ``o``: the
+        month's ``schedule.Outputs``)."""
+        book_month(self.units[month], self.scalars[month], h.values, macro.values, o.uo, o.so)
 
     def records(self, h: HouseholdTable, p) -> dict[str, np.ndarray]:
         """Every variable as (months, 1 + regions): [USSR, region 1..n]. A unit keeps its
         region and tenure through the run, so ``h``'s labels hold for every month."""
         return monthly_records(self.units, self.scalars, h["region"], h["tenure"], p)
+
+
+@kernel
+def book_month(units, scalars, hv, MA, uo, so):
+    """One month of the ledger (``units``: its (series, units) block, ``scalars``: its row)
+    from the state after the month and the month's outputs (``schedule.month_step``)."""
+    macro = MA[0]
+    units[_HOUSEHOLDS] = hv[HOUSEHOLDS]
+    units[_PERSONS] = hv[PERSONS]
+    units[_HERDS:_HERDS + 4] = hv[HORSES:HORSES + 4]
+    for series, row in _FROM_UO:
+        units[series] = uo[row]
+    scalars[0] = macro.urban_persons
+    scalars[2] = macro.state_grain_t
+    scalars[14] = macro.tractors_hp
+    for series, row in _FROM_SO:
+        scalars[series] = so[row]
 
 
 def monthly_records(units: np.ndarray, scalars: np.ndarray, region: np.ndarray,
@@ -183,11 +202,11 @@ def monthly_records(units: np.ndarray, scalars: np.ndarray, region: np.ndarray,
     put("deaths_persons", sc["deaths"])
     put("death_rate_index", sc["deaths"] * 12 / pop)
     put("migrants_to_towns_persons", sc["net_migrants"])
-    base = base_1928(p)
+    base = base_1928(param_record(p)[0])
     ya, yb = sc["output_a_rub"] * 12, sc["output_b_rub"] * 12
-    put("industrial_output_index", 100 * (ya + yb) / (base["a"]["Y"] + base["b"]["Y"]))
-    put("group_a_output_index", 100 * ya / base["a"]["Y"])
-    put("group_b_output_index", 100 * yb / base["b"]["Y"])
+    put("industrial_output_index", 100 * (ya + yb) / (base[0, Y_] + base[1, Y_]))
+    put("group_a_output_index", 100 * ya / base[0, Y_])
+    put("group_b_output_index", 100 * yb / base[1, Y_])
     put("gdp_per_capita_index", sc["gdp_rub"] * 12 / pop)
     put("investment_share", sc["investment_rub"] / np.maximum(sc["gdp_rub"], 1e-300))
     put("nonagricultural_employment_persons", sc["nonagricultural_employment_persons"])

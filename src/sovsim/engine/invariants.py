@@ -11,31 +11,50 @@ from sovsim.compiled import kernel
 from sovsim.errors import InvariantError
 from sovsim.state import HouseholdTable, MacroState
 from sovsim.state.schema import HOUSEHOLD_COLUMNS
+from sovsim.state.table import MACRO_DTYPE
 
 TOL = 1e-9
+
+
+GRAIN, PEOPLE, STATE = 1, 2, 3  # the codes of ``month_checks``
 
 
 def check_grain_balance(month: int, before: float, after: float, flows: dict[str, float],
                         where: str) -> float:
     """inflows - outflows = change in stock, to 1e-9 relative; returns the relative residual."""
-    inflow = flows["harvest_t"] + flows["relief_t"]
-    outflow = sum(flows[k] for k in ("seed_t", "feed_t", "food_t", "procured_t",
-                                     "private_sales_t", "losses_t", "confiscated_t"))
-    residual = inflow - outflow - (after - before)
-    scale = max(abs(before), abs(after), inflow, outflow, 1.0)
-    rel = abs(residual) / scale
+    residual, rel = grain_residual(before, after, *(flows[k] for k in GRAIN_ORDER))
     if rel > TOL:
         raise InvariantError(f"{calendar.label(month)}: {where} grain balance off by {residual:.6g} t "
                              f"({rel:.2e} relative): {flows}")
     return rel
 
 
+GRAIN_ORDER = ("harvest_t", "relief_t", "seed_t", "feed_t", "food_t", "procured_t",
+               "private_sales_t", "losses_t", "confiscated_t")
+
+
+@kernel
+def grain_residual(before, after, harvest_t, relief_t, seed_t, feed_t, food_t, procured_t,
+                   private_sales_t, losses_t, confiscated_t):
+    """The grain balance's residual (t) and its size against the largest term."""
+    inflow = harvest_t + relief_t
+    outflow = seed_t + feed_t + food_t + procured_t + private_sales_t + losses_t + confiscated_t
+    residual = inflow - outflow - (after - before)
+    scale = max(abs(before), abs(after), inflow, outflow, 1.0)
+    return residual, abs(residual) / scale
+
+
 def check_people(month: int, before: float, after: float, births: float, deaths: float) -> float:
-    residual = after - before - (births - deaths)
-    rel = abs(residual) / max(before, 1.0)
+    residual, rel = people_residual(before, after, births, deaths)
     if rel > TOL:
         raise InvariantError(f"{calendar.label(month)}: people not conserved, off by {residual:.6g}")
     return rel
+
+
+@kernel
+def people_residual(before, after, births, deaths):
+    residual = after - before - (births - deaths)
+    return residual, abs(residual) / max(before, 1.0)
 
 
 def check_state(month: int, h: HouseholdTable, macro: MacroState) -> None:
@@ -51,9 +70,55 @@ def check_state(month: int, h: HouseholdTable, macro: MacroState) -> None:
                 raise InvariantError(f"{calendar.label(month)}: NaN or inf in household column {name}")
             if col.min() < 0:
                 raise InvariantError(f"{calendar.label(month)}: negative {name}: {col.min():.6g}")
-    for name, val in macro.values.items():
+    for name, val in macro.items():
         if not (math.isfinite(val) and val >= 0):
             raise InvariantError(f"{calendar.label(month)}: macro {name} = {val}")
+
+
+@kernel
+def month_checks(hv, MA, grain_before, grain_after, flows, people_before, people_after,
+                 births, deaths, err):
+    """The checks of a month in the compiled month: 0 when all hold, else the code of the
+    first that fails, its residual and relative size in ``err``."""
+    residual, rel = grain_residual(grain_before, grain_after, *flows)
+    if rel > TOL:
+        err[0], err[1], err[2], err[3] = residual, rel, grain_before, grain_after
+        return GRAIN
+    residual, rel = people_residual(people_before, people_after, births, deaths)
+    if rel > TOL:
+        err[0], err[1] = residual, rel
+        return PEOPLE
+    macro = MA[0]
+    values = (  # every field of MACRO_DTYPE (checked below)
+macro.urban_persons, macro.state_grain_t, macro.capital_a_rub, macro.capital_b_rub,
+              macro.utilisation, macro.tractors_hp, macro.free_price_ratio,
+              macro.urban_food_ratio, macro.goods_availability)
+    for v in values:
+        if not (0.0 <= v < math.inf):
+            return STATE
+    if not _finite_and_nonnegative(hv):
+        return STATE
+    return 0
+
+
+_MACRO_CHECKED = ("urban_persons", "state_grain_t", "capital_a_rub", "capital_b_rub",
+                  "utilisation", "tractors_hp", "free_price_ratio", "urban_food_ratio",
+                  "goods_availability")
+assert _MACRO_CHECKED == MACRO_DTYPE.names, "month_checks must check every macro value"
+
+
+def raise_for(code: int, err: np.ndarray, month: int, h: HouseholdTable, macro: MacroState
+              ) -> None:
+    """Raise the InvariantError of ``month_checks``' code (nothing for 0), naming what failed."""
+    if code == GRAIN:
+        raise InvariantError(f"{calendar.label(month)}: rural grain balance off by "
+                             f"{err[0]:.6g} t ({err[1]:.2e} relative; stock {err[2]:.6g} t "
+                             f"before, {err[3]:.6g} t after)")
+    if code == PEOPLE:
+        raise InvariantError(f"{calendar.label(month)}: people not conserved, off by {err[0]:.6g}")
+    if code == STATE:
+        check_state(month, h, macro)
+        raise InvariantError(f"{calendar.label(month)}: NaN, inf or a negative in the state")
 
 
 @kernel

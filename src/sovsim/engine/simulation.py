@@ -1,21 +1,27 @@
-"""The run loop: initial state, 240 months of the schedule, monthly records."""
+"""The run loop: initial state, 240 months of the schedule, monthly records.
+
+The loop is compiled with the month (``run_months``): a coarse run of 240 months is one call.
+"""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 
 from sovsim import calendar
-from sovsim.engine import accounts, schedule
+from sovsim.compiled import kernel
+from sovsim.engine import accounts, invariants, schedule
+from sovsim.engine.packed import MEMORY_DTYPE, instrument_records, memory, param_record
 from sovsim.inputs import load_inputs
-from sovsim.mechanisms.context import Inputs, Step
-from sovsim.mechanisms.policy import instruments_by_month
-from sovsim.mechanisms.prices import terms_of_trade
+from sovsim.mechanisms.context import Inputs
+from sovsim.mechanisms.demography import unit_labels
 from sovsim.params import ParameterSet
 from sovsim.scenario import Scenario
 from sovsim.state import HouseholdTable, MacroState, initial_state
+from sovsim.state.table import MACRO_DTYPE
+
+N_YEARS = calendar.N_MONTHS // 12
 
 
 def simulate(scenario: Scenario, p: ParameterSet, inputs: Inputs | None = None
@@ -34,13 +40,20 @@ class Trace:
     key: tuple
     timeline: np.ndarray  # every instrument side by side, (months, columns): stacked_timeline
     ledger: accounts.Ledger
-    checkpoints: dict[int, tuple[HouseholdTable, MacroState, schedule.Memory]]
+    h0: HouseholdTable  # the units (labels) of the run
+    januaries: tuple[np.ndarray, np.ndarray, np.ndarray]  # state block, macro, memory by year
+    started: int = 0  # the month this run began from (a January; 0 unless resumed)
 
     def shared_months(self, timeline: np.ndarray) -> int:
         """How many months from January 1921 the instruments of ``timeline`` (a scenario's
         ``stacked_timeline``) equal this run's."""
         differs = np.flatnonzero((timeline != self.timeline).any(axis=1))
         return int(differs[0]) if differs.size else calendar.N_MONTHS
+
+    @property
+    def checkpoints(self) -> tuple[int, ...]:
+        """The months whose starting state is kept (every January)."""
+        return tuple(range(0, calendar.N_MONTHS, 12))
 
 
 def stacked_timeline(scenario: Scenario) -> np.ndarray:
@@ -65,32 +78,57 @@ def simulate_traced(scenario: Scenario, p: ParameterSet, inputs: Inputs | None =
     of a run with the same parameters and inputs), start from its last January checkpoint
     before the first month where the scenarios' instruments differ."""
     inputs = inputs or load_inputs()
-    timeline = scenario.timeline()
-    instruments = scenario.cached("instruments_by_month", lambda: instruments_by_month(timeline))
+    POL = scenario.cached("instrument_records", lambda: instrument_records(scenario.timeline()))
     stacked = stacked_timeline(scenario)
     pv = p.values()
     key = trace_key(p, inputs)
     start = 0
     if resume is not None and resume.key == key:
-        shared = resume.shared_months(stacked)
-        start = max((m for m in resume.checkpoints if m <= shared), default=0)
-    if start > 0:
-        h0, macro0, mem0 = resume.checkpoints[start]
-        h, macro, mem = h0.copy(), macro0.copy(), copy.copy(mem0)
+        start = min(resume.shared_months(stacked) // 12, N_YEARS - 1) * 12
+    if start > 0:  # the January state of the trace, and its ledger before it
+        year = start // 12
+        hs, ms, es = (a.copy() for a in resume.januaries)
+        h = resume.h0.with_values(hs[year].copy())
+        macro = MacroState(ms[year].copy().view(MACRO_DTYPE).view(np.recarray))
+        mem = es[year].copy().view(MEMORY_DTYPE).view(np.recarray)
         ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
         ledger.units[:start] = resume.ledger.units[:start]
         ledger.scalars[:start] = resume.ledger.scalars[:start]
-        checkpoints = {m: c for m, c in resume.checkpoints.items() if m <= start}
     else:
         h, macro = initial_state(pv)
-        mem = schedule.Memory()
+        mem = memory()
         ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
-        checkpoints = {}
-    per_run: dict = {}  # what the mechanisms derive from the parameters alone, once
-    for month in range(start, calendar.N_MONTHS):
-        if month % 12 == 0 and month not in checkpoints:
-            checkpoints[month] = (h.copy(), macro.copy(), copy.copy(mem))
-        s = Step(month, instruments[month], pv, inputs, per_run)
-        out = schedule.step(h, macro, s, mem)
-        ledger.book(month, h, macro, out, terms_of_trade(macro, s))
-    return ledger.records(h, pv), Trace(key, stacked, ledger, checkpoints)
+        hs = np.empty((N_YEARS, *h.values.shape))
+        ms = np.empty((N_YEARS, len(macro.values.dtype.names)))
+        es = np.empty((N_YEARS, len(mem.dtype.names)))
+    lab = h.labelled(unit_labels)
+    o = schedule.Outputs(len(h), lab)
+    month, code = run_months(
+        h.values, lab, macro.values, macro.values.view(np.float64), mem, mem.view(np.float64),
+        param_record(pv), POL, start, calendar.N_MONTHS, inputs.weather_class,
+        inputs.world_grain_price, inputs.first_year, o.uo, o.so, o.fr_dep, o.fr_col, o.err,
+        ledger.units, ledger.scalars, hs, ms, es)
+    invariants.raise_for(code, o.err, month, h, macro)
+    return ledger.records(h, pv), Trace(key, stacked, ledger, h, (hs, ms, es), start)
+
+
+@kernel
+def run_months(hv, lab, MA, MAf, ME, MEf, P, POL, start, end, weather_class, world_price,
+               first_year, uo, so, fr_dep, fr_col, err, units, scalars, hs, ms, es):
+    """Months ``start`` .. ``end`` - 1 of a run: each January's state kept in ``hs``, ``ms``,
+    ``es`` (by year), each month booked in the ledger's ``units`` and ``scalars``. Returns the
+    month reached and 0, or the month whose invariant failed and the check's code."""
+    no_copy = np.zeros((0, 0))
+    for month in range(start, end):
+        if month % 12 == 0:
+            year = month // 12
+            hs[year] = hv
+            ms[year] = MAf
+            es[year] = MEf
+        code = schedule.month_step(hv, lab, MA, ME, P, POL, month, month, weather_class,
+                                   world_price, first_year, False, uo, so, fr_dep, fr_col,
+                                   no_copy, err)
+        if code != 0:
+            return month, code
+        accounts.book_month(units[month], scalars[month], hv, MA, uo, so)
+    return end, 0

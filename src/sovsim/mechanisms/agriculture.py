@@ -13,45 +13,42 @@ from __future__ import annotations
 
 import numpy as np
 
-from sovsim.compiled import kernel
-from sovsim.mechanisms.context import Step
-from sovsim.mechanisms.prices import incentive, terms_of_trade
+from sovsim.compiled import kernel, total
+from sovsim.mechanisms.prices import incentive
 from sovsim.regions import TENURES
-from sovsim.state import HouseholdTable, MacroState
+from sovsim.state.table import CATTLE, CROP, GRAIN, HERD_ROWS, HORSES, PERSONS, PIGS, RETAINED, SOWN
 
 IND, KOL, DEP = (TENURES.index(t) for t in ("individual", "kolkhoz", "deported"))
 HERDS = ("horses", "cattle", "pigs", "sheep_goats")
-HARVEST_SHARE = {7: "agriculture.harvest_share_july", 8: "agriculture.harvest_share_august"}
+N_TENURES = len(TENURES)
 
 
-def sowing(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarray]:
-    """Area sown this month and the seed it takes (flows ``sown_ha``, ``seed_t``)."""
-    p = s.p
-    if s.cm == 9:
-        season = p["agriculture.winter_crop_share"]
-    elif s.cm == 4:
-        season = 1 - p["agriculture.winter_crop_share"]
+@kernel
+def sowing(hv, lab, tractors_hp, tot, p, cm):
+    """Area sown this month (ha); the seed it takes is area x the seed norm."""
+    if cm == 9:
+        season = p.agriculture_winter_crop_share
+    elif cm == 4:
+        season = 1 - p.agriculture_winter_crop_share
     else:
-        return {"sown_ha": np.zeros(len(h)), "seed_t": np.zeros(len(h))}
-    workers = h["persons"] * p["agriculture.workers_per_person"]
+        return np.zeros(hv.shape[1])
+    workers = hv[PERSONS] * p.agriculture_workers_per_person
     # Tractors (MTS, sovkhozy, cooperatives) work kolkhoz land first; individual farms get
     # them only through hire, at a lower weight.
-    access = np.where(h.is_tenure(KOL), 1.0, np.where(
-        h.is_tenure(IND), p["agriculture.tractor_access_individual"], 0.0)) * workers
-    tractor_ha = (macro["tractors_hp"] * p["agriculture.ha_per_tractor_hp"]
-                  * access / max(access.sum(), 1e-300))
-    tot = terms_of_trade(macro, s)
-    resp = incentive(tot, p["agriculture.sowing_price_elasticity"],
-                     p["agriculture.sowing_response_min"], 1.0)
-    own_need_t = (h["persons"] * p["procurement.food_norm_kg_per_person_year"] / 1000.0
-                  + feed_need(h, s, 12))
-    area = _sown_area(
-        workers, tractor_ha, own_need_t, h["horses"], h["grain_t"], h["region"], h["tenure"],
-        len(TENURES), ~h.is_tenure(DEP), h.is_tenure(IND), p["agriculture.ha_per_horse"],
-        p["agriculture.manual_ha_per_worker"], p["agriculture.ha_per_worker"], resp,
-        p["agriculture.base_yield_t_per_ha"], p["agriculture.seed_norm_t_per_ha"],
-        p["agriculture.arable_land_ha"] * season, season)
-    return {"sown_ha": area, "seed_t": area * p["agriculture.seed_norm_t_per_ha"]}
+    access = np.where(lab.kolkhoz, 1.0, np.where(
+        lab.individual, p.agriculture_tractor_access_individual, 0.0)) * workers
+    tractor_ha = (tractors_hp * p.agriculture_ha_per_tractor_hp
+                  * access / max(total(access), 1e-300))
+    resp = incentive(tot, p.agriculture_sowing_price_elasticity,
+                     p.agriculture_sowing_response_min, 1.0)
+    own_need_t = (hv[PERSONS] * p.procurement_food_norm_kg_per_person_year / 1000.0
+                  + feed_need(hv, p, cm, 12))
+    return _sown_area(
+        workers, tractor_ha, own_need_t, hv[HORSES], hv[GRAIN], lab.region, lab.tenure,
+        N_TENURES, lab.farming > 0, lab.individual, p.agriculture_ha_per_horse,
+        p.agriculture_manual_ha_per_worker, p.agriculture_ha_per_worker, resp,
+        p.agriculture_base_yield_t_per_ha, p.agriculture_seed_norm_t_per_ha,
+        p.agriculture_arable_land_ha * season, season)
 
 
 @kernel
@@ -85,58 +82,57 @@ def _sown_area(workers, tractor_ha, own_need_t, horses, grain_t, region, tenure,
     return np.minimum(want, grain_t / seed_norm)
 
 
-def kolkhoz_effort(h: HouseholdTable, s: Step) -> np.ndarray:
+@kernel
+def kolkhoz_effort(hv, lab, p, pol):
     """Effort of kolkhoz members: low when little grain was left to them after deliveries."""
-    p = s.p
-    lo = p["agriculture.kolkhoz_effort_min"]
-    if s.pol["kolkhoz_private_plots"]:
-        lo = lo + p["agriculture.private_plot_effort_gain"] * (1 - lo)
-    half = p["agriculture.kolkhoz_effort_halfsat_kg"]
-    kept = np.maximum(h["retained_kg"], 0.0)
+    lo = p.agriculture_kolkhoz_effort_min
+    if pol.kolkhoz_private_plots:
+        lo = lo + p.agriculture_private_plot_effort_gain * (1 - lo)
+    half = p.agriculture_kolkhoz_effort_halfsat_kg
+    kept = np.maximum(hv[RETAINED], 0.0)
     eff = lo + (1 - lo) * kept / (kept + half)
-    return np.where(h.is_tenure(KOL), eff, 1.0)
+    return np.where(lab.kolkhoz, eff, 1.0)
 
 
-def crop(h: HouseholdTable, s: Step) -> np.ndarray:
-    """In July: the standing crop of the year (t), from the sown area."""
-    p = s.p
-    weather = 1 + p["agriculture.yield_per_weather_class"] * s.inputs.weather(s.year)
-    yld = p["agriculture.base_yield_t_per_ha"] * weather
-    trend = (1 + p["agriculture.yield_trend_per_year"]) ** (s.year - p["agriculture.yield_base_year"])
-    return h["sown_area_ha"] * yld[h["region"]] * trend * kolkhoz_effort(h, s)
+@kernel
+def crop(hv, lab, p, pol, weather, year):
+    """In July: the standing crop of the year (t), from the sown area; ``weather``: the
+    year's weather class by region."""
+    yld = p.agriculture_base_yield_t_per_ha * (1 + p.agriculture_yield_per_weather_class
+                                               * weather)
+    trend = (1 + p.agriculture_yield_trend_per_year) ** (year - p.agriculture_yield_base_year)
+    return hv[SOWN] * yld[lab.region] * trend * kolkhoz_effort(hv, lab, p, pol)
 
 
-def harvest(h: HouseholdTable, s: Step) -> dict[str, np.ndarray]:
-    """Grain brought in this month from the standing crop, and its losses."""
-    n = len(h)
-    if s.cm not in (7, 8, 9):
-        return {"harvest_t": np.zeros(n), "losses_t": np.zeros(n)}
+@kernel
+def harvest(hv, p, cm):
+    """Grain brought in this month from the standing crop, and its losses (t)."""
+    if cm != 7 and cm != 8 and cm != 9:
+        return np.zeros(hv.shape[1]), np.zeros(hv.shape[1])
     # In September the rest of the crop comes in; in July and August a set share of the year's.
-    if s.cm == 9:
-        got = h["crop_t"].copy()
+    if cm == 9:
+        got = hv[CROP].copy()
     else:
-        share = s.p[HARVEST_SHARE[s.cm]]
-        remaining = 1.0 if s.cm == 7 else 1.0 - s.p[HARVEST_SHARE[7]]
-        got = h["crop_t"] * share / remaining
-    return {"harvest_t": got, "losses_t": got * s.p["agriculture.harvest_loss_share"]}
+        share = p.agriculture_harvest_share_july if cm == 7 else p.agriculture_harvest_share_august
+        remaining = 1.0 if cm == 7 else 1.0 - p.agriculture_harvest_share_july
+        got = hv[CROP] * share / remaining
+    return got, got * p.agriculture_harvest_loss_share
 
 
 STALL_MONTHS = (11, 12, 1, 2, 3, 4)  # animals graze from May to October
 # Stall months among calendar month ``cm`` and the ``months - 1`` after it: STALL[cm, months].
-STALL = {(cm, months): sum(1 for k in range(months) if (cm - 1 + k) % 12 + 1 in STALL_MONTHS)
-         for cm in range(1, 13) for months in range(1, 13)}
-HORSES, CATTLE, PIGS = (HERDS.index(k) for k in ("horses", "cattle", "pigs"))
+STALL = np.array([[sum(1 for k in range(months) if (cm - 1 + k) % 12 + 1 in STALL_MONTHS)
+                   for months in range(13)] for cm in range(13)], dtype=np.int64)
+STALL.setflags(write=False)
+HORSE, COW, PIG = (HERDS.index(k) for k in ("horses", "cattle", "pigs"))
 
 
-def feed_need(h: HouseholdTable, s: Step, months: int = 1) -> np.ndarray:
+@kernel
+def feed_need(hv, p, cm, months):
     """Grain feed needed in this month and the ``months - 1`` after it (stall months only)."""
-    stall = STALL[s.cm, months]
-    if stall == 0:  # on pasture
-        return np.zeros(len(h))
-    p = s.p
-    return feed_in_stall(h["horses"], h["cattle"], h["pigs"], p["livestock.horse_feed_t_per_year"],
-                         p["livestock.cattle_feed_t_per_year"], p["livestock.pig_feed_t_per_year"],
-                         stall)
+    return feed_in_stall(hv[HORSES], hv[CATTLE], hv[PIGS], p.livestock_horse_feed_t_per_year,
+                         p.livestock_cattle_feed_t_per_year, p.livestock_pig_feed_t_per_year,
+                         STALL[cm, months])
 
 
 @kernel
@@ -145,14 +141,7 @@ def feed_in_stall(horses, cattle, pigs, horse_feed, cattle_feed, pig_feed, stall
     if stall_months == 0:  # on pasture
         return np.zeros_like(horses)
     per_year = horses * horse_feed + cattle * cattle_feed + pigs * pig_feed
-    return per_year * stall_months / len(STALL_MONTHS)
-
-
-def collectivization_pressure(h: HouseholdTable, s: Step, share_r: np.ndarray) -> np.ndarray:
-    """Per unit: the monthly push into kolkhozy that individual households face."""
-    return _pressure(h.is_tenure(IND), h["region"], s.pol["collectivization_target_share"],
-                     share_r, s.pol["collectivization_pace_per_month"],
-                     s.pol["dekulakization_rate_per_month"])
+    return per_year * stall_months / 6  # (six stall months in STALL_MONTHS)
 
 
 @kernel
@@ -162,37 +151,44 @@ def _pressure(individual, region, target_share, share_r, pace, dekulakization_ra
     return np.where(individual, push[region], 0.0)
 
 
-def herd_parameters(p) -> dict[str, np.ndarray]:
+@kernel
+def herd_parameters(p):
     """Per herd (rows in HERDS order): net growth per month, and the regional capacity of
     pasture and hay, the pre-war (1916) herd spread by arable land."""
-    land_share = p["agriculture.arable_land_ha"] / p["agriculture.arable_land_ha"].sum()
-    return {
-        "growth": np.array([[p[f"livestock.{herd}_net_growth_per_year"] / 12.0] for herd in HERDS]),
-        "capacity": np.array([p[f"livestock.{herd}_capacity_head"] * land_share for herd in HERDS]),
-    }
+    land = p.agriculture_arable_land_ha
+    land_share = land / total(land)
+    growth = np.empty((4, 1))
+    growth[:, 0] = np.array([p.livestock_horses_net_growth_per_year,
+                             p.livestock_cattle_net_growth_per_year,
+                             p.livestock_pigs_net_growth_per_year,
+                             p.livestock_sheep_goats_net_growth_per_year]) / 12.0
+    capacity = np.empty((4, land.size))
+    capacity[0] = p.livestock_horses_capacity_head * land_share
+    capacity[1] = p.livestock_cattle_capacity_head * land_share
+    capacity[2] = p.livestock_pigs_capacity_head * land_share
+    capacity[3] = p.livestock_sheep_goats_capacity_head * land_share
+    return growth, capacity
 
 
-def livestock(h: HouseholdTable, s: Step, feed_t: np.ndarray, share_r: np.ndarray
-              ) -> dict[str, np.ndarray]:
-    """Births, deaths and slaughter this month (head): (herds, units), rows in HERDS order."""
-    p, pol = s.p, s.pol
-    herd = s.per_run(herd_parameters)
-    births, deaths, slaughter = _livestock(
-        h.rows(HERDS), h["region"], feed_t, STALL[s.cm, 1], p["livestock.horse_feed_t_per_year"],
-        p["livestock.cattle_feed_t_per_year"], p["livestock.pig_feed_t_per_year"],
-        h.is_tenure(IND), pol["collectivization_target_share"], share_r,
-        pol["collectivization_pace_per_month"], pol["dekulakization_rate_per_month"],
-        h.is_tenure(KOL), herd["growth"], herd["capacity"],
-        p["livestock.starvation_mortality_per_month"],
-        p["livestock.kolkhoz_horse_mortality_per_year"], p["livestock.slaughter_per_pressure"])
-    return {"births": births, "deaths": deaths, "slaughter": slaughter}
+@kernel
+def livestock(hv, lab, p, pol, cm, feed_t, share_r):
+    """Births, deaths and slaughter this month (head): (3, herds, units), herds in HERDS
+    order."""
+    growth, capacity = herd_parameters(p)
+    return _livestock(
+        hv[HERD_ROWS:HERD_ROWS + 4], lab.region, feed_t, STALL[cm, 1],
+        p.livestock_horse_feed_t_per_year, p.livestock_cattle_feed_t_per_year,
+        p.livestock_pig_feed_t_per_year, lab.individual, pol.collectivization_target_share,
+        share_r, pol.collectivization_pace_per_month, pol.dekulakization_rate_per_month,
+        lab.kolkhoz, growth, capacity, p.livestock_starvation_mortality_per_month,
+        p.livestock_kolkhoz_horse_mortality_per_year, p.livestock_slaughter_per_pressure)
 
 
 @kernel
 def _livestock(stock, region, feed_t, stall_months, horse_feed, cattle_feed, pig_feed, individual,
                target_share, share_r, pace, dekulakization_rate, kolkhoz, growth, capacity,
                starvation_mortality, kolkhoz_horse_mortality_per_year, slaughter_per_pressure):
-    need = feed_in_stall(stock[HORSES], stock[CATTLE], stock[PIGS], horse_feed, cattle_feed,
+    need = feed_in_stall(stock[HORSE], stock[COW], stock[PIG], horse_feed, cattle_feed,
                          pig_feed, stall_months)
     pressure = _pressure(individual, region, target_share, share_r, pace, dekulakization_rate)
     # Pasture and hay bound the herds: growth slows as a region's herd nears its capacity.
@@ -208,7 +204,7 @@ def _livestock(stock, region, feed_t, stall_months, horse_feed, cattle_feed, pig
             head = stock[herd, unit]
             births = head * growth[herd, 0] * (1.0 - hunger) * (1.0 - crowding[herd, region[unit]])
             deaths = head * starvation_mortality * hunger
-            if herd == HORSES:  # collectivized horses died of neglect
+            if herd == HORSE:  # collectivized horses died of neglect
                 deaths = deaths + (head * kolkhoz_horse_mortality_per_year / 12.0
                                    if kolkhoz[unit] else 0.0)
             slaughter = head * culled

@@ -12,30 +12,42 @@ from __future__ import annotations
 
 import numpy as np
 
-from sovsim.compiled import kernel
-from sovsim.mechanisms.agriculture import DEP, HERDS, IND, KOL
-from sovsim.mechanisms.context import Step
+from sovsim.compiled import kernel, total
+from sovsim.mechanisms.agriculture import DEP, IND, KOL
 from sovsim.regions import CLASSES, REGIONS
 from sovsim.state import HouseholdTable
+from sovsim.state.table import (
+    CATTLE,
+    FOOD_RATIO,
+    HOUSEHOLDS,
+    PERSONS,
+    SHEEP_GOATS,
+    Labels,
+    cell_index,
+)
 
-KULAK, POOR = CLASSES.index("kulak"), CLASSES.index("poor")
+KULAK, MIDDLE, POOR = (CLASSES.index(k) for k in ("kulak", "middle", "poor"))
+N_REGIONS = len(REGIONS)
 
 
-def meat_kcal_per_head(p) -> np.ndarray:
+@kernel
+def meat_kcal_per_head(p):
     """Food energy of one slaughtered animal, per herd (HERDS order), as a column."""
-    return np.array([[p[f"food.{k}_meat_kcal_per_head"]] for k in HERDS])
+    out = np.empty((4, 1))
+    out[:, 0] = np.array([p.food_horses_meat_kcal_per_head, p.food_cattle_meat_kcal_per_head,
+                          p.food_pigs_meat_kcal_per_head, p.food_sheep_goats_meat_kcal_per_head])
+    return out
 
 
-def food_energy(h: HouseholdTable, s: Step, food_t: np.ndarray, slaughter_head: np.ndarray
-                ) -> np.ndarray:
+@kernel
+def food_energy(hv, lab, p, food_t, slaughter_head):
     """kcal per person per day of each unit: grain, animal products, slaughter (head, by herd
     in HERDS order), other food."""
-    p = s.p
     return _food_energy(
-        h["persons"], h["cattle"], h["sheep_goats"], food_t, slaughter_head, h.is_tenure(DEP),
-        p["food.grain_kcal_per_kg"], p["food.cattle_kcal_per_head_day"],
-        p["food.sheep_goats_kcal_per_head_day"], s.per_run(meat_kcal_per_head),
-        p["food.other_kcal_per_person_day"], p["food.special_settlement_kcal_per_person_day"])
+        hv[PERSONS], hv[CATTLE], hv[SHEEP_GOATS], food_t, slaughter_head, lab.deported,
+        p.food_grain_kcal_per_kg, p.food_cattle_kcal_per_head_day,
+        p.food_sheep_goats_kcal_per_head_day, meat_kcal_per_head(p),
+        p.food_other_kcal_per_person_day, p.food_special_settlement_kcal_per_person_day)
 
 
 @kernel
@@ -61,16 +73,16 @@ def _food_energy(persons, cattle, sheep_goats, food_t, slaughter_head, deported,
     return kcal
 
 
-def vital(h: HouseholdTable, s: Step, kcal: np.ndarray) -> dict[str, np.ndarray]:
-    """Births and deaths (persons) this month, and the famine deaths among them."""
-    p = s.p
-    births, deaths, excess, ratio = _vital(
-        h["persons"], kcal, h.is_tenure(DEP), p["food.kcal_need_per_person_day"],
-        p["demography.famine_threshold_ratio"], p["demography.famine_mortality_per_month"],
-        p["demography.famine_exponent"], p["demography.rural_death_rate_per_year"],
-        p["demography.rural_birth_rate_per_year"],
-        p["demography.special_settlement_excess_death_rate_per_year"])
-    return {"births": births, "deaths": deaths, "excess_deaths": excess, "food_ratio": ratio}
+@kernel
+def vital(hv, lab, p, kcal):
+    """Births, deaths, the famine deaths among them (persons) and food energy against need,
+    this month: (4, units)."""
+    return _vital(
+        hv[PERSONS], kcal, lab.deported, p.food_kcal_need_per_person_day,
+        p.demography_famine_threshold_ratio, p.demography_famine_mortality_per_month,
+        p.demography_famine_exponent, p.demography_rural_death_rate_per_year,
+        p.demography_rural_birth_rate_per_year,
+        p.demography_special_settlement_excess_death_rate_per_year)
 
 
 @kernel
@@ -93,26 +105,26 @@ def _vital(persons, kcal, deported, kcal_need, famine_threshold_ratio, famine_mo
     return out
 
 
-def urban_vital(urban_persons: float, s: Step, grain_ratio: float) -> dict[str, float]:
-    """Births and deaths in the towns this month; famine deaths when bread runs short."""
-    p = s.p
-    kcal = (grain_ratio * p["state_grain.urban_grain_kg_per_person_year"] * p["food.grain_kcal_per_kg"] / 365.0
-            + p["food.urban_other_kcal_per_person_day"])
-    ratio = kcal / p["food.kcal_need_per_person_day"]
-    thr = p["demography.famine_threshold_ratio"]
+@kernel
+def urban_vital(urban_persons, p, grain_ratio):
+    """Births, deaths, famine deaths, kcal per person a day and food energy against need in
+    the towns this month; famine deaths when bread runs short."""
+    kcal = (grain_ratio * p.state_grain_urban_grain_kg_per_person_year * p.food_grain_kcal_per_kg
+            / 365.0 + p.food_urban_other_kcal_per_person_day)
+    ratio = kcal / p.food_kcal_need_per_person_day
+    thr = p.demography_famine_threshold_ratio
     short = max(thr - ratio, 0.0) / thr
-    famine = p["demography.famine_mortality_per_month"] * short ** p["demography.famine_exponent"]
+    famine = p.demography_famine_mortality_per_month * short ** p.demography_famine_exponent
     excess = urban_persons * min(famine, 0.5)
-    births = urban_persons * p["demography.urban_birth_rate_per_year"] / 12.0
-    deaths = urban_persons * p["demography.urban_death_rate_per_year"] / 12.0 + excess
-    return {"births": births, "deaths": deaths, "excess_deaths": excess, "kcal": kcal,
-            "food_ratio": ratio}
+    births = urban_persons * p.demography_urban_birth_rate_per_year / 12.0
+    deaths = urban_persons * p.demography_urban_death_rate_per_year / 12.0 + excess
+    return births, deaths, excess, kcal, ratio
 
 
-def kolkhoz_share(h: HouseholdTable) -> np.ndarray:
+@kernel
+def kolkhoz_share(hv, lab):
     """Share of (non-deported) peasant households in kolkhozy, by region."""
-    return _kolkhoz_share(h["households"], h.is_tenure(KOL), h.is_tenure(IND), h["region"],
-                          len(REGIONS))
+    return _kolkhoz_share(hv[HOUSEHOLDS], lab.kolkhoz, lab.individual, lab.region, N_REGIONS)
 
 
 @kernel
@@ -130,48 +142,43 @@ def farming_units(h: HouseholdTable) -> np.ndarray:
     return ~h.is_tenure(DEP)
 
 
-def entering_units(h: HouseholdTable) -> np.ndarray:
-    """Units that may join a kolkhoz: individual households; kulaks were barred."""
-    return _read_only(np.flatnonzero(h.is_tenure(IND) & ~h.is_class(KULAK)))
+def unit_labels(h: HouseholdTable) -> Labels:
+    """The masks and moving units of ``h``'s labels (``h.labelled(unit_labels)``).
+
+    Dekulakization deports individual kulak units to the deported unit of their region and
+    class, and gives their land and animals to the poor kolkhoz unit of their region.
+    Collectivization moves individual non-kulak units (kulaks were barred) to the kolkhoz unit
+    of their region and class, and, when exit is allowed, kolkhoz units back.
+    """
+    ind, kol, dep = h.is_tenure(IND), h.is_tenure(KOL), h.is_tenure(DEP)
+    kulak_units = np.flatnonzero(ind & h.is_class(KULAK))
+    settlement = kulak_units + (DEP - IND)
+    entering = np.flatnonzero(ind & ~h.is_class(KULAK))
+    kolkhoz = np.flatnonzero(kol)
+    return Labels(
+        region=h["region"], tenure=h["tenure"], individual=ind, kolkhoz=kol, deported=dep,
+        kulak=h.is_class(KULAK), middle=h.is_class(MIDDLE), farming=(~dep).astype(float),
+        kulak_units=kulak_units, settlement_units=settlement,
+        settlement_kolkhoz=np.array([cell_index(r, POOR, KOL) for r in h["region"][settlement]],
+                                    dtype=np.int64),
+        move_src=np.concatenate((entering, kolkhoz)),
+        move_dst=np.concatenate((entering + (KOL - IND), kolkhoz - (KOL - IND))),
+        n_entering=int(entering.size))
 
 
-def kolkhoz_units(h: HouseholdTable) -> np.ndarray:
-    return _read_only(np.flatnonzero(h.is_tenure(KOL)))
-
-
-def kulak_units(h: HouseholdTable) -> np.ndarray:
-    """Kulak individual units (those dekulakization deports)."""
-    return np.flatnonzero(h.is_tenure(IND) & h.is_class(KULAK))
-
-
-def collectivize(h: HouseholdTable, s: Step, share_r: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Rows to move (src, dst, fraction): entries into, and exits from, kolkhozy."""
-    p, pol = s.p, s.pol
-    src, dst = h.labelled(joining_and_leaving if pol["voluntary_exit"] else joining)
-    frac = _collectivize(
-        h["region"], h.labelled(entering_units), h.labelled(kolkhoz_units),
-        pol["collectivization_target_share"], share_r, pol["collectivization_pace_per_month"],
-        p["collectivization.zeal"], pol["voluntary_exit"], p["collectivization.voluntary_share"],
-        p["collectivization.exit_rate_per_month"])
-    return src, dst, frac
-
-
-def joining(h: HouseholdTable) -> tuple[np.ndarray, np.ndarray]:
-    """(src, dst): each entering unit and the kolkhoz unit of its region and class."""
-    entering = entering_units(h)
-    return entering, _read_only(entering + (KOL - IND))
-
-
-def joining_and_leaving(h: HouseholdTable) -> tuple[np.ndarray, np.ndarray]:
-    """(src, dst) of ``joining``, then each kolkhoz unit and the individual unit it leaves to."""
-    (src, dst), kolkhoz = joining(h), kolkhoz_units(h)
-    return (_read_only(np.concatenate((src, kolkhoz))),
-            _read_only(np.concatenate((dst, kolkhoz - (KOL - IND)))))
-
-
-def _read_only(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
+@kernel
+def collectivize(lab, p, pol, share_r):
+    """The fraction of each unit of ``lab.move_src`` that moves to ``lab.move_dst`` this
+    month: entries into kolkhozy, and exits when allowed (0 otherwise)."""
+    frac = np.zeros(lab.move_src.size)
+    moving = lab.move_src.size if pol.voluntary_exit else lab.n_entering
+    frac[:moving] = (
+        _collectivize(lab.region, lab.move_src[:lab.n_entering],
+                      lab.move_src[lab.n_entering:], pol.collectivization_target_share,
+                      share_r, pol.collectivization_pace_per_month, p.collectivization_zeal,
+                      pol.voluntary_exit, p.collectivization_voluntary_share,
+                      p.collectivization_exit_rate_per_month))
+    return frac
 
 
 @kernel
@@ -189,35 +196,25 @@ def _collectivize(region, entering, kolkhoz, target_share, share_r, pace_per_mon
     return frac
 
 
-def settlement_units(h: HouseholdTable) -> np.ndarray:
-    """The deported units of each kulak unit (same region and class), in its order."""
-    return kulak_units(h) + (DEP - IND)
+@kernel
+def deport(lab, pol):
+    """The fraction of each kulak unit (``lab.kulak_units``) deported this month."""
+    return np.minimum(pol.dekulakization_rate_per_month[lab.region[lab.kulak_units]], 1.0)
 
 
-def kulak_regions(h: HouseholdTable) -> np.ndarray:
-    return h["region"][kulak_units(h)]
-
-
-def deport(h: HouseholdTable, s: Step) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kulak individual rows: (src rows, deported rows, fraction deported this month)."""
-    rate = s.pol["dekulakization_rate_per_month"][h.labelled(kulak_regions)]
-    return h.labelled(kulak_units), h.labelled(settlement_units), np.minimum(rate, 1.0)
-
-
-def migration(h: HouseholdTable, s: Step, labour_gap_persons: float, urban_food_ratio: float,
-              urban_grain_ratio: float) -> np.ndarray:
+@kernel
+def migration(hv, lab, p, pol, labour_gap_persons, urban_food_ratio, urban_grain_ratio):
     """Persons leaving each rural unit for the towns this month."""
-    p = s.p
-    rural = h["persons"] * h.labelled(farming_units)
-    total = rural.sum()
+    rural = hv[PERSONS] * lab.farming
+    rural_total = total(rural)
     # No jobs without bread: the pull of town jobs weakens when towns go hungry.
     fed = min(urban_grain_ratio, 1.0) ** 2
-    pull = (p["demography.migration_labour_response_per_month"] * max(labour_gap_persons, 0.0)
-            / max(total, 1.0) * fed)
-    passports = 1.0 - p["demography.passport_migration_cut"] * s.pol["passports"]
-    return _migration(rural, h["food_ratio"], pull,
-                      p["demography.migration_food_gap_response_per_month"], urban_food_ratio,
-                      p["demography.migration_max_per_month"], passports)
+    pull = (p.demography_migration_labour_response_per_month * max(labour_gap_persons, 0.0)
+            / max(rural_total, 1.0) * fed)
+    passports = 1.0 - p.demography_passport_migration_cut * (1.0 if pol.passports else 0.0)
+    return _migration(rural, hv[FOOD_RATIO], pull,
+                      p.demography_migration_food_gap_response_per_month, urban_food_ratio,
+                      p.demography_migration_max_per_month, passports)
 
 
 @kernel
@@ -228,9 +225,10 @@ def _migration(rural, food_ratio, pull, food_gap_response, urban_food_ratio, max
     return rural * rate * passports
 
 
-def return_migration(urban_persons: float, s: Step, urban_food_ratio: float) -> float:
+@kernel
+def return_migration(urban_persons, p, urban_food_ratio):
     """Town dwellers going back to the village when towns go hungry (as in 1918-21): the
     same food-energy threshold as famine mortality."""
-    thr = s.p["demography.famine_threshold_ratio"]
+    thr = p.demography_famine_threshold_ratio
     gap = max(thr - urban_food_ratio, 0.0) / thr
-    return urban_persons * min(s.p["demography.return_migration_per_month"] * gap, 0.3)
+    return urban_persons * min(p.demography_return_migration_per_month * gap, 0.3)

@@ -11,82 +11,101 @@ tractors that go to agriculture. Capital depreciates.
 
 from __future__ import annotations
 
-from sovsim.mechanisms.context import Step
-from sovsim.state import MacroState
+import numpy as np
+
+from sovsim.compiled import kernel
 
 GROUPS = ("a", "b")
+# The columns of ``base_1928``'s rows: capital, output, labour, productivity.
+K_, Y_, L_, A_ = range(4)
 
 
-def base_1928(p) -> dict[str, dict[str, float]]:
-    """Capital, labour, output and productivity of each group in 1928 (annual rates)."""
-    alpha = p["industry.capital_share_alpha"]
-    out = {}
-    shares = {"a": (p["industry.group_a_capital_share_1928"], p["industry.group_a_output_share_1928"],
-                    p["industry.group_a_labour_share_1928"])}
-    shares["b"] = tuple(1 - x for x in shares["a"])
-    labour = p["industry.nonagricultural_employment_1928_persons"] * p["industry.industrial_share_of_nonagricultural_employment"]
-    for g in GROUPS:
-        ks, ys, ls = shares[g]
-        k = p["industry.capital_1928_rub"] * ks
-        y = p["industry.output_1928_rub"] * ys
-        lab = labour * ls
-        out[g] = {"K": k, "Y": y, "L": lab, "A": y / (k**alpha * lab ** (1 - alpha))}
+@kernel
+def base_1928(p):
+    """Capital, output, labour and productivity of each group in 1928 (annual rates): rows
+    a and b, columns K_, Y_, L_, A_."""
+    alpha = p.industry_capital_share_alpha
+    shares = np.empty((2, 3))  # capital, output, labour shares of group a, then b
+    shares[0, 0] = p.industry_group_a_capital_share_1928
+    shares[0, 1] = p.industry_group_a_output_share_1928
+    shares[0, 2] = p.industry_group_a_labour_share_1928
+    shares[1] = 1 - shares[0]
+    labour = (p.industry_nonagricultural_employment_1928_persons
+              * p.industry_industrial_share_of_nonagricultural_employment)
+    out = np.empty((2, 4))
+    for g in range(2):
+        k = p.industry_capital_1928_rub * shares[g, 0]
+        y = p.industry_output_1928_rub * shares[g, 1]
+        lab = labour * shares[g, 2]
+        out[g, K_], out[g, Y_], out[g, L_] = k, y, lab
+        out[g, A_] = y / (k**alpha * lab ** (1 - alpha))
     return out
 
 
-def produce(macro: MacroState, s: Step, imports_rub: float, gdp_rub_month: float,
-            food_supply_ratio: float = 1.0) -> dict[str, float]:
-    """Output, employment and investment of the month; flows to the capital stocks."""
-    p, pol = s.p, s.pol
-    alpha = p["industry.capital_share_alpha"]
-    base = s.per_run(base_1928)
-    years = s.year + (s.cm - 1) / 12.0 - 1928.0
-    u = macro["utilisation"] + p["industry.restoration_rate_per_month"] * (1 - macro["utilisation"])
-    tfp_growth = (1 + p["industry.tfp_growth_per_year"]) ** years
+# What ``produce`` returns, by place.
+(UTILISATION, LABOUR_DEMAND, LABOUR_A, LABOUR_B, OUTPUT_A, OUTPUT_B, EMPLOYMENT, INVESTMENT,
+ TRACTORS_ADDED, TRACTORS_RETIRED, CAPITAL_A_ADDED, CAPITAL_B_ADDED, CAPITAL_A_RETIRED,
+ CAPITAL_B_RETIRED) = range(14)
+RESULTS = ("utilisation", "labour_demand_persons", "labour_a_persons", "labour_b_persons",
+           "output_a_rub", "output_b_rub", "nonagricultural_employment_persons",
+           "investment_rub", "tractors_hp_added", "tractors_hp_retired", "capital_a_added",
+           "capital_b_added", "capital_a_retired", "capital_b_retired")
+N_RESULTS = len(RESULTS)
+
+
+@kernel
+def produce(macro, p, pol, year, cm, imports_rub, gdp_rub_month, food_supply_ratio):
+    """Output, employment and investment of the month, and the flows to the capital stocks:
+    an array indexed by UTILISATION .. CAPITAL_B_RETIRED (persons, rub a month)."""
+    alpha = p.industry_capital_share_alpha
+    base = base_1928(p)
+    years = year + (cm - 1) / 12.0 - 1928.0
+    u = macro.utilisation + p.industry_restoration_rate_per_month * (1 - macro.utilisation)
+    tfp_growth = (1 + p.industry_tfp_growth_per_year) ** years
     # Hiring is bounded by the bread the towns can get: when marketings and procurement fall
     # short of the towns' need, enterprises stop taking on workers.
     bread = min(max(food_supply_ratio, 0.0), 1.0)
-    demand = {}
-    for g in GROUPS:
-        b = base[g]
-        k_used = u * macro[f"capital_{g}_rub"]
+    capital = (macro.capital_a_rub, macro.capital_b_rub)
+    demand = np.empty(2)
+    k_used = np.empty(2)
+    for g in range(2):
+        k_used[g] = u * capital[g]
         # NEP: hire at the 1928 capital-labour ratio (wages follow productivity, so
         # productivity raises output rather than employment).
-        lab = b["L"] * (k_used / b["K"])
-        if pol["soft_budget"]:
-            lab *= p["industry.soft_budget_labour_factor"]
-        demand[g] = (lab * bread, b["A"] * tfp_growth, k_used)
-    ind_share = p["industry.industrial_share_of_nonagricultural_employment"]
-    supply = macro["urban_persons"] * p["industry.urban_labour_participation"] * ind_share
-    total = demand["a"][0] + demand["b"][0]
+        lab = base[g, L_] * (k_used[g] / base[g, K_])
+        if pol.soft_budget:
+            lab *= p.industry_soft_budget_labour_factor
+        demand[g] = lab * bread
+    ind_share = p.industry_industrial_share_of_nonagricultural_employment
+    supply = macro.urban_persons * p.industry_urban_labour_participation * ind_share
+    total = demand[0] + demand[1]
     hired = min(1.0, supply / total) if total > 0 else 0.0
-    res: dict[str, float] = {"utilisation": u, "labour_demand_persons": total / ind_share}
-    for g in GROUPS:
-        lab, tfp, k_used = demand[g]
-        lab *= hired
-        res[f"labour_{g}_persons"] = lab
-        res[f"output_{g}_rub"] = tfp * k_used**alpha * lab ** (1 - alpha) / 12.0
-    res["nonagricultural_employment_persons"] = (res["labour_a_persons"] + res["labour_b_persons"]) / ind_share
-    planned = pol["investment_share"] * gdp_rub_month
-    invest = min(planned, res["output_a_rub"] + imports_rub)
-    tractors_rub = invest * p["industry.tractor_share_of_investment"]
+    res = np.empty(N_RESULTS)
+    res[UTILISATION] = u
+    res[LABOUR_DEMAND] = total / ind_share
+    for g in range(2):
+        lab = demand[g] * hired
+        res[LABOUR_A + g] = lab
+        res[OUTPUT_A + g] = (base[g, A_] * tfp_growth) * k_used[g]**alpha * lab ** (1 - alpha) / 12.0
+    res[EMPLOYMENT] = (res[LABOUR_A] + res[LABOUR_B]) / ind_share
+    planned = pol.investment_share * gdp_rub_month
+    invest = min(planned, res[OUTPUT_A] + imports_rub)
+    tractors_rub = invest * p.industry_tractor_share_of_investment
     rest = invest - tractors_rub
-    f = pol["feldman_share"]
-    delta = p["industry.depreciation_per_year"] / 12.0
-    res.update({
-        "investment_rub": invest,
-        "tractors_hp_added": tractors_rub / p["industry.tractor_cost_rub_per_hp"],
-        "tractors_hp_retired": macro["tractors_hp"] * p["industry.tractor_retirement_per_year"] / 12.0,
-        "capital_a_added": f * rest,
-        "capital_b_added": (1 - f) * rest,
-        "capital_a_retired": macro["capital_a_rub"] * delta,
-        "capital_b_retired": macro["capital_b_rub"] * delta,
-    })
+    f = pol.feldman_share
+    delta = p.industry_depreciation_per_year / 12.0
+    res[INVESTMENT] = invest
+    res[TRACTORS_ADDED] = tractors_rub / p.industry_tractor_cost_rub_per_hp
+    res[TRACTORS_RETIRED] = macro.tractors_hp * p.industry_tractor_retirement_per_year / 12.0
+    res[CAPITAL_A_ADDED] = f * rest
+    res[CAPITAL_B_ADDED] = (1 - f) * rest
+    res[CAPITAL_A_RETIRED] = macro.capital_a_rub * delta
+    res[CAPITAL_B_RETIRED] = macro.capital_b_rub * delta
     return res
 
 
-def goods_availability(s: Step, output_b_rub_month: float, rural_persons: float) -> float:
+@kernel
+def goods_availability(p, output_b_rub_month, rural_persons):
     """Consumer goods reaching each rural person, against 1928 (index 1928 = 1)."""
-    p = s.p
-    base = s.per_run(base_1928)["b"]["Y"] / p["industry.rural_population_1928_persons"]
+    base = base_1928(p)[1, Y_] / p.industry_rural_population_1928_persons
     return output_b_rub_month * 12.0 / max(rural_persons, 1.0) / base

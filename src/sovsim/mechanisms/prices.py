@@ -10,37 +10,38 @@ they can be bought (the goods famine).
 
 from __future__ import annotations
 
-from sovsim.mechanisms.context import Step
-from sovsim.state import MacroState
+from sovsim.compiled import kernel
 
 
-def smoothed_market_ratio(previous: float, marketed_t: float, need_t: float, s: Step) -> float:
+@kernel
+def smoothed_market_ratio(previous, marketed_t, need_t, p):
     """Marketings over the towns' need, smoothed (an exponential average of the months)."""
-    w = s.p["prices.market_signal_weight"]
+    w = p.prices_market_signal_weight
     return (1 - w) * previous + w * marketed_t / max(need_t, 1e-300)
 
 
-def free_price_ratio(macro: MacroState, s: Step, urban_shortfall: float) -> float:
-    """Target free/state price ratio given the smoothed shortfall of marketings (share)."""
-    if not s.pol["private_trade"]:
+@kernel
+def free_price_ratio(current, p, pol, urban_shortfall):
+    """This month's free/state price ratio: ``current`` moved toward the target that the
+    smoothed shortfall of marketings (a share) sets."""
+    if not pol.private_trade:
         return 1.0
-    p = s.p
-    target = 1.0 + p["prices.free_premium_per_shortfall"] * max(urban_shortfall, 0.0)
-    target = min(target, p["prices.free_price_ratio_max"])
-    adj = p["prices.free_price_adjustment_per_month"]
-    return macro["free_price_ratio"] + adj * (target - macro["free_price_ratio"])
+    target = 1.0 + p.prices_free_premium_per_shortfall * max(urban_shortfall, 0.0)
+    target = min(target, p.prices_free_price_ratio_max)
+    adj = p.prices_free_price_adjustment_per_month
+    return current + adj * (target - current)
 
 
-def terms_of_trade(macro: MacroState, s: Step) -> float:
+@kernel
+def terms_of_trade(free_price_ratio, goods_availability, p, pol):
     """Peasants' effective grain price over industrial prices, times goods availability."""
-    p = s.p
-    private = p["procurement.private_share_of_sales"] if s.pol["private_trade"] else 0.0
-    price = s.pol["state_grain_price_index"] * (1 - private + private * macro["free_price_ratio"])
-    goods = min(macro["goods_availability"], p["prices.goods_availability_cap"])
-    return price / s.pol["industrial_price_index"] * goods
+    private = p.procurement_private_share_of_sales if pol.private_trade else 0.0
+    price = pol.state_grain_price_index * (1 - private + private * free_price_ratio)
+    goods = min(goods_availability, p.prices_goods_availability_cap)
+    return price / pol.industrial_price_index * goods
 
 
-def incentive(tot: float, elasticity: float, lo: float, hi: float) -> float:
+@kernel
+def incentive(tot, elasticity, lo, hi):
     """A response to the terms of trade with constant elasticity, bounded."""
-    return float(min(max(tot**elasticity, lo), hi))
-
+    return min(max(tot**elasticity, lo), hi)

@@ -21,11 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from sovsim.compiled import kernel
-from sovsim.mechanisms.agriculture import DEP, IND, feed_need
-from sovsim.mechanisms.context import Step
-from sovsim.mechanisms.prices import incentive, terms_of_trade
+from sovsim.mechanisms.agriculture import feed_need
+from sovsim.mechanisms.prices import incentive
 from sovsim.regions import CLASSES
-from sovsim.state import HouseholdTable, MacroState
+from sovsim.state.table import AREA_LAST, CROP, DELIVERED, GRAIN, PERSONS
 
 KULAK, MIDDLE = CLASSES.index("kulak"), CLASSES.index("middle")
 # The procurement modes, coded for the kernel by their place in this tuple.
@@ -33,17 +32,10 @@ MODES = ("market", "tax_in_kind", "requisition", "extraordinary", "quota")
 MARKET, TAX_IN_KIND, REQUISITION, EXTRAORDINARY, QUOTA = range(len(MODES))
 
 
-def reserves(h: HouseholdTable, s: Step, food_kg_year: float, feed_share: float = 1.0, *,
-             seed_t: np.ndarray | None = None, feed_t: np.ndarray | None = None) -> np.ndarray:
-    """Grain (t) a unit keeps to the next harvest: food at ``food_kg_year``, seed, and
-    ``feed_share`` of the animals' feed. ``seed_t`` (``seed_reserve``) and ``feed_t`` (the
-    feed to the harvest) may be given when already worked out this month."""
-    months = s.months_to_harvest
-    if seed_t is None:
-        seed_t = seed_reserve(h, s)
-    if feed_t is None:
-        feed_t = feed_need(h, s, months)
-    return kept_to_harvest(h["persons"], food_kg_year, months, seed_t, feed_share, feed_t)
+@kernel
+def selling(mode):
+    """Whether households sell on the market in this mode (as under NEP)."""
+    return mode == MARKET or mode == TAX_IN_KIND or mode == EXTRAORDINARY
 
 
 @kernel
@@ -53,39 +45,35 @@ def kept_to_harvest(persons, food_kg_year, months, seed_t, feed_share, feed_t):
     return food + seed_t + feed_share * feed_t
 
 
-def food_norm_kg(macro: MacroState, s: Step) -> float:
+@kernel
+def food_norm_kg(free_price_ratio, p, mode):
     """Grain a peasant eats in a year: the pre-war norm, less when bread is dear in the
     market modes (more potatoes, more sold)."""
-    norm = s.p["procurement.food_norm_kg_per_person_year"]
-    if s.pol["procurement_mode"] not in ("market", "tax_in_kind", "extraordinary"):
+    norm = p.procurement_food_norm_kg_per_person_year
+    if not selling(mode):
         return norm
-    return norm * max(macro["free_price_ratio"], 1.0) ** -s.p["procurement.food_price_elasticity"]
+    return norm * max(free_price_ratio, 1.0) ** -p.procurement_food_price_elasticity
 
 
-def seed_reserve(h: HouseholdTable, s: Step) -> np.ndarray:
-    """Seed still to be sown before the next harvest (the autumn and spring sowings ahead)."""
-    return h["area_last_ha"] * s.p["agriculture.seed_norm_t_per_ha"] * sowing_ahead_share(s)
-
-
-def sowing_ahead_share(s: Step) -> float:
+@kernel
+def sowing_ahead_share(p, cm):
     """Share of a year's sowing still ahead before the next harvest."""
-    p, cm = s.p, s.cm
     # Sowing comes first in its month, so in April and September that seed is already sown.
     share = 0.0
     if cm >= 7 or cm < 4:  # spring sowing (April) still ahead
-        share += 1 - p["agriculture.winter_crop_share"]
+        share += 1 - p.agriculture_winter_crop_share
     if 7 <= cm < 9:  # winter sowing (September) still ahead
-        share += p["agriculture.winter_crop_share"]
+        share += p.agriculture_winter_crop_share
     return share
 
 
-def set_obligations(h: HouseholdTable, s: Step) -> np.ndarray:
+@kernel
+def set_obligations(hv, lab, p, pol):
     """In August under quotas: each unit's delivery obligation for the agricultural year (t)."""
-    p, pol = s.p, s.pol
-    return _obligations(h["area_last_ha"], h["region"], pol["planned_yield_t_per_ha"],
-                        p["agriculture.base_yield_t_per_ha"], h.is_tenure(IND), h.is_tenure(DEP),
-                        p["procurement.individual_quota_factor"], pol["procurement_plan_t"],
-                        pol["regional_procurement_plan_t"], pol["quota_share"])
+    return _obligations(hv[AREA_LAST], lab.region, pol.planned_yield_t_per_ha,
+                        p.agriculture_base_yield_t_per_ha, lab.individual, lab.deported,
+                        p.procurement_individual_quota_factor, pol.procurement_plan_t,
+                        pol.regional_procurement_plan_t, pol.quota_share)
 
 
 @kernel
@@ -112,34 +100,31 @@ def _obligations(area_last_ha, region, planned_yield, base_yield, individual, de
     return plan_r[region] * planned / np.maximum(planned_r[region], 1e-300)
 
 
-def procure(h: HouseholdTable, macro: MacroState, s: Step, harvest_t: np.ndarray
-            ) -> dict[str, np.ndarray]:
-    """This month's grain taken by the state (``procured_t``) and sold privately."""
-    p, pol, mode = s.p, s.pol, s.pol["procurement_mode"]
+@kernel
+def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harvest_t):
+    """This month's grain taken by the state, sold privately, and delivered against
+    obligations: (3, units)."""
+    mode = pol.procurement_mode
     sales_rate = keep_kg = 0.0
-    if mode in ("market", "tax_in_kind", "extraordinary"):
+    if selling(mode):
         # Sellers market a share of their surplus, more when the terms of trade are good.
-        tot = terms_of_trade(macro, s)
-        rate = p["procurement.marketing_rate_per_month"] * incentive(
-            tot, p["procurement.marketing_price_elasticity"], 0.0, p["procurement.marketing_response_max"])
+        rate = p.procurement_marketing_rate_per_month * incentive(
+            tot, p.procurement_marketing_price_elasticity, 0.0,
+            p.procurement_marketing_response_max)
         sales_rate = min(rate, 1.0)
-        keep_kg = food_norm_kg(macro, s)
+        keep_kg = food_norm_kg(free_price_ratio, p, mode)
     # The obligation follows the plan in force (plans were cut, and raised, mid-campaign).
-    quota_month = mode == "quota" and s.cm != 7
-    obligation = set_obligations(h, s) if quota_month else NO_OBLIGATION
-    procured, private, taken = _procure(
-        MODES.index(mode), quota_month, h["grain_t"], h["persons"], h["area_last_ha"],
-        p["agriculture.seed_norm_t_per_ha"], sowing_ahead_share(s),
-        feed_need(h, s, s.months_to_harvest), harvest_t, obligation, h["delivered_t"],
-        h.is_tenure(DEP), h.is_class(KULAK), h.is_class(MIDDLE), s.months_to_harvest,
-        pol["procurement_floor_kg_per_person_year"], keep_kg,
-        p["procurement.feed_reserve_share"], sales_rate, pol["enforcement_efficiency"],
-        pol["tax_in_kind_share"], p["procurement.extraordinary_middle_weight"],
-        p["procurement.private_share_of_sales"] if pol["private_trade"] else 0.0)
-    return {"procured_t": procured, "private_sales_t": private, "delivered_t": taken}
-
-
-NO_OBLIGATION = np.zeros(0)  # outside quota months
+    quota_month = mode == QUOTA and cm != 7
+    obligation = set_obligations(hv, lab, p, pol) if quota_month else np.zeros(0)
+    return _procure(
+        mode, quota_month, hv[GRAIN], hv[PERSONS], hv[AREA_LAST],
+        p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm),
+        feed_need(hv, p, cm, months_to_harvest), harvest_t, obligation, hv[DELIVERED],
+        lab.deported, lab.kulak, lab.middle, months_to_harvest,
+        pol.procurement_floor_kg_per_person_year, keep_kg,
+        p.procurement_feed_reserve_share, sales_rate, pol.enforcement_efficiency,
+        pol.tax_in_kind_share, p.procurement_extraordinary_middle_weight,
+        p.procurement_private_share_of_sales if pol.private_trade else 0.0)
 
 
 @kernel
@@ -182,22 +167,22 @@ def _procure(mode, quota_month, grain, persons, area_last_ha, seed_norm, sowing_
     return flows
 
 
-def household_food(h: HouseholdTable, macro: MacroState, s: Step) -> dict[str, np.ndarray]:
-    """Grain eaten (``food_t``) and fed to animals (``feed_t``) this month.
+@kernel
+def household_food(hv, free_price_ratio, p, pol, cm, months_to_harvest):
+    """Grain eaten and fed to animals this month: (2, units), food then feed.
 
     Households spread what they can eat (their grain less the seed they guard) over the months
     to the harvest, in proportion to what each month needs (animals eat grain only in the stall
     months). When short, the month's budget is shared between people and animals, the animals
     getting ``livestock.feed_priority`` of their proportional share.
     """
-    p = s.p
-    food, feed = _household_food(
-        h["persons"], h["grain_t"], h["crop_t"], feed_need(h, s),
-        feed_need(h, s, s.months_to_harvest), h["area_last_ha"],
-        p["agriculture.seed_norm_t_per_ha"], sowing_ahead_share(s),
-        p["procurement.seed_protected_share"], food_norm_kg(macro, s),
-        s.months_to_harvest, p["livestock.feed_priority"])
-    return {"food_t": food, "feed_t": feed}
+    return _household_food(
+        hv[PERSONS], hv[GRAIN], hv[CROP], feed_need(hv, p, cm, 1),
+        feed_need(hv, p, cm, months_to_harvest), hv[AREA_LAST],
+        p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm),
+        p.procurement_seed_protected_share,
+        food_norm_kg(free_price_ratio, p, pol.procurement_mode),
+        months_to_harvest, p.livestock_feed_priority)
 
 
 @kernel

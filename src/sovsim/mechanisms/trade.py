@@ -8,14 +8,15 @@ here: autarky with grain-for-machines against credit from a revolutionary Europe
 
 from __future__ import annotations
 
-from sovsim.mechanisms.context import Step
+from sovsim.compiled import kernel
 
 
-def machinery_imports(s: Step, grain_exports_t: float) -> dict[str, float]:
-    """Export earnings and the machinery imports they and credit buy this month (rub)."""
-    p = s.p
-    price = p["trade.grain_export_price_rub_per_t"] * s.inputs.world_price(s.year)
-    earnings = grain_exports_t * price + p["trade.other_exports_rub_per_year"] / 12.0
-    credit = s.pol["foreign_credit_rub_per_year"] / 12.0
-    imports = earnings * p["trade.machinery_share_of_imports"] + credit
-    return {"export_earnings_rub": earnings, "machinery_imports_rub": imports, "credit_rub": credit}
+@kernel
+def machinery_imports(p, pol, world_price, grain_exports_t):
+    """Export earnings, the machinery imports they and credit buy, and the credit, this month
+    (rub)."""
+    price = p.trade_grain_export_price_rub_per_t * world_price
+    earnings = grain_exports_t * price + p.trade_other_exports_rub_per_year / 12.0
+    credit = pol.foreign_credit_rub_per_year / 12.0
+    imports = earnings * p.trade_machinery_share_of_imports + credit
+    return earnings, imports, credit

@@ -39,11 +39,11 @@ import pandas as pd
 
 from sovsim import calendar
 from sovsim.engine import accounts, schedule
+from sovsim.engine.packed import memory
 from sovsim.errors import InputError
 from sovsim.inputs import load_inputs
 from sovsim.mechanisms.context import Inputs, Step
 from sovsim.mechanisms.policy import instruments_by_month
-from sovsim.mechanisms.prices import terms_of_trade
 from sovsim.params import ParameterSet
 from sovsim.population import engine_kernels as K
 from sovsim.population import month_inputs as MI
@@ -158,7 +158,7 @@ def simulate_households(
     exact = not heterogeneity
 
     h, macro = initial_state(pv)
-    mem = schedule.Memory()
+    mem = memory()
     ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
     t0 = time.perf_counter()
     table = _initial_table(households, seed, p, chunk_size)
@@ -195,7 +195,7 @@ def simulate_households(
         s = Step(month, instruments[month], pv, inputs, per_run)
         S0 = S
         out = schedule.step(h, macro, s, mem, micro=True)
-        ledger.book(month, h, macro, out, terms_of_trade(macro, s))
+        ledger.book(month, h, macro, out["outputs"])
         S = _targets(h)
         cp = MI.cell_inputs(h, S0, out, s, hetero_cells)
         year = calendar.START_YEAR + month // 12

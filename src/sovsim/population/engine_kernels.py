@@ -1077,9 +1077,10 @@ def fast_log10(x):
 @parallel_jit
 def grain_histogram(cell, X, corr, pooled, S0, log_lo, log_step, hist, totals):
     """Persons by their household's grain per head (kg), per block and cell: ``hist`` bin 0
-    holds households without grain, bin k >= 1 grain per head in
-    [10**(log_lo + (k-1) log_step), 10**(log_lo + k log_step)) kg (the first and last bins
-    also take what falls below and above); ``totals`` [persons, grain t, households]. The rows
+    holds households without grain (under 10**log_lo kg a head: a bound, not 0, so that a
+    rounding residue of 1e-15 t does not decide), bin k >= 1 grain per head in
+    [10**(log_lo + (k-1) log_step), 10**(log_lo + k log_step)) kg (the last bin also takes
+    what falls above); ``totals`` [persons, grain t, households]. The rows
     of a pooled cell all have its grain per head: they are left out of ``hist`` (the caller
     puts the cell's persons in its bin)."""
     n = cell.size
@@ -1099,7 +1100,7 @@ def grain_histogram(cell, X, corr, pooled, S0, log_lo, log_step, hist, totals):
             if pooled[c]:
                 continue
             kg = 1000.0 * g / (w * p)
-            if kg <= 0.0:
+            if kg < 10.0**log_lo:
                 k = 0
             else:
                 k = 1 + math.floor((fast_log10(kg) - log_lo) / log_step)

@@ -26,7 +26,7 @@ FLOW_NAMES = {
     K.F_DIED_OUT_HH: ("died_out_households", "households"),
     K.F_ALL_LEFT_HH: ("all_left_households", "households"),
 }
-# Grain per head: bin 0 no grain, then 0.1 kg .. 100 t per head in 0.025 decades.
+# Grain per head: bin 0 no grain (under 0.1 kg a head), then 0.1 kg .. 100 t in 0.025 decades.
 LOG_LO, LOG_STEP, N_BINS = -1.0, 0.025, 1 + 240
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -41,8 +41,8 @@ def grain_observed(table, corr, pooled, S, nblocks) -> tuple[np.ndarray, np.ndar
     hist, totals = hist.sum(axis=0), totals.sum(axis=0)
     for c in np.flatnonzero(pooled & (totals[:, 0] > 0)):  # one grain per head for the cell
         kg = 1000.0 * totals[c, 1] / totals[c, 0]
-        k = 0 if kg <= 0 else int(np.clip(1 + np.floor((np.log10(kg) - LOG_LO) / LOG_STEP),
-                                          1, N_BINS - 1))
+        k = 0 if kg < 10.0**LOG_LO else int(
+            np.clip(1 + np.floor((np.log10(kg) - LOG_LO) / LOG_STEP), 1, N_BINS - 1))
         hist[c, k] += totals[c, 0]
     return hist, totals
 

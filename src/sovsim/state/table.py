@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -20,6 +19,13 @@ FLOAT_COLUMNS = EXTENSIVE + tuple(c.name for c in HOUSEHOLD_COLUMNS
                                   if c.dtype == "float64" and not c.extensive)
 ROW = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
 _EXT = slice(0, len(EXTENSIVE))
+N_EXTENSIVE = len(EXTENSIVE)
+# The rows of the block by name, for the compiled month (``hv[PERSONS]`` is ``h["persons"]``).
+(HOUSEHOLDS, PERSONS, SOWN, AREA_LAST, CROP, HORSES, CATTLE, PIGS, SHEEP_GOATS, GRAIN,
+ DELIVERED, FOOD_RATIO, RETAINED) = (ROW[name] for name in (
+    "households", "persons", "sown_area_ha", "area_last_ha", "crop_t", "horses", "cattle",
+    "pigs", "sheep_goats", "grain_t", "delivered_t", "food_ratio", "retained_kg"))
+HERD_ROWS = HORSES  # the four herds are rows HORSES .. HORSES + 3, in HERDS order
 
 
 class HouseholdTable:
@@ -57,7 +63,18 @@ class HouseholdTable:
         return self.values.shape[1]
 
     def copy(self) -> HouseholdTable:
-        return HouseholdTable({k: v.copy() for k, v in self.cols.items()})
+        return self.with_values(self.values.copy())
+
+    def with_values(self, values: np.ndarray) -> HouseholdTable:
+        """A table of the same units (labels, and what was made of them, shared) holding
+        ``values`` (a float block of the same shape, not copied)."""
+        new = HouseholdTable.__new__(HouseholdTable)
+        new.values = values
+        new.cols = dict(self.cols)
+        new.cols.update((name, values[i]) for i, name in enumerate(FLOAT_COLUMNS))
+        new._masks = self._masks
+        new._rows = {}
+        return new
 
     def is_tenure(self, tenure: int) -> np.ndarray:
         """Boolean mask of the units of ``tenure`` (an index into TENURES); kept once made."""
@@ -111,11 +128,12 @@ class HouseholdTable:
 
     def move(self, src: np.ndarray, dst: np.ndarray, frac: np.ndarray) -> None:
         """Move share ``frac`` of each unit ``src`` (all its totals) to unit ``dst``."""
-        _move_totals(self.values[_EXT], src, dst, frac)  # every extensive column at once
+        move_totals(self.values[_EXT], src, dst, frac)  # every extensive column at once
 
 
 @kernel
-def _move_totals(totals, src, dst, frac):
+def move_totals(totals, src, dst, frac):
+    """Move share ``frac`` of each unit ``src`` (every row of ``totals``) to unit ``dst``."""
     amount = totals[:, src] * frac
     for col in range(totals.shape[0]):
         for k in range(src.size):  # one at a time, so a unit may appear twice
@@ -129,18 +147,50 @@ def _move_totals(totals, src, dst, frac):
                 totals[col, unit] = 0.0
 
 
-@dataclass
+MACRO_DTYPE = np.dtype([(c.name, "f8") for c in MACRO_COLUMNS])
+
+
 class MacroState:
-    values: dict[str, float]
+    """The macro state: one record (``values[0]``, fields as in MACRO_COLUMNS) that the
+    compiled month reads and writes in place; ``macro[name]`` reads a field as a float."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.recarray | None = None) -> None:
+        self.values = (np.zeros(1, MACRO_DTYPE).view(np.recarray) if values is None
+                       else values)
 
     def __getitem__(self, name: str) -> float:
-        return self.values[name]
+        return float(self.values[name][0])
 
     def __setitem__(self, name: str, value: float) -> None:
-        self.values[name] = float(value)
+        self.values[name][0] = float(value)
+
+    def items(self):
+        return ((name, self[name]) for name in MACRO_DTYPE.names)
 
     def copy(self) -> MacroState:
-        return MacroState(dict(self.values))
+        return MacroState(self.values.copy())
+
+
+class Labels(NamedTuple):
+    """What the compiled month needs of the label columns, made once per table (a unit never
+    changes its labels): masks, and the units that deportation and collectivization move."""
+
+    region: np.ndarray
+    tenure: np.ndarray
+    individual: np.ndarray  # bool masks ...
+    kolkhoz: np.ndarray
+    deported: np.ndarray
+    kulak: np.ndarray
+    middle: np.ndarray
+    farming: np.ndarray  # 1.0 where the unit farms (all but the deported), else 0.0
+    kulak_units: np.ndarray  # individual kulak units (whom dekulakization deports) ...
+    settlement_units: np.ndarray  # ... the deported unit of each (same region and class) ...
+    settlement_kolkhoz: np.ndarray  # ... and the kolkhoz unit that gets their land
+    move_src: np.ndarray  # units entering kolkhozy, then kolkhoz units (leaving, if allowed)
+    move_dst: np.ndarray
+    n_entering: int
 
 
 def cell_index(region: int, klass: int, tenure: int) -> int:
@@ -193,7 +243,7 @@ def initial_state(p: ParameterSet) -> tuple[HouseholdTable, MacroState]:
     cols["food_ratio"] = np.ones(n)
     cols["retained_kg"] = np.full(n, p["initial.grain_stock_kg_per_person"])
     table = HouseholdTable(cols)
-    macro = MacroState({c.name: 0.0 for c in MACRO_COLUMNS})
+    macro = MacroState()
     macro["urban_persons"] = p["initial.population_persons"] * p["initial.urban_share"]
     macro["state_grain_t"] = p["initial.state_grain_t"]
     macro["capital_a_rub"] = p["industry.capital_1928_rub"] * p["industry.group_a_capital_share_1928"] * p["initial.capital_1921_relative_to_1928"]
