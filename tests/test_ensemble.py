@@ -77,6 +77,50 @@ def test_a_member_is_the_same_whatever_the_size_of_the_ensemble(pair):
                                   pair.values("nep", "cattle_head")[:2])
 
 
+def test_a_batch_member_is_the_run_it_would_be_alone():
+    # Members run as one compiled batch, on numba's threads; each gets exactly the numbers of
+    # its own run, whatever its place in the batch or the number of threads.
+    import numba
+
+    from sovsim.engine.simulation import simulate, simulate_batch
+    from sovsim.mechanisms.context import Inputs
+    from sovsim.scenario import load_scenario
+
+    p, inputs, sc = load_parameters(), load_inputs(), load_scenario("historical")
+    ps = [p.with_overrides(d) for d in p.draw(5, 9)]
+    other = np.ascontiguousarray(inputs.weather_class[::-1])  # another weather for one member
+    weathers = [None, other, None, None, None]
+    batch = simulate_batch(sc, ps, weathers, inputs)
+    for q, w, got in zip(ps, weathers, batch):
+        alone = simulate(sc, q, inputs if w is None else
+                         Inputs(w, inputs.world_grain_price, inputs.first_year))
+        for var, arr in alone.items():
+            np.testing.assert_array_equal(got[var], arr, err_msg=var)
+    assert not np.array_equal(batch[0]["grain_harvest_t"], batch[1]["grain_harvest_t"])
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = simulate_batch(sc, ps, weathers, inputs)
+    finally:
+        numba.set_num_threads(threads)
+    for got, ref in zip(single, batch):
+        for var in ref:
+            np.testing.assert_array_equal(got[var], ref[var], err_msg=var)
+
+
+def test_coarse_members_are_batched_household_members_run_alone():
+    from sovsim.ensemble.workers import BATCH, batches
+
+    coarse = [((0, i), 0, {}, None, None) for i in range(1000)]
+    other = [((1, i), 1, {}, None, None) for i in range(3)]
+    households = [((0, i), 0, {}, None, (100, i)) for i in range(2)]
+    got = batches(coarse + other + households, workers=1)
+    assert [len(b) for b in got] == [BATCH] * 15 + [1000 - 15 * BATCH, 3, 1, 1]
+    assert [t for b in got for t in b] == coarse + other + households  # every task, in order
+    # small ensembles: at least four batches a worker, so that none waits on another
+    assert [len(b) for b in batches(coarse[:200], workers=2)] == [25] * 8
+
+
 def test_weather_drawn_after_the_divergence():
     nep, left, hist = (sovsim.load_scenario(n) for n in ("nep", "left", "historical"))
     assert ensemble.divergence_month(hist) is None

@@ -76,7 +76,7 @@ def test_identical_ensemble_comes_from_the_store(tmp_path, monkeypatch):
     st = tmp_path / "s"
     first = ensemble.run("historical", members=2, store=st)
     assert first.computed == {"historical": 2}
-    monkeypatch.setattr(ensemble.workers, "simulate_member", lambda *a: pytest.fail("ran again"))
+    monkeypatch.setattr(ensemble.workers, "_run_batch", lambda *a: pytest.fail("ran again"))
     again = ensemble.run("historical", members=2, store=st)
     assert again.computed == {"historical": 0}
     pd.testing.assert_frame_equal(first.bands(), again.bands())
@@ -104,7 +104,7 @@ def _count_members(store_dir) -> int:
 
 
 def test_killed_ensemble_resumes_without_losing_or_duplicating_a_member(tmp_path):
-    n = 30  # with ~40 ms a member, a window of about a second to kill it midway
+    n = 120  # members are stored one by one as their batch ends: ~1 s to kill it midway
     store = tmp_path / "killed"
     cmd = [sys.executable, "-m", "sovsim.cli", "ensemble", "historical", "--members", str(n),
            "--seed", "3", "--store", str(store)]

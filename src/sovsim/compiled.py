@@ -33,6 +33,22 @@ def kernel(fn: F) -> F:
     return numba.njit(cache=True, error_model="numpy")(fn)
 
 
+def parallel_kernel(fn: F) -> F:
+    """``kernel`` whose outer ``prange`` loop runs on numba's threads (independent runs of a
+    batch: each writes only its own rows, so the numbers do not depend on the threads)."""
+    if numba is None:
+        return fn
+    return numba.njit(cache=True, parallel=True, error_model="numpy")(fn)
+
+
+def prange(*args):  # replaced by numba.prange inside compiled kernels
+    return range(*args)
+
+
+if numba is not None:
+    prange = numba.prange  # noqa: F811
+
+
 @kernel
 def total(values):
     """The sum of a 1-d array, element by element in order: numba's ``.sum()`` sums so, numpy's

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sovsim import calendar
-from sovsim.compiled import kernel
+from sovsim.compiled import kernel, parallel_kernel, prange
 from sovsim.engine import accounts, invariants, schedule
 from sovsim.engine.packed import MEMORY_DTYPE, instrument_records, memory, param_record
 from sovsim.inputs import load_inputs
@@ -91,13 +91,13 @@ def simulate_traced(scenario: Scenario, p: ParameterSet, inputs: Inputs | None =
         h = resume.h0.with_values(hs[year].copy())
         macro = MacroState(ms[year].copy().view(MACRO_DTYPE).view(np.recarray))
         mem = es[year].copy().view(MEMORY_DTYPE).view(np.recarray)
-        ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
-        ledger.units[:start] = resume.ledger.units[:start]
+        ledger = accounts.Ledger(calendar.N_MONTHS)
+        ledger.regional[:start] = resume.ledger.regional[:start]
         ledger.scalars[:start] = resume.ledger.scalars[:start]
     else:
         h, macro = initial_state(pv)
         mem = memory()
-        ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
+        ledger = accounts.Ledger(calendar.N_MONTHS)
         hs = np.empty((N_YEARS, *h.values.shape))
         ms = np.empty((N_YEARS, len(macro.values.dtype.names)))
         es = np.empty((N_YEARS, len(mem.dtype.names)))
@@ -107,16 +107,77 @@ def simulate_traced(scenario: Scenario, p: ParameterSet, inputs: Inputs | None =
         h.values, lab, macro.values, macro.values.view(np.float64), mem, mem.view(np.float64),
         param_record(pv), POL, start, calendar.N_MONTHS, inputs.weather_class,
         inputs.world_grain_price, inputs.first_year, o.uo, o.so, o.fr_dep, o.fr_col, o.err,
-        ledger.units, ledger.scalars, hs, ms, es)
+        ledger.regional, ledger.scalars, hs, ms, es)
     invariants.raise_for(code, o.err, month, h, macro)
-    return ledger.records(h, pv), Trace(key, stacked, ledger, h, (hs, ms, es), start)
+    return ledger.records(pv), Trace(key, stacked, ledger, h, (hs, ms, es), start)
+
+
+def simulate_batch(scenario: Scenario, ps: list[ParameterSet],
+                   weathers: list[np.ndarray | None] | None = None,
+                   inputs: Inputs | None = None) -> list[dict[str, np.ndarray]]:
+    """Runs of ``scenario`` with each parameter set of ``ps`` (and, where given, its weather
+    classes (years, regions) instead of ``inputs``'): the members of an ensemble, run as one
+    compiled call and booked as one set of arrays. Each run's records are exactly those
+    :func:`simulate` gives it (tests/test_ensemble.py)."""
+    inputs = inputs or load_inputs()
+    weathers = weathers or [None] * len(ps)
+    POL = scenario.cached("instrument_records", lambda: instrument_records(scenario.timeline()))
+    pvs = [p.values() for p in ps]
+    states = [initial_state(pv) for pv in pvs]
+    h = states[0][0]
+    n = len(ps)
+    hv = np.stack([st[0].values for st in states])
+    MA = np.concatenate([st[1].values for st in states]).view(np.recarray)
+    ME = np.concatenate([memory() for _ in range(n)]).view(np.recarray)
+    P = np.concatenate([param_record(pv) for pv in pvs]).view(np.recarray)
+    W = np.stack([inputs.weather_class if w is None else np.asarray(w, dtype=float)
+                  for w in weathers])
+    lab = h.labelled(unit_labels)
+    regional = np.empty((n, calendar.N_MONTHS, len(accounts.REGIONAL_SERIES),
+                         len(inputs.weather_class[0])))
+    scalars = np.empty((n, calendar.N_MONTHS, len(accounts.SCALAR_SERIES)))
+    codes = np.zeros((n, 2), dtype=np.int64)
+    errs = np.zeros((n, 4))
+    run_batch(hv, lab, MA, MA.view(np.float64).reshape(n, -1), ME,
+              ME.view(np.float64).reshape(n, -1), P, POL, W, inputs.world_grain_price,
+              inputs.first_year, errs, regional, scalars, codes)
+    for m in range(n):
+        if codes[m, 1]:
+            invariants.raise_for(codes[m, 1], errs[m], codes[m, 0], h.with_values(hv[m]),
+                                 MacroState(MA[m:m + 1]))
+    rec = accounts.batch_records(regional, scalars, pvs)
+    return [{name: arr[m] for name, arr in rec.items()} for m in range(n)]
+
+
+@parallel_kernel
+def run_batch(hv, lab, MA, MAf, ME, MEf, P, POL, W, world_price, first_year, errs, regional,
+              scalars, codes):
+    """``run_months`` for each run of a batch (its state ``hv[m]``, ``MA[m]``, ``ME[m]``, its
+    parameters ``P[m]`` and weather ``W[m]``), the runs shared among numba's threads; a failed
+    run's month and code in ``codes[m]``."""
+    n_years = regional.shape[1] // 12
+    n_units = hv.shape[2]
+    for m in prange(hv.shape[0]):
+        uo = np.empty((schedule.N_UNIT_OUT, n_units))  # the run's own scratch
+        so = np.empty(schedule.N_SCALAR_OUT)
+        fr_dep = np.empty(lab.kulak_units.size)
+        fr_col = np.empty(lab.move_src.size)
+        hs = np.empty((n_years, hv.shape[1], n_units))  # (its Januaries: not kept)
+        ms = np.empty((n_years, MAf.shape[1]))
+        es = np.empty((n_years, MEf.shape[1]))
+        month, code = run_months(
+            hv[m], lab, MA[m:m + 1], MAf[m], ME[m:m + 1], MEf[m], P[m:m + 1], POL, 0,
+            regional.shape[1], W[m], world_price, first_year, uo, so, fr_dep, fr_col, errs[m],
+            regional[m], scalars[m], hs, ms, es)
+        codes[m, 0] = month
+        codes[m, 1] = code
 
 
 @kernel
 def run_months(hv, lab, MA, MAf, ME, MEf, P, POL, start, end, weather_class, world_price,
-               first_year, uo, so, fr_dep, fr_col, err, units, scalars, hs, ms, es):
+               first_year, uo, so, fr_dep, fr_col, err, regional, scalars, hs, ms, es):
     """Months ``start`` .. ``end`` - 1 of a run: each January's state kept in ``hs``, ``ms``,
-    ``es`` (by year), each month booked in the ledger's ``units`` and ``scalars``. Returns the
+    ``es`` (by year), each month booked in the ledger's ``regional`` and ``scalars``. Returns the
     month reached and 0, or the month whose invariant failed and the check's code."""
     no_copy = np.zeros((0, 0))
     for month in range(start, end):
@@ -130,5 +191,5 @@ def run_months(hv, lab, MA, MAf, ME, MEf, P, POL, start, end, weather_class, wor
                                    no_copy, err)
         if code != 0:
             return month, code
-        accounts.book_month(units[month], scalars[month], hv, MA, uo, so)
+        accounts.book_month(regional[month], scalars[month], hv, lab, MA, P, uo, so)
     return end, 0

@@ -20,22 +20,53 @@ def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[st
                     ) -> Any:
     """One member: the coarse model with ``overrides`` and, if given, this weather; with
     ``households`` (rows, seed) the household engine, returning (records, its summary)."""
-    from sovsim.engine.simulation import simulate
+    if households is None:
+        return simulate_members(scenario, params, [(overrides, weather)])[0]
+    from sovsim.population.engine import simulate_households
+    from sovsim.population.tables import member_summary
+
+    records, out = simulate_households(scenario, params.with_overrides(overrides),
+                                       _inputs(weather), households=households[0],
+                                       seed=households[1])
+    return records, member_summary(out.tables)
+
+
+def simulate_members(scenario: Scenario, params: ParameterSet,
+                     members: list[tuple[dict[str, float], np.ndarray | None]]) -> list:
+    """Coarse members (overrides, weather or None), run as one batch of the compiled engine
+    (``engine.simulation.simulate_batch``): a member's records are those it gets alone."""
+    from sovsim.engine.simulation import simulate_batch
+
+    return simulate_batch(scenario, [params.with_overrides(ov) for ov, _ in members],
+                          [w for _, w in members], _inputs(None))
+
+
+def _inputs(weather: np.ndarray | None):
     from sovsim.inputs import load_inputs
     from sovsim.mechanisms.context import Inputs
 
     base = load_inputs("main")
-    inputs = base if weather is None else Inputs(np.asarray(weather), base.world_grain_price,
-                                                 base.first_year)
-    p = params.with_overrides(overrides)
-    if households is None:
-        return simulate(scenario, p, inputs)
-    from sovsim.population.engine import simulate_households
-    from sovsim.population.tables import member_summary
+    return base if weather is None else Inputs(np.asarray(weather), base.world_grain_price,
+                                               base.first_year)
 
-    records, out = simulate_households(scenario, p, inputs, households=households[0],
-                                       seed=households[1])
-    return records, member_summary(out.tables)
+
+BATCH = 64  # coarse members in one task at most
+
+
+def batches(tasks: list[tuple[Any, int, dict, Any, Any]], workers: int) -> list[list]:
+    """``tasks`` grouped into the tasks that run: consecutive coarse members of one scenario
+    go together (up to BATCH, and small enough to keep every worker busy); a household
+    member runs alone. Grouping changes no number: a member's run is its own."""
+    size = max(1, min(BATCH, -(-len(tasks) // (4 * workers))))
+    out: list[list] = []
+    for task in tasks:
+        last = out[-1] if out else None
+        if (last is not None and task[4] is None and last[-1][4] is None
+                and last[-1][1] == task[1] and len(last) < size):
+            last.append(task)
+        else:
+            out.append([task])
+    return out
 
 
 _WORKER: dict[str, Any] = {}
@@ -43,29 +74,49 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(scenarios: list[Scenario], params: ParameterSet) -> None:
     _WORKER["scenarios"], _WORKER["params"] = scenarios, params
+    _one_thread()
 
 
-def _local_task(k: int, overrides: dict, weather, households) -> Any:
-    return simulate_member(_WORKER["scenarios"][k], _WORKER["params"], overrides, weather,
-                           households)
+def _one_thread() -> None:
+    """In a worker process, a batch runs on one thread: the processes share the cores."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - a dependency
+        return
+    numba.set_num_threads(1)
 
 
-def _dask_task(scenarios: list[Scenario], params: ParameterSet, k: int, overrides: dict,
-               weather, households) -> Any:
-    return simulate_member(scenarios[k], params, overrides, weather, households)
+def _run_batch(scenarios: list[Scenario], params: ParameterSet, batch: list) -> list:
+    """The results of a batch of tasks (key, scenario index, overrides, weather, households),
+    in order."""
+    _, k, _, _, households = batch[0]
+    if households is not None:
+        return [simulate_member(scenarios[k], params, ov, w, hh) for _, _, ov, w, hh in batch]
+    return simulate_members(scenarios[k], params, [(ov, w) for _, _, ov, w, _ in batch])
+
+
+def _local_task(batch: list) -> list:
+    return _run_batch(_WORKER["scenarios"], _WORKER["params"], batch)
+
+
+def _dask_task(scenarios: list[Scenario], params: ParameterSet, batch: list) -> list:
+    _one_thread()  # (numba's thread count is set per calling thread)
+    return _run_batch(scenarios, params, batch)
 
 
 def execute(tasks: list[tuple[Any, int, dict, Any, Any]], scenarios: list[Scenario],
             params: ParameterSet, *, workers: int = 1, scheduler: Any = None,
             on_result: Callable[[Any, Any], None]) -> None:
     """Run ``tasks`` (key, scenario index, overrides, weather, households or None) and hand
-    each result to ``on_result`` in this process, as it completes: in this process
-    (``workers == 1``), in ``workers`` local processes, or on a Dask cluster (``scheduler``)."""
+    each result to ``on_result`` in this process, as its batch completes: in this process
+    (``workers == 1``), in ``workers`` local processes, or on a Dask cluster (``scheduler``).
+    Coarse members go in batches (``batches``)."""
     if scheduler is not None:
         return _execute_dask(tasks, scenarios, params, scheduler, on_result)
     if workers == 1:
-        for key, k, ov, w, hh in tasks:
-            on_result(key, simulate_member(scenarios[k], params, ov, w, hh))
+        for batch in batches(tasks, 1):
+            for task, result in zip(batch, _run_batch(scenarios, params, batch)):
+                on_result(task[0], result)
         return None
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -77,12 +128,14 @@ def execute(tasks: list[tuple[Any, int, dict, Any, Any]], scenarios: list[Scenar
     ctx.set_forkserver_preload(["sovsim.ensemble"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                              initializer=_init_worker, initargs=(scenarios, params)) as pool:
-        pending = {pool.submit(_local_task, k, ov, w, hh): key for key, k, ov, w, hh in tasks}
+        pending = {pool.submit(_local_task, batch): batch for batch in batches(tasks, workers)}
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    on_result(pending.pop(fut), fut.result())
+                    batch = pending.pop(fut)
+                    for task, result in zip(batch, fut.result()):
+                        on_result(task[0], result)
         except BaseException:
             for fut in pending:
                 fut.cancel()
@@ -116,12 +169,12 @@ def _execute_dask(tasks, scenarios, params, scheduler, on_result) -> None:
     client, owned = connect(scheduler)
     try:
         sc_f, p_f = client.scatter([scenarios, params], broadcast=True, hash=False)
-        futures = {}
-        for key, k, ov, w, hh in tasks:
-            fut = client.submit(_dask_task, sc_f, p_f, k, ov, w, hh, pure=False)
-            futures[fut] = key
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        futures = {client.submit(_dask_task, sc_f, p_f, batch, pure=False): batch
+                   for batch in batches(tasks, n_workers)}
         for fut in as_completed(list(futures)):
-            on_result(futures[fut], fut.result())
+            for task, result in zip(futures[fut], fut.result()):
+                on_result(task[0], result)
     finally:
         if owned:
             client.close()
