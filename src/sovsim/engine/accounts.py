@@ -10,13 +10,12 @@ import numpy as np
 from sovsim.compiled import kernel
 from sovsim.engine import schedule as S
 from sovsim.engine.packed import param_record
-from sovsim.mechanisms.agriculture import DEP, HERDS, KOL
+from sovsim.mechanisms.demography import unit_labels
 from sovsim.mechanisms.industry import RESULTS, Y_, base_1928
-from sovsim.regions import REGIONS, TENURES
+from sovsim.regions import REGIONS
 from sovsim.state import HouseholdTable, MacroState
-from sovsim.state.table import HORSES, HOUSEHOLDS, PERSONS
+from sovsim.state.table import CATTLE, HORSES, HOUSEHOLDS, PERSONS, PIGS, SHEEP_GOATS
 
-IND = TENURES.index("individual")
 
 
 @dataclass(frozen=True)
@@ -75,24 +74,29 @@ VARIABLES: tuple[Variable, ...] = (
 BY_NAME = {v.name: v for v in VARIABLES}
 
 
-# What is kept of each month to make the records at the end of the run: per unit ...
-UNIT_SERIES = ("households", "persons", *HERDS,
-               "production_t", "area_harvested_ha", "private_sales_t", "procured_t",
-               "confiscated_t", "delivered_t", "kcal", "excess_deaths", "deported_persons")
+# What is kept of each month to make the records at the end of the run: sums by region ...
+REGIONAL_SERIES = (
+    "rural_persons", "settlement_persons",  # persons of farming and of deported units
+    "peasant_households", "kolkhoz_households",
+    "production_t", "area_harvested_ha", "private_sales_t",
+    "procured_t",  # procured and confiscated
+    "horses", "cattle", "pigs", "sheep_goats",
+    "rural_kcal_persons",  # kcal a day x persons, farming units
+    "excess_deaths", "deported_persons",
+    "individual_area_ha", "livestock_units", "individual_livestock_units",
+    "compulsory_t")  # delivered against obligations, and confiscated
 # ... and for the whole economy.
 SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "urban_excess_deaths", "births", "deaths", "net_migrants", "output_a_rub",
                  "output_b_rub", "gdp_rub", "investment_rub", "nonagricultural_employment_persons",
                  "machinery_imports_rub", "tractors_hp", "terms_of_trade", "export_earnings_rub",
                  "credit_rub")
-_U = {name: i for i, name in enumerate(UNIT_SERIES)}
+(R_RURAL, R_SETTLE, R_PEASANT_HH, R_KOLKHOZ_HH, R_PRODUCTION, R_AREA, R_PRIVATE, R_PROCURED,
+ R_HORSES, R_CATTLE, R_PIGS, R_SHEEP, R_KCAL, R_EXCESS, R_DEPORTED, R_IND_AREA, R_LU, R_IND_LU,
+ R_COMPULSORY) = range(len(REGIONAL_SERIES))
 _S = {name: i for i, name in enumerate(SCALAR_SERIES)}
-_HOUSEHOLDS, _PERSONS, _HERDS = _U["households"], _U["persons"], _U["horses"]
-# Where the series come from in the month's outputs (schedule.UNIT_OUT, SCALAR_OUT and the
-# industry results after them): (series, row) pairs.
-_FROM_UO = tuple((_U[name], S.UNIT_OUT.index(name)) for name in (
-    "production_t", "area_harvested_ha", "private_sales_t", "procured_t", "confiscated_t",
-    "delivered_t", "kcal", "excess_deaths", "deported_persons"))
+# Where the scalars come from in the month's outputs (schedule.SCALAR_OUT and the industry
+# results after it): (series, row) pairs.
 _FROM_SO = tuple(
     [(_S[name], S.SCALAR_OUT.index(name)) for name in (
         "exports_t", "births", "deaths", "net_migrants", "gdp_rub", "machinery_imports_rub",
@@ -101,38 +105,61 @@ _FROM_SO = tuple(
     + [(_S[name], S.S_INDUSTRY + RESULTS.index(name)) for name in (
         "output_a_rub", "output_b_rub", "investment_rub", "nonagricultural_employment_persons")])
 assert (_S["urban_persons"], _S["state_grain_t"], _S["tractors_hp"]) == (0, 2, 14)
-assert _U["persons"] == _HOUSEHOLDS + 1 and _U["sheep_goats"] == _HERDS + 3
 
 
 class Ledger:
-    """The month's outcomes, kept as the run goes (a copy of a few columns and numbers), and
+    """The month's outcomes, kept as the run goes (sums by region, and a few numbers), and
     turned into the records of every variable once, for all months together, at the end."""
 
-    def __init__(self, months: int, units: int) -> None:
-        self.units = np.empty((months, len(UNIT_SERIES), units))
+    def __init__(self, months: int) -> None:
+        self.regional = np.empty((months, len(REGIONAL_SERIES), len(REGIONS)))
         self.scalars = np.empty((months, len(SCALAR_SERIES)))
 
-    def book(self, month: int, h: HouseholdTable, macro: MacroState, o) -> None:
+    def book(self, month: int, h: HouseholdTable, macro: MacroState, o, p) -> None:
         """Keep what ``records`` needs of this month (after the month's step; ``o``: the
-        month's ``schedule.Outputs``)."""
-        book_month(self.units[month], self.scalars[month], h.values, macro.values, o.uo, o.so)
+        month's ``schedule.Outputs``, ``p`` the parameter values)."""
+        book_month(self.regional[month], self.scalars[month], h.values, h.labelled(unit_labels),
+                   macro.values, param_record(p), o.uo, o.so)
 
-    def records(self, h: HouseholdTable, p) -> dict[str, np.ndarray]:
-        """Every variable as (months, 1 + regions): [USSR, region 1..n]. A unit keeps its
-        region and tenure through the run, so ``h``'s labels hold for every month."""
-        return monthly_records(self.units, self.scalars, h["region"], h["tenure"], p)
+    def records(self, p) -> dict[str, np.ndarray]:
+        """Every variable as (months, 1 + regions): [USSR, region 1..n]."""
+        return monthly_records(self.regional, self.scalars, p)
 
 
 @kernel
-def book_month(units, scalars, hv, MA, uo, so):
-    """One month of the ledger (``units``: its (series, units) block, ``scalars``: its row)
-    from the state after the month and the month's outputs (``schedule.month_step``)."""
-    macro = MA[0]
-    units[_HOUSEHOLDS] = hv[HOUSEHOLDS]
-    units[_PERSONS] = hv[PERSONS]
-    units[_HERDS:_HERDS + 4] = hv[HORSES:HORSES + 4]
-    for series, row in _FROM_UO:
-        units[series] = uo[row]
+def book_month(regional, scalars, hv, lab, MA, P, uo, so):
+    """One month of the ledger (``regional``: its (series, regions) block, ``scalars``: its
+    row) from the state after the month and the month's outputs (``schedule.month_step``).
+    The units are summed into their regions in unit order."""
+    macro, p = MA[0], P[0]
+    regional[:] = 0.0
+    small = p.accounts_small_animal_unit
+    for u in range(hv.shape[1]):
+        r = lab.region[u]
+        farm = lab.farming[u] > 0
+        persons = hv[PERSONS, u]
+        lu = hv[HORSES, u] + hv[CATTLE, u] + small * (hv[PIGS, u] + hv[SHEEP_GOATS, u])
+        if farm:
+            regional[R_RURAL, r] += persons
+            regional[R_PEASANT_HH, r] += hv[HOUSEHOLDS, u]
+            regional[R_KCAL, r] += uo[S.U_KCAL, u] * persons
+        else:
+            regional[R_SETTLE, r] += persons
+        if lab.kolkhoz[u]:
+            regional[R_KOLKHOZ_HH, r] += hv[HOUSEHOLDS, u]
+        if lab.individual[u]:
+            regional[R_IND_AREA, r] += uo[S.U_AREA_HARVESTED, u]
+            regional[R_IND_LU, r] += lu
+        regional[R_PRODUCTION, r] += uo[S.U_PRODUCTION, u]
+        regional[R_AREA, r] += uo[S.U_AREA_HARVESTED, u]
+        regional[R_PRIVATE, r] += uo[S.U_PRIVATE, u]
+        regional[R_PROCURED, r] += uo[S.U_PROCURED, u] + uo[S.U_CONFISCATED, u]
+        for k in range(4):
+            regional[R_HORSES + k, r] += hv[HORSES + k, u]
+        regional[R_EXCESS, r] += uo[S.U_EXCESS, u]
+        regional[R_DEPORTED, r] += uo[S.U_DEPORTED, u]
+        regional[R_LU, r] += lu
+        regional[R_COMPULSORY, r] += uo[S.U_DELIVERED, u] + uo[S.U_CONFISCATED, u]
     scalars[0] = macro.urban_persons
     scalars[2] = macro.state_grain_t
     scalars[14] = macro.tractors_hp
@@ -140,17 +167,30 @@ def book_month(units, scalars, hv, MA, uo, so):
         scalars[series] = so[row]
 
 
-def monthly_records(units: np.ndarray, scalars: np.ndarray, region: np.ndarray,
-                    tenure: np.ndarray, p) -> dict[str, np.ndarray]:
+def monthly_records(regional: np.ndarray, scalars: np.ndarray, p) -> dict[str, np.ndarray]:
     """The records from the kept series (months first); the formulas of each variable."""
-    months = units.shape[0]
-    n_r = len(REGIONS)
-    key = (np.arange(months)[:, None] * n_r + region[None, :]).ravel()
+    return _records(regional, scalars, base_1928(param_record(p)[0])[:, Y_])
 
-    def reg(x: np.ndarray) -> np.ndarray:  # (months, units) -> (months, regions)
-        return np.bincount(key, weights=x.ravel(), minlength=months * n_r).reshape(months, n_r)
 
-    unit = {name: units[:, i] for i, name in enumerate(UNIT_SERIES)}
+def batch_records(regional: np.ndarray, scalars: np.ndarray, ps: list) -> dict[str, np.ndarray]:
+    """:func:`monthly_records` of several runs at once: ``regional`` (runs, months, series,
+    regions), ``scalars`` (runs, months, series), ``ps`` each run's parameter values; every
+    variable as (runs, months, 1 + regions). The same formulas on the same numbers, so each
+    run's records are those ``monthly_records`` gives it (tests/test_ensemble.py)."""
+    runs, months = regional.shape[:2]
+    base_y = np.repeat(np.array([base_1928(param_record(p)[0])[:, Y_] for p in ps]), months,
+                       axis=0)
+    rec = _records(regional.reshape(runs * months, *regional.shape[2:]),
+                   scalars.reshape(runs * months, -1), base_y)
+    return {name: arr.reshape(runs, months, -1) for name, arr in rec.items()}
+
+
+def _records(regional: np.ndarray, scalars: np.ndarray, base_y: np.ndarray
+             ) -> dict[str, np.ndarray]:
+    """The formulas, row by row (a row is a month): ``base_y`` the 1928 output of groups a
+    and b, (2,) or (rows, 2)."""
+    months, n_r = regional.shape[0], regional.shape[2]
+    rg = {name: regional[:, i] for i, name in enumerate(REGIONAL_SERIES)}
     sc = {name: scalars[:, i] for i, name in enumerate(SCALAR_SERIES)}
     rec = {v.name: np.full((months, n_r + 1), np.nan) for v in VARIABLES}
 
@@ -159,54 +199,50 @@ def monthly_records(units: np.ndarray, scalars: np.ndarray, region: np.ndarray,
         if regional is not None:
             rec[name][:, 1:] = regional
 
-    farm = tenure != DEP
-    persons, urban = unit["persons"], sc["urban_persons"]
-    rural_r = reg(persons * farm)
-    settle_r = reg(persons * ~farm)
+    def put_sum(name: str, r: np.ndarray) -> None:
+        put(name, r.sum(axis=1), r)
+
+    urban = sc["urban_persons"]
+    rural_r, settle_r = rg["rural_persons"], rg["settlement_persons"]
     rural, settle = rural_r.sum(axis=1), settle_r.sum(axis=1)
     pop = rural + settle + urban
     put("rural_population_persons", rural, rural_r)
     put("special_settlement_persons", settle, settle_r)
     put("urban_population_persons", urban)
     put("population_persons", pop)
-    hh_r = reg(unit["households"] * farm)
-    kol_r = reg(unit["households"] * (tenure == KOL))
+    hh_r, kol_r = rg["peasant_households"], rg["kolkhoz_households"]
     hh, kol = hh_r.sum(axis=1), kol_r.sum(axis=1)
     put("peasant_households", hh, hh_r)
     put("kolkhoz_households", kol, kol_r)
     put("collectivized_share", kol / np.maximum(hh, 1e-300), kol_r / np.maximum(hh_r, 1e-300))
-    for name, key_ in (("grain_harvest_t", "production_t"), ("sown_area_ha", "area_harvested_ha"),
-                       ("private_grain_sales_t", "private_sales_t")):
-        r = reg(unit[key_])
-        put(name, r.sum(axis=1), r)
-    proc = reg(unit["procured_t"] + unit["confiscated_t"])
-    put("grain_procurement_t", proc.sum(axis=1), proc)
+    put_sum("grain_harvest_t", rg["production_t"])
+    put_sum("sown_area_ha", rg["area_harvested_ha"])
+    put_sum("private_grain_sales_t", rg["private_sales_t"])
+    put_sum("grain_procurement_t", rg["procured_t"])
     put("grain_exports_t", sc["exports_t"])
     put("state_grain_stock_t", sc["state_grain_t"])
     for herd in ("horses", "cattle", "pigs", "sheep_goats"):
-        r = reg(unit[herd])
-        put(f"{herd}_head", r.sum(axis=1), r)
-    eaten = unit["kcal"] * persons * farm
-    kcal_r = reg(eaten) / np.maximum(rural_r, 1e-300)
-    rural_kcal = eaten.sum(axis=1) / np.maximum(rural, 1e-300)
+        put_sum(f"{herd}_head", rg[herd])
+    eaten_r = rg["rural_kcal_persons"]
+    kcal_r = eaten_r / np.maximum(rural_r, 1e-300)
+    rural_kcal = eaten_r.sum(axis=1) / np.maximum(rural, 1e-300)
     urban_kcal = sc["urban_kcal"]
     all_kcal = (rural_kcal * rural + urban_kcal * urban) / np.maximum(rural + urban, 1e-300)
     put("food_kcal_per_person_day", all_kcal, kcal_r)
     put("rural_food_kcal_per_person_day", rural_kcal)
     put("urban_food_kcal_per_person_day", urban_kcal)
-    ex = reg(unit["excess_deaths"])
+    ex = rg["excess_deaths"]
     put("excess_deaths_persons", ex.sum(axis=1) + sc["urban_excess_deaths"], ex)
-    dep = reg(unit["deported_persons"])
-    put("deported_persons", dep.sum(axis=1), dep)
+    put_sum("deported_persons", rg["deported_persons"])
     put("births_persons", sc["births"])
     put("deaths_persons", sc["deaths"])
     put("death_rate_index", sc["deaths"] * 12 / pop)
     put("migrants_to_towns_persons", sc["net_migrants"])
-    base = base_1928(param_record(p)[0])
     ya, yb = sc["output_a_rub"] * 12, sc["output_b_rub"] * 12
-    put("industrial_output_index", 100 * (ya + yb) / (base[0, Y_] + base[1, Y_]))
-    put("group_a_output_index", 100 * ya / base[0, Y_])
-    put("group_b_output_index", 100 * yb / base[1, Y_])
+    ba, bb = base_y[..., 0], base_y[..., 1]
+    put("industrial_output_index", 100 * (ya + yb) / (ba + bb))
+    put("group_a_output_index", 100 * ya / ba)
+    put("group_b_output_index", 100 * yb / bb)
     put("gdp_per_capita_index", sc["gdp_rub"] * 12 / pop)
     put("investment_share", sc["investment_rub"] / np.maximum(sc["gdp_rub"], 1e-300))
     put("nonagricultural_employment_persons", sc["nonagricultural_employment_persons"])
@@ -214,17 +250,10 @@ def monthly_records(units: np.ndarray, scalars: np.ndarray, region: np.ndarray,
     put("tractors_hp", sc["tractors_hp"])
     put("terms_of_trade_index", sc["terms_of_trade"])
     # for the doctrine lens: who holds land and animals, how grain was taken, trade
-    indiv = tenure == IND
-    r = reg(unit["area_harvested_ha"] * indiv)
-    put("individual_sown_area_ha", r.sum(axis=1), r)
-    lu = (unit["horses"] + unit["cattle"]
-          + p["accounts.small_animal_unit"] * (unit["pigs"] + unit["sheep_goats"]))
-    r = reg(lu)
-    put("livestock_units", r.sum(axis=1), r)
-    r = reg(lu * indiv)
-    put("individual_livestock_units", r.sum(axis=1), r)
-    r = reg(unit["delivered_t"] + unit["confiscated_t"])
-    put("compulsory_procurement_t", r.sum(axis=1), r)
+    put_sum("individual_sown_area_ha", rg["individual_area_ha"])
+    put_sum("livestock_units", rg["livestock_units"])
+    put_sum("individual_livestock_units", rg["individual_livestock_units"])
+    put_sum("compulsory_procurement_t", rg["compulsory_t"])
     put("export_earnings_rub", sc["export_earnings_rub"])
     put("foreign_credit_rub", sc["credit_rub"])
     put("gross_output_rub", sc["gdp_rub"])

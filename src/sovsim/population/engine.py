@@ -159,7 +159,7 @@ def simulate_households(
 
     h, macro = initial_state(pv)
     mem = memory()
-    ledger = accounts.Ledger(calendar.N_MONTHS, len(h))
+    ledger = accounts.Ledger(calendar.N_MONTHS)
     t0 = time.perf_counter()
     table = _initial_table(households, seed, p, chunk_size)
     build_s = time.perf_counter() - t0
@@ -195,7 +195,7 @@ def simulate_households(
         s = Step(month, instruments[month], pv, inputs, per_run)
         S0 = S
         out = schedule.step(h, macro, s, mem, micro=True)
-        ledger.book(month, h, macro, out["outputs"])
+        ledger.book(month, h, macro, out["outputs"], pv)
         S = _targets(h)
         cp = MI.cell_inputs(h, S0, out, s, hetero_cells)
         year = calendar.START_YEAR + month // 12
@@ -279,9 +279,9 @@ def simulate_households(
             progress(month + 1, n_months)
     run_s = time.perf_counter() - t_run
     for month in range(n_months, calendar.N_MONTHS):  # a shortened run (the benchmark)
-        ledger.units[month] = ledger.units[n_months - 1]
+        ledger.regional[month] = ledger.regional[n_months - 1]
         ledger.scalars[month] = ledger.scalars[n_months - 1]
-    records = ledger.records(h, pv)
+    records = ledger.records(pv)
     tables = {
         "household_flows": T.flows_table(flows_year, cell_flows_year, n_months),
         "household_totals": T.totals_table(totals),
