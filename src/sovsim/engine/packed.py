@@ -62,9 +62,11 @@ def param_record(pv: Mapping) -> np.recarray:
     made = getattr(pv, "_record", None)
     if made is not None:
         return made
-    layout = tuple((name, np.shape(value)) for name, value in pv.items())
+    layout = tuple((name, () if isinstance(value, float) else np.shape(value))
+                   for name, value in pv.items())
     dtype = _param_dtype(layout)
-    rec = np.array([tuple(pv.values())], dtype=dtype).view(np.recarray)
+    flat = np.hstack([np.ravel(np.asarray(v, dtype=float)) for v in pv.values()])
+    rec = flat.view(dtype).view(np.recarray)  # (every field is a float: one row of them)
     rec.setflags(write=False)
     try:
         pv._record = rec

@@ -24,6 +24,9 @@ Nothing numeric about the economy is written in the code; mechanisms read parame
 
 from __future__ import annotations
 
+import math
+import struct
+
 import tomllib
 import zlib
 from dataclasses import dataclass, field
@@ -177,8 +180,10 @@ class ParameterSet:
 
         h = hashlib.sha256()
         for name in sorted(self.params):
+            value = self.params[name].value
             h.update(name.encode())
-            h.update(np.asarray(self.params[name].value, dtype=float).tobytes())
+            h.update(struct.pack("d", value) if isinstance(value, float)
+                     else np.asarray(value, dtype=float).tobytes())
         return h.hexdigest()[:16]
 
 
@@ -190,10 +195,16 @@ class ParamValues(dict):
 
 
 def _check_range(name: str, value: Any, lo: float | None, hi: float | None, file: str) -> None:
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)):
+    if isinstance(value, float):  # (the common case, checked without numpy: ensembles check
+        bad = not math.isfinite(value)  # every drawn value of every member)
+        out = (lo is not None and value < lo) or (hi is not None and value > hi)
+    else:
+        arr = np.asarray(value, dtype=float)
+        bad = not np.all(np.isfinite(arr))
+        out = lo is not None and np.any(arr < lo) or hi is not None and np.any(arr > hi)
+    if bad:
         raise ParameterError(file, name, "value is not a finite number")
-    if lo is not None and np.any(arr < lo) or hi is not None and np.any(arr > hi):
+    if out:
         raise ParameterError(file, name, f"value {value!r} out of range", f"{lo} to {hi}")
 
 

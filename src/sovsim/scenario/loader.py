@@ -74,8 +74,10 @@ class Scenario:
     @property
     def content_hash(self) -> str:
         """Hash of what the scenario does (its resolved changes), not of its file's text."""
-        blob = json.dumps([c.as_dict() for c in self.changes], sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        def make() -> str:
+            blob = json.dumps([c.as_dict() for c in self.changes], sort_keys=True, default=str)
+            return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return self.cached("content_hash", make)
 
     def timeline(self) -> dict[str, np.ndarray]:
         """Each instrument as a float array (month, region); choices as their index."""
