@@ -119,6 +119,15 @@ def simulate_batch(scenario: Scenario, ps: list[ParameterSet],
     classes (years, regions) instead of ``inputs``'): the members of an ensemble, run as one
     compiled call and booked as one set of arrays. Each run's records are exactly those
     :func:`simulate` gives it (tests/test_ensemble.py)."""
+    rec = simulate_stacked(scenario, ps, weathers, inputs)
+    return [{name: arr[m] for name, arr in rec.items()} for m in range(len(ps))]
+
+
+def simulate_stacked(scenario: Scenario, ps: list[ParameterSet],
+                     weathers: list[np.ndarray | None] | None = None,
+                     inputs: Inputs | None = None) -> dict[str, np.ndarray]:
+    """:func:`simulate_batch`'s records stacked: each variable as (runs, months, 1 +
+    regions)."""
     inputs = inputs or load_inputs()
     weathers = weathers or [None] * len(ps)
     POL = scenario.cached("instrument_records", lambda: instrument_records(scenario.timeline()))
@@ -145,8 +154,7 @@ def simulate_batch(scenario: Scenario, ps: list[ParameterSet],
         if codes[m, 1]:
             invariants.raise_for(codes[m, 1], errs[m], codes[m, 0], h.with_values(hv[m]),
                                  MacroState(MA[m:m + 1]))
-    rec = accounts.batch_records(regional, scalars, pvs)
-    return [{name: arr[m] for name, arr in rec.items()} for m in range(n)]
+    return accounts.batch_records(regional, scalars, pvs)
 
 
 @parallel_kernel

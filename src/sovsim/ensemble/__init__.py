@@ -257,6 +257,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     if progress:
         progress(done, total)
 
+    annual_back = st is None  # nothing to store: members need send back only annual values
+
     def on_result(key: tuple[int, int], result: Any) -> None:
         nonlocal done
         k, i = key
@@ -269,7 +271,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         if st is not None:
             st.put_run(manifests[k, i], records, kind="member", ensemble=(ens.ids[name], i),
                        tables=None if summary is None else {HOUSEHOLD_SUMMARY: summary})
-        stacks[name][i] = annualize(records)
+        # (coarse members without a store come back as annual values already)
+        stacks[name][i] = records if annual_back and not households else annualize(records)
         done += 1
         if progress:
             progress(done, total)
@@ -280,7 +283,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     for k in range(len(scs)):
         ens.computed.setdefault(labels[k], sum(1 for kk, _ in todo if kk == k))
     if tasks:
-        execute(tasks, scs, base, workers=workers, scheduler=scheduler, on_result=on_result)
+        execute(tasks, scs, base, workers=workers, scheduler=scheduler, on_result=on_result,
+                annual=annual_back)
     for name in labels:
         if name in ens.annual:
             continue

@@ -32,13 +32,20 @@ def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[st
 
 
 def simulate_members(scenario: Scenario, params: ParameterSet,
-                     members: list[tuple[dict[str, float], np.ndarray | None]]) -> list:
+                     members: list[tuple[dict[str, float], np.ndarray | None]],
+                     annual: bool = False) -> list:
     """Coarse members (overrides, weather or None), run as one batch of the compiled engine
-    (``engine.simulation.simulate_batch``): a member's records are those it gets alone."""
-    from sovsim.engine.simulation import simulate_batch
+    (``engine.simulation.simulate_stacked``): a member's records are those it gets alone.
+    With ``annual`` each member's annual values (``bands.annualize``), made here for the whole
+    batch at once: a tenth of the monthly records to send back."""
+    from sovsim.engine.simulation import simulate_stacked
+    from sovsim.results import Results
 
-    return simulate_batch(scenario, [params.with_overrides(ov) for ov, _ in members],
-                          [w for _, w in members], _inputs(None))
+    rec = simulate_stacked(scenario, [params.with_overrides(ov) for ov, _ in members],
+                           [w for _, w in members], _inputs(None))
+    if annual:
+        rec = {name: Results._annualize(name, arr) for name, arr in rec.items()}
+    return [{name: arr[m] for name, arr in rec.items()} for m in range(len(members))]
 
 
 def _inputs(weather: np.ndarray | None):
@@ -86,36 +93,40 @@ def _one_thread() -> None:
     numba.set_num_threads(1)
 
 
-def _run_batch(scenarios: list[Scenario], params: ParameterSet, batch: list) -> list:
+def _run_batch(scenarios: list[Scenario], params: ParameterSet, batch: list,
+               annual: bool) -> list:
     """The results of a batch of tasks (key, scenario index, overrides, weather, households),
-    in order."""
+    in order; coarse members' as annual values if ``annual``."""
     _, k, _, _, households = batch[0]
     if households is not None:
         return [simulate_member(scenarios[k], params, ov, w, hh) for _, _, ov, w, hh in batch]
-    return simulate_members(scenarios[k], params, [(ov, w) for _, _, ov, w, _ in batch])
+    return simulate_members(scenarios[k], params, [(ov, w) for _, _, ov, w, _ in batch],
+                            annual)
 
 
-def _local_task(batch: list) -> list:
-    return _run_batch(_WORKER["scenarios"], _WORKER["params"], batch)
+def _local_task(batch: list, annual: bool) -> list:
+    return _run_batch(_WORKER["scenarios"], _WORKER["params"], batch, annual)
 
 
-def _dask_task(scenarios: list[Scenario], params: ParameterSet, batch: list) -> list:
+def _dask_task(scenarios: list[Scenario], params: ParameterSet, batch: list,
+               annual: bool) -> list:
     _one_thread()  # (numba's thread count is set per calling thread)
-    return _run_batch(scenarios, params, batch)
+    return _run_batch(scenarios, params, batch, annual)
 
 
 def execute(tasks: list[tuple[Any, int, dict, Any, Any]], scenarios: list[Scenario],
             params: ParameterSet, *, workers: int = 1, scheduler: Any = None,
-            on_result: Callable[[Any, Any], None]) -> None:
+            on_result: Callable[[Any, Any], None], annual: bool = False) -> None:
     """Run ``tasks`` (key, scenario index, overrides, weather, households or None) and hand
     each result to ``on_result`` in this process, as its batch completes: in this process
     (``workers == 1``), in ``workers`` local processes, or on a Dask cluster (``scheduler``).
-    Coarse members go in batches (``batches``)."""
+    Coarse members go in batches (``batches``); with ``annual`` their results are their
+    annual values, not their monthly records."""
     if scheduler is not None:
-        return _execute_dask(tasks, scenarios, params, scheduler, on_result)
+        return _execute_dask(tasks, scenarios, params, scheduler, on_result, annual)
     if workers == 1:
         for batch in batches(tasks, 1):
-            for task, result in zip(batch, _run_batch(scenarios, params, batch)):
+            for task, result in zip(batch, _run_batch(scenarios, params, batch, annual)):
                 on_result(task[0], result)
         return None
     import multiprocessing as mp
@@ -128,7 +139,8 @@ def execute(tasks: list[tuple[Any, int, dict, Any, Any]], scenarios: list[Scenar
     ctx.set_forkserver_preload(["sovsim.ensemble"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
                              initializer=_init_worker, initargs=(scenarios, params)) as pool:
-        pending = {pool.submit(_local_task, batch): batch for batch in batches(tasks, workers)}
+        pending = {pool.submit(_local_task, batch, annual): batch
+                   for batch in batches(tasks, workers)}
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -163,14 +175,14 @@ def connect(scheduler: Any):
                           f"({type(exc).__name__}: {exc})") from None
 
 
-def _execute_dask(tasks, scenarios, params, scheduler, on_result) -> None:
+def _execute_dask(tasks, scenarios, params, scheduler, on_result, annual) -> None:
     from distributed import as_completed
 
     client, owned = connect(scheduler)
     try:
         sc_f, p_f = client.scatter([scenarios, params], broadcast=True, hash=False)
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        futures = {client.submit(_dask_task, sc_f, p_f, batch, pure=False): batch
+        futures = {client.submit(_dask_task, sc_f, p_f, batch, annual, pure=False): batch
                    for batch in batches(tasks, n_workers)}
         for fut in as_completed(list(futures)):
             for task, result in zip(futures[fut], fut.result()):

@@ -90,22 +90,24 @@ class Results:
 
     @staticmethod
     def _annualize(name: str, arr: np.ndarray) -> np.ndarray:
-        """(months, cols) -> (years, cols) by the variable's annual rule."""
+        """(..., months, cols) -> (..., years, cols) by the variable's annual rule (leading
+        axes: runs of a batch, each annualized as it would be alone)."""
         rule = BY_NAME[name].annual
-        years = arr.reshape(-1, 12, arr.shape[1])
+        lead, cols = arr.shape[:-2], arr.shape[-1]
+        years = arr.reshape(*lead, -1, 12, cols)
         if rule == "sum":
-            return years.sum(axis=1)
+            return years.sum(axis=-2)
         if rule == "mean":
-            return years.mean(axis=1)
+            return years.mean(axis=-2)
         if rule == "june":  # the stock at the end of June: the mid-year count
-            return years[:, 5, :]
+            return years[..., 5, :]
         if rule == "harvest_year_sum":
             # July of year y to June of y + 1, labelled y; the last year is cut at December.
-            shifted = np.concatenate([arr[6:], np.zeros((6, arr.shape[1]))])
-            return shifted.reshape(-1, 12, arr.shape[1]).sum(axis=1)
+            shifted = np.concatenate([arr[..., 6:, :], np.zeros((*lead, 6, cols))], axis=-2)
+            return shifted.reshape(*lead, -1, 12, cols).sum(axis=-2)
         if rule in ("index_own_1928", "ratio_own_1928"):
-            annual = years.mean(axis=1)
-            base = annual[1928 - calendar.START_YEAR]
+            annual = years.mean(axis=-2)
+            base = annual[..., 1928 - calendar.START_YEAR:1928 - calendar.START_YEAR + 1, :]
             scale = 100.0 if rule == "index_own_1928" else 1.0
             return scale * annual / np.where(base == 0, np.nan, base)
         raise ValueError(f"unknown annual rule {rule!r}")
