@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -51,27 +51,44 @@ class Point:
 
 def model_value(res: Results, series: str, region: str, period: str, note: str = "") -> float:
     """The model's value comparable to one historical row; NaN if not comparable."""
+    where = locate(series, region, period, note)
+    return np.nan if where is None else _value(res, where)
+
+
+# Where a historical row's counterpart lies in a run: (variable, column, "annual" or
+# "monthly", the years or the month); None when the model has none.
+Where = tuple[str, int, str, tuple[int, ...]]
+
+
+def locate(series: str, region: str, period: str, note: str = "") -> Where | None:
+    """Where the model's value comparable to one historical row lies (``model_value``)."""
     if region not in REGION_LABELS or not calendar.START_YEAR <= int(period[:4]) <= calendar.END_YEAR:
-        return np.nan
+        return None
     col = REGION_LABELS.index(region)
     if series in TOTALS:
-        variable = TOTALS[series]
         first, last = _years(note, int(period[:4]))
         if not calendar.START_YEAR <= first <= last <= calendar.END_YEAR:
-            return np.nan
-        annual = res.series(variable, region)
-        return float(sum(annual[str(y)] for y in range(first, last + 1)))
+            return None
+        return TOTALS[series], col, "annual", tuple(range(first - calendar.START_YEAR,
+                                                          last - calendar.START_YEAR + 1))
     if series not in BY_NAME or (region != USSR and not BY_NAME[series].regional):
-        return np.nan
-    arr = res.records[series]
+        return None
     if len(period) == 4:
-        return float(res.series(series, region)[period])
+        return series, col, "annual", (int(period) - calendar.START_YEAR,)
     month = calendar.parse_month(period[:7])
     if len(period) == 10 and period.endswith("-01") and BY_NAME[series].annual in ("june",):
         month -= 1  # a count on the first of the month is the stock at the end of the last
     if month < 0:
-        return np.nan
-    return float(arr[month, col])
+        return None
+    return series, col, "monthly", (month,)
+
+
+def _value(res: Results, where: Where) -> float:
+    variable, col, freq, at = where
+    if freq == "monthly":
+        return float(res.records[variable][at[0], col])
+    annual = res.values(variable, REGION_LABELS[col])
+    return float(sum(annual[i] for i in at))
 
 
 def _years(note: str, year: int) -> tuple[int, int]:
@@ -83,16 +100,26 @@ def _years(note: str, year: int) -> tuple[int, int]:
     return 1930, year
 
 
+@lru_cache(maxsize=1)
+def _plan() -> tuple[tuple[Point, Where], ...]:
+    """Every historical row the model has a counterpart for, and where it lies (made once:
+    the record does not change; a calibration asks for it at every run)."""
+    out = []
+    for row in history.load().itertuples(index=False):
+        where = locate(row.series, row.region, row.period, row.note)
+        if where is not None:
+            out.append((Point(row.series, row.region, row.variant, row.period,
+                              float(row.value), np.nan, row.source), where))
+    return tuple(out)
+
+
 def points(res: Results) -> list[Point]:
     """Every historical row that the model has a counterpart for."""
-    df = history.load()
     out = []
-    for row in df.itertuples(index=False):
-        val = model_value(res, row.series, row.region, row.period, row.note)
-        if np.isnan(val):
-            continue
-        out.append(Point(row.series, row.region, row.variant, row.period, float(row.value),
-                         val, row.source))
+    for point, where in _plan():
+        val = _value(res, where)
+        if not np.isnan(val):
+            out.append(replace(point, model=val))
     return out
 
 
