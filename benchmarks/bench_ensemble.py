@@ -7,8 +7,9 @@ drawn from their priors, nothing stored) in this process, in local worker proces
 a Dask LocalCluster of 1..MAX_WORKERS single-threaded worker processes; then once with the
 results store, to show what recording costs. Prints one JSON line per setting: seconds, runs
 per minute, and scaling efficiency (rate with k workers / (k x rate with 1 worker of the
-same kind)). The issue's target is 10,000 coarse runs per minute on 2 cores; the figure
-printed is what this engine does (one run per task, no batching of members into arrays).
+same kind)). The issue's target is 10,000 coarse runs per minute on 2 cores. Coarse members
+run in batches of up to 64, one compiled call each (``engine.simulation.simulate_batch``):
+on numba's threads in this process, on one thread in each worker process.
 """
 
 from __future__ import annotations

@@ -1,16 +1,19 @@
-"""Compiled kernels: the arithmetic of a mechanism over the unit columns, compiled by numba.
+"""Compiled kernels: the arithmetic of the model, compiled by numba.
 
 At the coarse resolution a column has 45 units, so a numpy call costs far more in overhead
-than in arithmetic, and a month makes hundreds of them. A *kernel* is a function of arrays
-and numbers only, written in numpy's array syntax; numba compiles it once (cached on disk),
-so a month's equations of one mechanism cost one call. The same function runs unchanged as
-plain numpy where numba is not installed, or with ``NUMBA_DISABLE_JIT=1`` (for debugging);
-the numbers are the same either way, since numba keeps numpy's order of operations
-(no fast-math), and the sums over units are left to numpy outside the kernels.
+than in arithmetic. A *kernel* is a function of arrays, numbers and numpy records only,
+written in numpy's array syntax or as loops; numba compiles it once (cached on disk). The
+mechanisms are kernels, and so is the month that calls them (``engine.schedule.month_step``)
+and the run that calls the month (docs/design/0010-compiled-month.md).
 
-A kernel reads no constant, and calls no kernel, of another module: numba's disk cache is
-keyed on the kernel's own file, so a change elsewhere (say, to the order of TENURES) would not
-be seen. Such constants are passed as arguments, and results of other modules' kernels too.
+The same functions run unchanged as plain Python and numpy where numba is not installed, or
+with ``NUMBA_DISABLE_JIT=1`` (for debugging). The numbers are the same either way to 1e-12
+(tests/test_compiled.py): numba keeps numpy's order of operations (no fast-math), and sums
+over units go through ``total``, in order, in both.
+
+Kernels call kernels and read constants of other modules freely: numba's cache would not see
+such a change, so the cache lives in a directory keyed on the whole package's source
+(``sovsim._numba_cache``).
 """
 
 from __future__ import annotations
