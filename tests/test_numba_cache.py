@@ -14,6 +14,11 @@ def test_the_cache_directory_is_keyed_on_the_source(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True, timeout=120).stdout.strip()
     assert out == os.path.join(str(tmp_path), source_hash())
+    # numba imported first (its settings read before sovsim set the directory)
+    first = "import numba, sovsim.engine.simulation, numba.core.config as c; print(c.CACHE_DIR)"
+    out = subprocess.run([sys.executable, "-c", first], env=env, capture_output=True, text=True,
+                         check=True, timeout=120).stdout.strip()
+    assert out == os.path.join(str(tmp_path), source_hash())
     # a directory the user chose is theirs
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "mine")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

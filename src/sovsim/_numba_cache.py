@@ -30,12 +30,16 @@ def source_hash() -> str:
 
 
 def keyed_cache_dir() -> None:
-    """Point numba's cache at the directory of this source, unless the user chose one. Must
-    run before numba is first imported (numba reads the setting once)."""
-    if "NUMBA_CACHE_DIR" in os.environ or "numba" in sys.modules:
+    """Point numba's cache at the directory of this source, unless the user chose one. Runs
+    before sovsim's kernels are compiled or loaded (``sovsim/__init__.py``)."""
+    if "NUMBA_CACHE_DIR" in os.environ:
         return
     parent = os.environ.get("SOVSIM_NUMBA_CACHE")
     if parent is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
         parent = os.path.join(base, "sovsim", "numba")
-    os.environ["NUMBA_CACHE_DIR"] = os.path.join(parent, source_hash())
+    path = os.path.join(parent, source_hash())
+    os.environ["NUMBA_CACHE_DIR"] = path
+    numba = sys.modules.get("numba")
+    if numba is not None:  # imported before sovsim: its settings were read already
+        numba.config.CACHE_DIR = path
