@@ -103,9 +103,11 @@ def test_a_batch_member_is_the_run_it_would_be_alone():
         single = simulate_batch(sc, ps, weathers, inputs)
     finally:
         numba.set_num_threads(threads)
-    for got, ref in zip(single, batch):
+    serial = simulate_batch(sc, ps, weathers, inputs, threads=False)  # (as in worker processes)
+    for one, ser, ref in zip(single, serial, batch):
         for var in ref:
-            np.testing.assert_array_equal(got[var], ref[var], err_msg=var)
+            np.testing.assert_array_equal(one[var], ref[var], err_msg=var)
+            np.testing.assert_array_equal(ser[var], ref[var], err_msg=var)
 
 
 def test_coarse_members_are_batched_household_members_run_alone():

@@ -114,18 +114,21 @@ def simulate_traced(scenario: Scenario, p: ParameterSet, inputs: Inputs | None =
 
 def simulate_batch(scenario: Scenario, ps: list[ParameterSet],
                    weathers: list[np.ndarray | None] | None = None,
-                   inputs: Inputs | None = None) -> list[dict[str, np.ndarray]]:
+                   inputs: Inputs | None = None, threads: bool = True
+                   ) -> list[dict[str, np.ndarray]]:
     """Runs of ``scenario`` with each parameter set of ``ps`` (and, where given, its weather
     classes (years, regions) instead of ``inputs``'): the members of an ensemble, run as one
-    compiled call and booked as one set of arrays. Each run's records are exactly those
-    :func:`simulate` gives it (tests/test_ensemble.py)."""
-    rec = simulate_stacked(scenario, ps, weathers, inputs)
+    compiled call and booked as one set of arrays, on numba's threads (or, without
+    ``threads``, on the calling thread). Each run's records are exactly those :func:`simulate`
+    gives it (tests/test_ensemble.py)."""
+    rec = simulate_stacked(scenario, ps, weathers, inputs, threads)
     return [{name: arr[m] for name, arr in rec.items()} for m in range(len(ps))]
 
 
 def simulate_stacked(scenario: Scenario, ps: list[ParameterSet],
                      weathers: list[np.ndarray | None] | None = None,
-                     inputs: Inputs | None = None) -> dict[str, np.ndarray]:
+                     inputs: Inputs | None = None, threads: bool = True
+                     ) -> dict[str, np.ndarray]:
     """:func:`simulate_batch`'s records stacked: each variable as (runs, months, 1 +
     regions)."""
     inputs = inputs or load_inputs()
@@ -147,7 +150,8 @@ def simulate_stacked(scenario: Scenario, ps: list[ParameterSet],
     scalars = np.empty((n, calendar.N_MONTHS, len(accounts.SCALAR_SERIES)))
     codes = np.zeros((n, 2), dtype=np.int64)
     errs = np.zeros((n, 4))
-    run_batch(hv, lab, MA, MA.view(np.float64).reshape(n, -1), ME,
+    (run_batch if threads else run_batch_serial)(
+              hv, lab, MA, MA.view(np.float64).reshape(n, -1), ME,
               ME.view(np.float64).reshape(n, -1), P, POL, W, inputs.world_grain_price,
               inputs.first_year, errs, regional, scalars, codes)
     for m in range(n):
@@ -163,22 +167,39 @@ def run_batch(hv, lab, MA, MAf, ME, MEf, P, POL, W, world_price, first_year, err
     """``run_months`` for each run of a batch (its state ``hv[m]``, ``MA[m]``, ``ME[m]``, its
     parameters ``P[m]`` and weather ``W[m]``), the runs shared among numba's threads; a failed
     run's month and code in ``codes[m]``."""
+    for m in prange(hv.shape[0]):
+        _run_member(m, hv, lab, MA, MAf, ME, MEf, P, POL, W, world_price, first_year, errs,
+                    regional, scalars, codes)
+
+
+@kernel
+def run_batch_serial(hv, lab, MA, MAf, ME, MEf, P, POL, W, world_price, first_year, errs,
+                     regional, scalars, codes):
+    """``run_batch`` on the calling thread alone (in worker processes and Dask tasks, which
+    share the cores among themselves; and no threading layer is started there)."""
+    for m in range(hv.shape[0]):
+        _run_member(m, hv, lab, MA, MAf, ME, MEf, P, POL, W, world_price, first_year, errs,
+                    regional, scalars, codes)
+
+
+@kernel
+def _run_member(m, hv, lab, MA, MAf, ME, MEf, P, POL, W, world_price, first_year, errs,
+                regional, scalars, codes):
     n_years = regional.shape[1] // 12
     n_units = hv.shape[2]
-    for m in prange(hv.shape[0]):
-        uo = np.empty((schedule.N_UNIT_OUT, n_units))  # the run's own scratch
-        so = np.empty(schedule.N_SCALAR_OUT)
-        fr_dep = np.empty(lab.kulak_units.size)
-        fr_col = np.empty(lab.move_src.size)
-        hs = np.empty((n_years, hv.shape[1], n_units))  # (its Januaries: not kept)
-        ms = np.empty((n_years, MAf.shape[1]))
-        es = np.empty((n_years, MEf.shape[1]))
-        month, code = run_months(
-            hv[m], lab, MA[m:m + 1], MAf[m], ME[m:m + 1], MEf[m], P[m:m + 1], POL, 0,
-            regional.shape[1], W[m], world_price, first_year, uo, so, fr_dep, fr_col, errs[m],
-            regional[m], scalars[m], hs, ms, es)
-        codes[m, 0] = month
-        codes[m, 1] = code
+    uo = np.empty((schedule.N_UNIT_OUT, n_units))  # the run's own scratch
+    so = np.empty(schedule.N_SCALAR_OUT)
+    fr_dep = np.empty(lab.kulak_units.size)
+    fr_col = np.empty(lab.move_src.size)
+    hs = np.empty((n_years, hv.shape[1], n_units))  # (its Januaries: not kept)
+    ms = np.empty((n_years, MAf.shape[1]))
+    es = np.empty((n_years, MEf.shape[1]))
+    month, code = run_months(
+        hv[m], lab, MA[m:m + 1], MAf[m], ME[m:m + 1], MEf[m], P[m:m + 1], POL, 0,
+        regional.shape[1], W[m], world_price, first_year, uo, so, fr_dep, fr_col, errs[m],
+        regional[m], scalars[m], hs, ms, es)
+    codes[m, 0] = month
+    codes[m, 1] = code
 
 
 @kernel

@@ -33,16 +33,17 @@ def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[st
 
 def simulate_members(scenario: Scenario, params: ParameterSet,
                      members: list[tuple[dict[str, float], np.ndarray | None]],
-                     annual: bool = False) -> list:
+                     annual: bool = False, threads: bool = True) -> list:
     """Coarse members (overrides, weather or None), run as one batch of the compiled engine
     (``engine.simulation.simulate_stacked``): a member's records are those it gets alone.
     With ``annual`` each member's annual values (``bands.annualize``), made here for the whole
-    batch at once: a tenth of the monthly records to send back."""
+    batch at once: a tenth of the monthly records to send back. ``threads``: the batch on
+    numba's threads, or on the calling thread alone."""
     from sovsim.engine.simulation import simulate_stacked
     from sovsim.results import Results
 
     rec = simulate_stacked(scenario, [params.with_overrides(ov) for ov, _ in members],
-                           [w for _, w in members], _inputs(None))
+                           [w for _, w in members], _inputs(None), threads)
     if annual:
         rec = {name: Results._annualize(name, arr) for name, arr in rec.items()}
     return [{name: arr[m] for name, arr in rec.items()} for m in range(len(members))]
@@ -81,37 +82,29 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(scenarios: list[Scenario], params: ParameterSet) -> None:
     _WORKER["scenarios"], _WORKER["params"] = scenarios, params
-    _one_thread()
-
-
-def _one_thread() -> None:
-    """In a worker process, a batch runs on one thread: the processes share the cores."""
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - a dependency
-        return
-    numba.set_num_threads(1)
 
 
 def _run_batch(scenarios: list[Scenario], params: ParameterSet, batch: list,
-               annual: bool) -> list:
+               annual: bool, threads: bool = True) -> list:
     """The results of a batch of tasks (key, scenario index, overrides, weather, households),
-    in order; coarse members' as annual values if ``annual``."""
+    in order; coarse members' as annual values if ``annual``, on numba's threads if
+    ``threads``."""
     _, k, _, _, households = batch[0]
     if households is not None:
         return [simulate_member(scenarios[k], params, ov, w, hh) for _, _, ov, w, hh in batch]
     return simulate_members(scenarios[k], params, [(ov, w) for _, _, ov, w, _ in batch],
-                            annual)
+                            annual, threads)
 
 
+# In worker processes and Dask tasks a coarse batch runs on the calling thread: the workers
+# share the cores among themselves (and a Dask worker may run tasks on several threads).
 def _local_task(batch: list, annual: bool) -> list:
-    return _run_batch(_WORKER["scenarios"], _WORKER["params"], batch, annual)
+    return _run_batch(_WORKER["scenarios"], _WORKER["params"], batch, annual, threads=False)
 
 
 def _dask_task(scenarios: list[Scenario], params: ParameterSet, batch: list,
                annual: bool) -> list:
-    _one_thread()  # (numba's thread count is set per calling thread)
-    return _run_batch(scenarios, params, batch, annual)
+    return _run_batch(scenarios, params, batch, annual, threads=False)
 
 
 def execute(tasks: list[tuple[Any, int, dict, Any, Any]], scenarios: list[Scenario],
