@@ -238,7 +238,7 @@ def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:
         "distance, Metropolis-Hastings moves within it) keeps the particles distinct. Short runs",
         "are not converged; 400 particles over 60 generations end with every particle closer to",
         "the fitted series than the Powell values (docs/design/0007-abc-calibration.md, and",
-        "example reports
+        "example reports",
         "docs/calibration-abc-rm-example.md (26 parameters) and docs/calibration-abc-example.md",
         "(pyabc, six parameters)).", "",
         "| target | weight | loss |", "| --- | --- | --- |",
