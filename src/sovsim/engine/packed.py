@@ -65,8 +65,13 @@ def param_record(pv: Mapping) -> np.recarray:
     layout = tuple((name, () if isinstance(value, float) else np.shape(value))
                    for name, value in pv.items())
     dtype = _param_dtype(layout)
-    flat = np.hstack([np.ravel(np.asarray(v, dtype=float)) for v in pv.values()])
-    rec = flat.view(dtype).view(np.recarray)  # (every field is a float: one row of them)
+    flat: list[float] = []
+    for value in pv.values():  # (a list first: numpy per value costs more than the run's month)
+        if isinstance(value, float):
+            flat.append(value)
+        else:
+            flat.extend(np.asarray(value, dtype=float).ravel().tolist())
+    rec = np.array(flat).view(dtype).view(np.recarray)  # (every field a float: one row of them)
     rec.setflags(write=False)
     try:
         pv._record = rec

@@ -203,7 +203,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     common = {"resolution": "households" if households else "cells",
               "households": int(households), "sovsim_version": __version__,
               "git_commit": _git_commit()}
-    member_hash = [base.with_overrides(d).digest() for d in draws]
+    # Members' manifests name their stored runs: made only when there is a store.
+    member_hash = [base.with_overrides(d).digest() for d in draws] if st is not None else []
     weather_hash = [None if w is None else hashlib.sha256(w.tobytes()).hexdigest()[:16]
                     for w in weathers]
     priors = base.priors()
@@ -222,6 +223,9 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
               "seed": seed, "members": members, "weather": weather_spec, **common}
         ens.manifests[sc.name] = em
         stacks[sc.name] = [None] * members
+        if st is None:
+            todo += [(k, i) for i in range(members)]
+            continue
         mids = []
         for i in range(members):
             mm = {"scenario": sc.name, "scenario_hash": sc.content_hash,
@@ -230,9 +234,6 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             manifests[k, i] = mm
             mids.append(run_id(mm))
         ens.member_ids[sc.name] = mids
-        if st is None:
-            todo += [(k, i) for i in range(members)]
-            continue
         eid = st.begin_ensemble(em)
         ens.ids[sc.name] = eid
         entry = st.get(eid)
