@@ -17,7 +17,6 @@ from sovsim.state import HouseholdTable, MacroState
 from sovsim.state.table import CATTLE, HORSES, HOUSEHOLDS, PERSONS, PIGS, SHEEP_GOATS
 
 
-
 @dataclass(frozen=True)
 class Variable:
     name: str

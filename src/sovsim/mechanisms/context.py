@@ -49,10 +49,4 @@ class Inputs:
 
     weather_class: np.ndarray  # (years, regions), 0 normal, -2..+1 from sources
     world_grain_price: np.ndarray  # (years,), index 1926/27 = 1
-    first_year: int
-
-    def weather(self, year: int) -> np.ndarray:
-        return self.weather_class[year - self.first_year]
-
-    def world_price(self, year: int) -> float:
-        return float(self.world_grain_price[year - self.first_year])
+    first_year: int  # the year of row 0 (the compiled month reads row ``year - first_year``)

@@ -137,11 +137,6 @@ def _kolkhoz_share(households, kolkhoz, individual, region, n_regions):
     return kol / np.maximum(kol + ind, 1e-300)
 
 
-def farming_units(h: HouseholdTable) -> np.ndarray:
-    """Mask of the units that farm (all but the deported)."""
-    return ~h.is_tenure(DEP)
-
-
 def unit_labels(h: HouseholdTable) -> Labels:
     """The masks and moving units of ``h``'s labels (``h.labelled(unit_labels)``).
 
