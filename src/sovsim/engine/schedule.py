@@ -97,8 +97,6 @@ SCALAR_OUT = ("army_t", "to_towns_t", "exports_t", "urban_grain_ratio", "urban_n
  S_CREDIT, S_GDP, S_NET_MIGRANTS, S_BIRTHS, S_DEATHS, S_TOT, S_COPIED) = range(len(SCALAR_OUT))
 S_INDUSTRY = len(SCALAR_OUT)
 N_SCALAR_OUT = S_INDUSTRY + ind_.N_RESULTS
-GRAIN_FLOWS = ("harvest_t", "relief_t", "seed_t", "feed_t", "food_t", "procured_t",
-               "private_sales_t", "losses_t", "confiscated_t")
 
 
 @kernel

@@ -39,14 +39,13 @@ class HouseholdTable:
     so masks such as ``h.is_tenure(KOL)`` are kept once made.
     """
 
-    __slots__ = ("_masks", "_rows", "cols", "values")
+    __slots__ = ("_masks", "cols", "values")
 
     def __init__(self, cols: dict[str, np.ndarray]) -> None:
         self.values = np.array([np.asarray(cols[name], dtype=float) for name in FLOAT_COLUMNS])
         self.cols = {name: np.asarray(cols[name], dtype=np.int64) for name in LABEL_COLUMNS}
         self.cols.update((name, self.values[i]) for i, name in enumerate(FLOAT_COLUMNS))
         self._masks: dict = {}
-        self._rows: dict = {}  # views of the block, by the names of their rows
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name]
@@ -73,7 +72,6 @@ class HouseholdTable:
         new.cols = dict(self.cols)
         new.cols.update((name, values[i]) for i, name in enumerate(FLOAT_COLUMNS))
         new._masks = self._masks
-        new._rows = {}
         return new
 
     def is_tenure(self, tenure: int) -> np.ndarray:
@@ -101,30 +99,6 @@ class HouseholdTable:
             mask = self._masks[key] = self.cols[column] == code
             mask.setflags(write=False)
         return mask
-
-    def rows(self, names: tuple[str, ...]) -> np.ndarray:
-        """Float columns stored next to each other (such as the herds), as one
-        (len(names), units) view: changing it changes the columns."""
-        view = self._rows.get(names)
-        if view is None:
-            first = ROW[names[0]]
-            if FLOAT_COLUMNS[first:first + len(names)] != tuple(names):
-                raise ValueError(f"columns {names} are not stored next to each other")
-            view = self._rows[names] = self.values[first:first + len(names)]
-        return view
-
-    def by_region(self, values: np.ndarray) -> np.ndarray:
-        """Sum over the units of each region: (units,) -> (regions,), or (k, units) ->
-        (k, regions), each row summed as it would be alone."""
-        n_r = len(REGIONS)
-        if values.ndim == 1:
-            return np.bincount(self.cols["region"], weights=values, minlength=n_r)
-        k = values.shape[0]
-        key = self._masks.get(("region_rows", k))
-        if key is None:
-            key = self._masks["region_rows", k] = (
-                np.arange(k)[:, None] * n_r + self.cols["region"]).ravel()
-        return np.bincount(key, weights=values.ravel(), minlength=k * n_r).reshape(k, n_r)
 
     def move(self, src: np.ndarray, dst: np.ndarray, frac: np.ndarray) -> None:
         """Move share ``frac`` of each unit ``src`` (all its totals) to unit ``dst``."""
