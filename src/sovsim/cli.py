@@ -177,7 +177,8 @@ def validate(
     scenario: str = typer.Option("historical", "--scenario"),
     params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
 ) -> None:
-    """The model against every historical series and variant, 1926-1940, misses included."""
+    """The model against the record: the fit on the declared targets, the series never fitted
+    (out of sample) and every variant with its grade, misses included."""
     import sovsim
     from sovsim.results import validate as v
 
@@ -185,39 +186,42 @@ def validate(
         res = sovsim.run(scenario, params_file=params_file)
     except SovsimError as exc:
         _fail(exc)
-    table = v.table(res)
-    pts = [p for p in v.points(res) if v.FIT_FROM <= p.year <= v.FIT_TO]
-    famine = v.famine_check(res)
-    coll = v.collectivization_check(res)
+    payload = v.report(res, scenario)
     if as_json:
-        payload = {
-            "scenario": scenario,
-            "series": [
-                {**row, "points": [{"period": p.period, "history": p.history, "model": p.model}
-                                   for p in pts if (p.series, p.region, p.variant) ==
-                                   (row["series"], row["region"], row["variant"])]}
-                for row in table.to_dict(orient="records")
-            ],
-            "famine": famine,
-            "collectivization": coll,
-        }
         sys.stdout.write(json.dumps(payload, indent=1, default=json_default) + "\n")
         return
-    t = Table(title=f"sovsim validate: {scenario} against history, 1926-1940 (MAPE)")
-    for col in ("series", "region", "variant", "n", "MAPE", "nearest", "sources"):
+    famine, coll = payload["famine"], payload["collectivization"]
+    for title, rows in (("fit on the declared targets (data/calibration/targets.toml)", payload["fit"]),
+                        ("out of sample: series and years never fitted", payload["out_of_sample"])):
+        t = Table(title=f"sovsim validate: {scenario}, {title}; MAPE = mean miss from the band "
+                        "of the best-graded usable rows (0 inside)")
+        cols = ["series", "region", "years", *(["weight"] if "weight" in rows[0] else []),
+                "n", "inside", "MAPE", "grade", "kind", "sources"]
+        for col in cols:
+            t.add_column(col)
+        for r in rows:
+            mape = "n/a" if r["mape"] is None else f"{r['mape']:.1%}"
+            t.add_row(*[str(r[c]) if c != "MAPE" else mape for c in cols],
+                      style="bold" if r["series"] in v.HEADLINE else None)
+        console.print(t)
+    t = Table(title="every variant, 1926-1940 (MAPE; scored: usable rows, graded above popular and "
+                    "not excluded)")
+    for col in ("series", "region", "variant", "grade", "n", "MAPE", "scored", "excluded", "sources"):
         t.add_column(col)
-    for row in table.itertuples(index=False):
-        style = "bold" if row.series in v.HEADLINE and row.nearest else None
-        t.add_row(row.series, row.region, row.variant, str(row.n), f"{row.mape:.1%}",
-                  "*" if row.nearest else "", row.sources, style=style)
+    for r in payload["series"]:
+        mape = "n/a" if r["mape"] is None else f"{r['mape']:.1%}"
+        t.add_row(r["series"], r["region"], r["variant"], r["grade"], str(r["n"]), mape,
+                  "yes" if r["scored"] else "no", r["excluded"], r["sources"])
     console.print(t)
-    pt = Table(title="per-year values, 1926-1940 (history | model)")
-    for col in ("series", "region", "variant", "period", "history", "model", "error"):
+    pt = Table(title="per-year values: fitted and out of sample (band of the best-graded rows | model)")
+    for col in ("series", "region", "period", "role", "history", "model", "error"):
         pt.add_column(col)
-    for p in sorted(pts, key=lambda q: (q.series not in v.HEADLINE, q.series, q.region, q.variant, q.period)):
-        err = f"{(p.model - p.history) / p.history:+.1%}" if p.history else "n/a"
-        pt.add_row(p.series, p.region, p.variant, p.period, f"{p.history:,.4g}",
-                   f"{p.model:,.4g}", err)
+    for role, rows in (("fitted", payload["fit"]), ("out of sample", payload["out_of_sample"])):
+        for r in rows:
+            for p in r["points"]:
+                band = f"{p['lo']:,.4g}" if p["lo"] == p["hi"] else f"{p['lo']:,.4g}-{p['hi']:,.4g}"
+                pt.add_row(r["series"], r["region"], p["period"], role, band, f"{p['model']:,.4g}",
+                           "inside" if p["error"] == 0 else f"{p['error']:.1%}")
     console.print(pt)
     console.print(f"famine 1930-34: model {famine['model_excess_deaths_1930_1934'] / 1e6:.2f} million "
                   f"excess deaths; published {famine['published_min'] / 1e6:.1f}-"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import re
 import tomllib
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -129,7 +130,9 @@ def grading() -> dict:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
-    out = {"source": [], "excluded": []}
+    out = {"source": [], "excluded": [], "meaning": raw.get("meaning", {})}
+    if set(out["meaning"]) != set(GRADES):
+        raise DataError(str(path), "meaning", f"grades {sorted(out['meaning'])}", ", ".join(GRADES))
     for i, e in enumerate(raw.get("source", [])):
         where = f"source[{i}] ({e.get('key', '?')})"
         for k in ("key", "grade", "reason"):
@@ -222,3 +225,66 @@ def gaps() -> pd.DataFrame:
         df["file"] = path.name
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+# -- kinds: what each series measures in time -------------------------------------------------
+
+KINDS = ("stock", "flow-calendar-year", "flow-crop-year", "cumulative", "year-average", "plan")
+#: The model's annual rules (engine.accounts) each kind can be compared with.
+KIND_RULES = {
+    "stock": ("june",),
+    "flow-calendar-year": ("sum", "harvest_year_sum"),
+    "flow-crop-year": ("sum", "harvest_year_sum"),
+    "cumulative": ("sum", "harvest_year_sum"),
+    "year-average": ("mean", "index_own_1928", "ratio_own_1928"),
+}
+SPAN = re.compile(r"(19\d\d)\s*[-–/+]\s*(19\d\d|\d\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one series is measured in time (``data/history/kinds.toml``)."""
+
+    series: str
+    kind: str
+    model: str
+    why: str
+    variants: tuple[tuple[str, str], ...] = ()
+
+    def of(self, variant: str) -> str:
+        """The kind of one variant of the series."""
+        return dict(self.variants).get(variant, self.kind)
+
+
+@cache
+def kinds() -> dict[str, Kind]:
+    """The declared kind of every series compared with the model, or kept as a plan."""
+    path = _data_dir("history") / "kinds.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    out = {}
+    for series, e in raw.items():
+        unknown = set(e) - {"kind", "model", "why", "variants"}
+        if unknown:
+            raise DataError(str(path), series, f"unknown keys {sorted(unknown)}", "kind, model, why, variants")
+        for key, kind in [("kind", e.get("kind")), *((f"variants.{v}", k) for v, k in
+                                                     e.get("variants", {}).items())]:
+            if kind not in KINDS:
+                raise DataError(str(path), f"{series}.{key}", f"unknown kind {kind!r}", ", ".join(KINDS))
+        if not e.get("why"):
+            raise DataError(str(path), series, "lacks why")
+        out[series] = Kind(series, e["kind"], e.get("model", series), e["why"],
+                           tuple(sorted(e.get("variants", {}).items())))
+    return out
+
+
+def span(note: str) -> tuple[int, int] | None:
+    """The years a cumulative row covers, from the first range its note names (1930-1931,
+    1930-31, 1930+1931); None when it names none."""
+    m = SPAN.search(note or "")
+    if not m:
+        return None
+    a, b = m.group(1), m.group(2)
+    return int(a), int(a[:2] + b if len(b) == 2 else b)
