@@ -109,6 +109,24 @@ def validation_markdown() -> str:
         lines.append(f"| {r['series']} | {r['region']} | {r['variant']} | {r['grade']} | {r['n']} | "
                      f"{_pct(r['mape'])} | {'yes' if r['scored'] else 'no'} | {r['excluded']} | "
                      f"{r['sources']} |")
+    from sovsim import history
+    from sovsim.history import targets
+
+    lines += ["", "## Why these targets", "",
+              "| target | years | why |", "| --- | --- | --- |"]
+    for t in targets.targets():
+        lines.append(f"| {t.series} ({t.region}) | {t.first}-{t.last} | {t.why} |")
+    for b in targets.bands():
+        lo, hi = targets.band_range(b)
+        lines.append(f"| {b.name}: {b.series} ({b.region}), model {b.model_first}-{b.model_last}, "
+                     f"band {lo / 1e6:.1f} to {hi / 1e6:.1f} million | {b.first}-{b.last} | {b.why} |")
+    lines += ["", "## What each series measures in time", "",
+              "From `src/sovsim/data/history/kinds.toml`.", "",
+              "| series | kind | model variable | variants of another kind | why |",
+              "| --- | --- | --- | --- | --- |"]
+    for k in history.kinds().values():
+        other = ", ".join(f"{var}: {kind}" for var, kind in k.variants)
+        lines.append(f"| {k.series} | {k.kind} | {k.model if k.kind != 'plan' else ''} | {other} | {k.why} |")
     per_head = ", ".join(f"{r} {x:.2%}" for r, x in famine["deaths_per_head_1930_1934"].items())
     lines += ["", "## Famine and collectivization", "",
               f"- Excess deaths 1930-34: model {famine['model_excess_deaths_1930_1934'] / 1e6:.2f} "

@@ -275,6 +275,7 @@ def table(res: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@lru_cache(maxsize=1)
 def famine_range() -> tuple[float, float]:
     """The band of the best-graded usable USSR estimates of excess deaths in 1930-34 (the
     calibration's band ``famine_1930_34``): forum and blog compilations never widen it."""
