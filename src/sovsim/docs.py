@@ -176,6 +176,13 @@ def sources_grades_markdown() -> str:
         scope = "; ".join(f"{k} {', '.join(e[k])}" for k in history.FILTERS if k in e) or "all rows"
         lines.append(f"| `{e['key']}` | {scope} | `{e['grade']}` | {len(rows)} | "
                      f"{', '.join(sorted(set(rows['series'])))} | {e['reason']} |")
+    undocumented = df[[history.grade_entry(r) is None for r in df.itertuples(index=False)]]
+    if len(undocumented):
+        lines += ["", "## Graded in the data, reason not yet documented", "",
+                  "Add an entry to `src/sovsim/data/grades.toml` for each (a test fails until then).",
+                  "", "| source | grade | rows | series |", "| --- | --- | --- | --- |"]
+        for (src, grade), g in undocumented.groupby(["source", "grade"]):
+            lines.append(f"| `{src}` | `{grade}` | {len(g)} | {', '.join(sorted(set(g['series'])))} |")
     lines += ["", "## Never fitted nor scored", "",
               "Kept in the data and on the charts; never used to fit or score the model.", "",
               "| series | source | narrowed to | why | reason | rows |", "| --- | --- | --- | --- | --- | --- |"]
