@@ -276,7 +276,7 @@ def data(
             t.add_row(*[str(x) for x in row])
         console.print(t)
         return
-    cols = ["region", "period", "value", "unit", "variant", "source", "location"]
+    cols = ["region", "period", "value", "unit", "variant", "grade", "excluded", "source", "location"]
     if as_csv:
         sys.stdout.write(df[cols + ["note"]].to_csv(index=False))
         return
