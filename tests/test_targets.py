@@ -195,7 +195,19 @@ def test_a_cumulative_figure_is_summed_over_its_span():
                          "CUMULATIVE 1930-1931 (to 30 Sep 1931)") == _sum("1930-01", "1931-09")
     assert v.model_value(res, "excess_deaths_total_persons", "USSR", "1933",
                          "famine of 1932-33") == _sum("1932-01", "1933-12")
+    assert v.model_value(res, "excess_deaths_total_persons", "USSR", "1922",
+                         "famine of 1921-1923") == _sum("1921-01", "1923-12")  # the span's end
     assert np.isnan(v.model_value(res, "deported_persons", "USSR", "1931-12-31", "no span named"))
+
+
+def test_totals_over_different_spans_are_different_bands():
+    rows = pd.DataFrame({
+        "series": ["excess_deaths_total_persons"] * 3, "region": ["USSR"] * 3,
+        "period": ["1933"] * 3, "value": [5.5e6, 6.5e6, 7.0e6], "variant": ["a", "b", "c"],
+        "note": ["1931-1933", "1931-1933", "1932-1933"], "grade": ["scholarly"] * 3,
+        "source": ["s"] * 3})
+    bands = v.bands_of(rows)
+    assert sorted(len(g) for *_, g in bands) == [1, 2]
 
 
 def test_an_index_is_the_mean_of_its_year():

@@ -27,7 +27,7 @@ from sovsim.api import run
 from sovsim.errors import SovsimError
 from sovsim.history import targets as declared
 from sovsim.params import ParameterSet, load_parameters, parameter_files
-from sovsim.results.validate import Where, _value, locate
+from sovsim.results.validate import Where, _value, bands_of
 
 
 def __getattr__(name: str):
@@ -72,16 +72,13 @@ def target_plan() -> tuple[tuple[str, str, float, float, Where], ...]:
     """Every period the loss scores: (target key, period, band low, band high, where the model's
     value lies), made once from ``targets.view()`` and nothing else."""
     view = declared.view()
+    view = view[view["target"].str.contains(":")]  # bands are famine_misses'
     out = []
-    for (key, series, region, period), g in view.groupby(["target", "series", "region", "period"]):
-        if ":" not in key:
-            continue  # a band: famine_misses
-        r = g.iloc[0]
-        where = locate(series, region, period, r["note"], r["variant"])
-        if where is None or not (g["value"] > 0).all():
-            continue
-        vals = g["value"].astype(float)
-        out.append((key, series, float(vals.min()), float(vals.max()), where))
+    for key, rows in view.groupby("target", sort=False):
+        for series, _, _, where, g in bands_of(rows):
+            if (g["value"] > 0).all():
+                vals = g["value"].astype(float)
+                out.append((key, series, float(vals.min()), float(vals.max()), where))
     return tuple(out)
 
 

@@ -50,17 +50,14 @@ def check_errors(res, keys) -> dict[str, float]:
     the loss measures it; a check after calibration, which itself reads only the targets)."""
     from sovsim import history
     from sovsim.calibrate import _error
-    from sovsim.results.validate import FIT_FROM, FIT_TO, _value, locate
+    from sovsim.results.validate import FIT_FROM, FIT_TO, _value, bands_of
 
     best = history.best(history.load())
     wanted = set(keys)
+    best = best[[(s, r) in wanted for s, r in zip(best["series"], best["region"])]]
     out: dict[str, list[float]] = {}
-    for (series, region, period), g in best.groupby(["series", "region", "period"]):
-        if (series, region) not in wanted or not FIT_FROM <= int(period[:4]) <= FIT_TO:
-            continue
-        r = g.iloc[0]
-        where = locate(series, region, period, r["note"], r["variant"])
-        if where is None or not (g["value"] > 0).all():
+    for series, region, period, where, g in bands_of(best):
+        if not FIT_FROM <= int(period[:4]) <= FIT_TO or not (g["value"] > 0).all():
             continue
         model = _value(res, where)
         out.setdefault(f"{series}:{region}", []).append(

@@ -31,6 +31,9 @@ from sovsim.regions import REGIONS, USSR
 from sovsim.results.results import REGION_LABELS, Results
 
 FIT_FROM, FIT_TO = 1926, 1940
+#: The kind a series has when kinds.toml does not declare it, by its variable's annual rule.
+RULE_KIND = {"june": "stock", "sum": "flow-calendar-year", "harvest_year_sum": "flow-crop-year",
+             "mean": "year-average", "index_own_1928": "year-average", "ratio_own_1928": "year-average"}
 HEADLINE = ("grain_harvest_t", "grain_procurement_t", "horses_head", "cattle_head",
             "urban_population_persons", "collectivized_share")
 
@@ -81,8 +84,7 @@ def kind_of(series: str, variant: str = "") -> tuple[str, str] | None:
         return (k.of(variant), k.model) if k.model in BY_NAME or k.kind == "plan" else None
     if series not in BY_NAME:
         return None
-    rule = BY_NAME[series].annual
-    return next(kind for kind, rules in history.KIND_RULES.items() if rule in rules), series
+    return RULE_KIND[BY_NAME[series].annual], series
 
 
 def locate(series: str, region: str, period: str, note: str = "", variant: str = "") -> Where | None:
@@ -103,7 +105,12 @@ def locate(series: str, region: str, period: str, note: str = "", variant: str =
         years = history.span(note)
         if years is None or not calendar.START_YEAR <= years[0] <= year:
             return None
-        last = y * 12 + 11 if len(period) == 4 else _month_of_date(period)
+        if len(period) == 4:  # a total over whole years: to the December of the span's end
+            if not years[0] <= years[1] <= calendar.END_YEAR:
+                return None
+            last = (years[1] - calendar.START_YEAR) * 12 + 11
+        else:
+            last = _month_of_date(period)
         first = (years[0] - calendar.START_YEAR) * 12
         return (variable, col, "months", tuple(range(first, last + 1))) if last >= first else None
     if len(period) > 4:  # a dated row: a stock at the date, or a month's flow or average
@@ -174,14 +181,28 @@ def band_error(model: float, lo: float, hi: float) -> float:
     return abs(model - edge) / abs(edge) if edge else np.nan
 
 
-def _scored(res: Results, rows: pd.DataFrame) -> list[dict]:
-    """Per period of ``rows`` (chosen history rows): the band and the model's value."""
+def bands_of(rows: pd.DataFrame) -> list[tuple[str, str, str, Where, pd.DataFrame]]:
+    """``rows`` (chosen history rows) grouped into bands: the rows of one series, region and
+    period whose model counterpart is the same (cumulative totals over different spans are
+    different bands); rows without a counterpart are left out."""
+    if rows.empty:
+        return []
+    wheres = [locate(r.series, r.region, r.period, r.note, r.variant)
+              for r in rows.itertuples(index=False)]
+    keep = [w is not None for w in wheres]
+    rows = rows[keep].assign(_where=[w for w in wheres if w is not None])
     out = []
-    for (series, region, period), g in rows.groupby(["series", "region", "period"], sort=True):
+    for (series, region, period, where), g in rows.groupby(["series", "region", "period", "_where"],
+                                                            sort=True):
+        out.append((series, region, period, where, g.drop(columns="_where")))
+    return out
+
+
+def _scored(res: Results, rows: pd.DataFrame) -> list[dict]:
+    """Per band of ``rows`` (chosen history rows): the band and the model's value."""
+    out = []
+    for series, region, period, where, g in bands_of(rows):
         r = g.iloc[0]
-        where = locate(series, region, period, r["note"], r["variant"])
-        if where is None:
-            continue
         model = _value(res, where)
         vals = g["value"].astype(float)
         out.append({"series": series, "region": region, "period": period,
