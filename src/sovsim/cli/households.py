@@ -10,7 +10,7 @@ import time
 import typer
 from rich.progress import Progress
 
-from sovsim.cli_ensemble import _fail, _progress_columns, console, err
+from sovsim.cli.ensemble import _fail, _progress_columns, console, err
 from sovsim.errors import SovsimError
 
 

@@ -14,13 +14,13 @@ from sovsim.errors import SovsimError
 
 
 def _fail(exc: Exception) -> None:
-    from sovsim.cli import _fail as fail
+    from sovsim.cli.main import _fail as fail
 
     fail(exc)
 
 
 def _consoles():
-    from sovsim.cli import console, err  # late: sovsim.cli imports this module
+    from sovsim.cli.main import console, err  # late: sovsim.cli imports this module
 
     return console, err
 

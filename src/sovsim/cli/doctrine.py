@@ -12,7 +12,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from sovsim.cli_ensemble import _fail, console, err, json_default
+from sovsim.cli.ensemble import _fail, console, err, json_default
 from sovsim.errors import SovsimError
 
 

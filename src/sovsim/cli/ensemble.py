@@ -128,7 +128,7 @@ def _band_cell(q: dict, scale: float) -> str:
 def print_bands(ens) -> None:
     """Headline outcomes: median [5 %, 95 %] per scenario, and each scenario minus the first,
     member by member."""
-    from sovsim.cli import HEADLINE
+    from sovsim.cli.main import HEADLINE
 
     heads = [v for v, _, _ in HEADLINE]
     tables = {n: ens.bands(n) for n in ens.scenarios}

@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from sovsim import history
-from sovsim import cli_doctrine, cli_ensemble, cli_households
-from sovsim.cli_ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP, json_default
+import sovsim.cli.doctrine as cli_doctrine
+import sovsim.cli.ensemble as cli_ensemble
+import sovsim.cli.households as cli_households
+from sovsim.cli.ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP, json_default
 from sovsim.errors import SovsimError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -384,7 +386,7 @@ app.command("doctrine")(cli_doctrine.doctrine)
 app.add_typer(cli_ensemble.runs_app, name="runs")
 
 # calibrate and sensitivity live in their own module (cli.py stays under the size limit)
-from sovsim.cli_uncertainty import register as _register_uncertainty
+from sovsim.cli.uncertainty import register as _register_uncertainty
 
 _register_uncertainty(app)
 
