@@ -25,24 +25,35 @@ MAX_FILE_STEM = 80  # an output file's name, from the scenario name
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
 
 
+# Characters a text field may not hold: control characters (line breaks and tabs allowed in
+# the multi-line fields), the bidirectional overrides that make text read otherwise than it
+# is, and lone surrogates (not text); a name may hold no path separator either.
+_CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069"
+_LINE = "\\t\\n\\r"
+# JSON-schema patterns of the text fields (the web app publishes them; Python's re reads them)
+PATTERN = {key: "^[^" + _CONTROL + ("" if key not in ONE_LINE else _LINE)
+           + ("/\\\\" if key == "name" else "") + "]*$" for key in MAX_TEXT}
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates (not in the patterns: the
+# schema regex engines cannot name them)
+_FORBIDDEN = {key: re.compile("[" + p[3:-3] + "]") for key, p in PATTERN.items()}
+
+
 def text_problem(key: str, value: str) -> str | None:
     """What is wrong with a scenario's text field ``key`` (name, title, description, or a
     change's source or note), or None."""
     limit = MAX_TEXT[key]
     if len(value) > limit:
         return f"{len(value):,} characters, over the limit of {limit:,}"
-    if key == "name":
-        if not value.strip():
-            return "empty (a name is needed: it names the output files)"
-        if any(ch in value for ch in "/\\") or value in (".", ".."):
-            return "may not contain '/' or '\\' (it names the output files)"
-    for ch in value:
-        cat = unicodedata.category(ch)
-        if cat == "Cc" and (key in ONE_LINE or ch not in "\n\t\r"):
-            return f"control character {ch!r} at position {value.index(ch)}"
-        if cat in ("Cf", "Cs", "Co") and ch != "\u200d":  # invisible, surrogate, private use
-            return f"invisible or unassigned character U+{ord(ch):04X} at position {value.index(ch)}"
-    return None
+    if key == "name" and not value:
+        return "empty (a name is needed: it names the output files)"
+    bad = _FORBIDDEN[key].search(value) or _SURROGATE.search(value)
+    if bad is None:
+        return None
+    ch = bad.group()
+    if ch in "/\\":
+        return "may not contain '/' or '\\' (it names the output files)"
+    return f"character U+{ord(ch):04X} at position {bad.start()} is not allowed (a control or " \
+        "direction-override character)"
 
 
 def date_problem(value: object) -> str | None:

@@ -7,10 +7,17 @@ wrong:
 - scenario content goes through the loader's checks (422, naming the change and key); a
   scenario may only extend a shipped scenario by name, so no request names a path, and nothing
   in a scenario is executed (values are numbers, booleans or catalogue choices);
+- scenario limits (sizes, lengths, number of changes) are the loader's, declared once in
+  :mod:`sovsim.scenario.limits`: a file loads in ``sovsim run`` and here, or is refused by both
+  with the same message;
 - runs are bounded: cell resolution only (a household run is refused with the reason), at most
   ``MAX_CHANGES`` changes, at most ``max_pending`` distinct runs waiting (503 with Retry-After);
 - each client (by address) has a token bucket of ``rate`` requests per second with ``burst``
-  (429 with Retry-After).
+  (429 with Retry-After);
+- every answer carries security headers (a Content-Security-Policy with no inline script,
+  ``nosniff``, ``frame-ancestors 'none'``, ``Referrer-Policy``), and with ``allowed_hosts`` a
+  request for another ``Host`` is refused (400); header and body read timeouts are the
+  server's (:mod:`sovsim.web.server`).
 
 Runs go to worker processes (``workers``; 0 runs them in this process's thread pool), and the
 last ``cache_size`` distinct scenarios' payloads are kept, keyed by scenario content hash;
@@ -20,6 +27,7 @@ identical requests that arrive while their scenario runs wait for that one run.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import time
@@ -34,8 +42,9 @@ from typing import Annotated, Any, Literal, Union
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from sovsim import __version__
 from sovsim.errors import ScenarioError, SovsimError
@@ -47,10 +56,22 @@ from sovsim.scenario import (
     shipped_scenarios,
     to_toml_text,
 )
+from sovsim.scenario import limits
 from sovsim.web import service
 
+log = logging.getLogger("sovsim.web")
 STATIC = Path(str(resources.files("sovsim") / "web" / "static"))
-MAX_CHANGES = 400
+MAX_CHANGES = limits.MAX_CHANGES
+# No inline script or style, nothing from elsewhere, never in a frame.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
 STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css", "chart.js": "text/javascript"}
 
 
@@ -59,11 +80,13 @@ class Settings:
     """Limits of the app (inert; ``sovsim serve`` sets them from its options)."""
 
     workers: int = 0
-    max_body_bytes: int = 256 * 1024
+    # room for an upload of the largest scenario file the loader accepts, as JSON
+    max_body_bytes: int = 2 * limits.MAX_FILE_BYTES + 64 * 1024
     max_pending: int = 64
     rate: float = 20.0
     burst: int = 60
     cache_size: int = 256
+    allowed_hosts: tuple[str, ...] = ()  # Host header names served; empty: any (in-process use)
 
 
 # --- request and response shapes (they are the published OpenAPI schema) ---
@@ -71,6 +94,22 @@ class Settings:
 MONTH = r"^(192[1-9]|193[0-9]|1940)-(0[1-9]|1[0-2])$"
 Month = Annotated[str, Field(pattern=MONTH, examples=["1932-07"],
                              description="YYYY-MM, 1921-01..1940-12")]
+
+
+def _text_field(key: str, default: Any) -> Any:
+    """A text field with the loader's limits: its length, and (in the published schema) the
+    characters it may hold; the validator below gives the loader's message."""
+    return Field(default, min_length=1 if key == "name" else 0, max_length=limits.MAX_TEXT[key],
+                 json_schema_extra={"pattern": limits.PATTERN[key]})
+
+
+def _checked_text(value: str | None, info) -> str | None:
+    """The loader's rule for a text field (limits.text_problem), in the request model."""
+    if value is not None:
+        problem = limits.text_problem(info.field_name, value)
+        if problem:
+            raise ValueError(problem)
+    return value
 
 
 def _change_model(inst) -> type[BaseModel]:
@@ -89,8 +128,10 @@ def _change_model(inst) -> type[BaseModel]:
         __doc__=f"From `date` on, {inst.name} takes `value`" + (
             " (in `region`, or everywhere)." if inst.regional else "."),
         date=(Month, ...), instrument=(Literal[inst.name], ...), value=(value, ...),
-        region=(region, None), source=(str | None, Field(None, max_length=500)),
-        note=(str | None, Field(None, max_length=2000)))
+        region=(region, None),
+        source=(str | None, _text_field("source", None)),
+        note=(str | None, _text_field("note", None)),
+        __validators__={"text": field_validator("source", "note")(_checked_text)})
 
 
 Change = Annotated[Union[tuple(_change_model(i) for i in catalogue().values())],
@@ -104,14 +145,19 @@ class ScenarioIn(BaseModel):
     # `diverge` needs `extends` (as in a file); said in the schema, so clients can see it.
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={
         "if": {"properties": {"diverge": {"type": "string"}}, "required": ["diverge"]},
-        "then": {"properties": {"extends": {"type": "string"}}}})  # absent: historical
-    name: str = Field("my-scenario", max_length=80)
-    title: str | None = Field(None, max_length=200)
-    description: str | None = Field(None, max_length=4000)
-    extends: ShippedName | None = "historical"
+        "then": {"required": ["extends"], "properties": {"extends": {"type": "string"}}}})
+    name: str = _text_field("name", "my-scenario")
+    title: str | None = _text_field("title", None)
+    description: str | None = _text_field("description", None)
+    # As in a file: no `extends` is a scenario from scratch (the instruments' defaults), so an
+    # upload, its download and its upload again mean the same scenario.
+    extends: ShippedName | None = Field(None, description="a shipped scenario to start from; "
+                                        "absent or null: from scratch, as in a file")
     diverge: Month | None = Field(None, description="needs `extends`: the parent's changes "
                                   "before this month are kept, later ones dropped")
     changes: list[Change] = Field(default_factory=list, max_length=MAX_CHANGES)
+
+    check_text = field_validator("name", "title", "description")(_checked_text)
 
 
 class RunRequest(BaseModel):
@@ -125,7 +171,9 @@ class RunRequest(BaseModel):
 
 class TomlIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    toml: str = Field(..., max_length=200_000)
+    # (its size limit is the loader's, limits.MAX_FILE_BYTES: refused with the CLI's message)
+    toml: str = Field(..., description=f"a scenario file's text, at most "
+                      f"{limits.MAX_FILE_BYTES:,} bytes of UTF-8")
 
 
 class Problem(BaseModel):
@@ -182,6 +230,8 @@ def _say(e: dict, loc: tuple[str, ...]) -> str:
     where = ".".join(_plain(loc)) or "body"
     inst = next((part for part in loc if part in catalogue()), None)
     kind, got = e.get("type", ""), e.get("input")
+    if kind == "missing":
+        return f"{where}: missing"
     if loc[-1:] == ("date",) or loc[-1:] == ("diverge",):
         return f"{where}: bad date {got!r} (allowed: 'YYYY-MM' from 1921-01 to 1940-12)"
     if loc[-1:] == ("region",) and inst is not None:
@@ -236,8 +286,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     buckets = _Buckets(cfg.rate, cfg.burst)
     inflight: dict[str, asyncio.Future] = {}
 
+    hosts = {h.lower() for h in cfg.allowed_hosts}
+
     @app.middleware("http")
-    async def limits(request: Request, call_next):
+    async def guard(request: Request, call_next):
+        if hosts:
+            host = request.headers.get("host", "").lower()
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if host not in hosts and name.strip("[]") not in hosts:
+                return _headed(_problem(400, "bad_host", "this server does not answer for that "
+                                        "host name (sovsim serve --allow-host NAME)"))
+        try:
+            response = await _limited(request, call_next)
+        except ClientDisconnect:
+            log.warning("client %s disconnected before its request was read", _who(request))
+            response = Response(status_code=400)
+        return _headed(response)
+
+    async def _limited(request: Request, call_next):
         wait = buckets.take(request.client.host if request.client else "unknown")
         if wait > 0:
             return _problem(429, "rate_limited", f"too many requests from this client; "
@@ -278,7 +344,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return _problem(422, "run_too_large", "the web app runs at cell resolution only "
                             "(resolution 'cells', households 0); household runs take minutes and "
                             "gigabytes: use `sovsim run SCENARIO --households N`")
-        if any(loc[:2] == ("scenario", "changes") and len(loc) == 2 for loc in locs):
+        if any(loc[:2] == ("scenario", "changes") and len(loc) == 2 and e.get("type") == "too_long"
+               for e, loc in zip(errors, locs)):
             return _problem(422, "run_too_large", f"too many changes: at most {MAX_CHANGES} in "
                             "one scenario")
         parts = []
@@ -356,7 +423,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         load_scenario_text(body.toml, label="upload")  # every check of a file
         raw = tomllib.loads(body.toml)
-        return ScenarioIn(**service.as_request(raw))
+        try:
+            return ScenarioIn(**service.as_request(raw))
+        except ValidationError as exc:  # a rule of the request model the loader lacks: a bug
+            log.error("upload accepted by the loader, refused by the request model: %s",
+                      exc.errors()[:1])
+            parts = [_say(e, tuple(str(x) for x in e.get("loc", ()))) for e in exc.errors()[:5]]
+            raise _Refusal(422, "invalid_scenario", "upload: " + "; ".join(parts)) from None
 
     @app.post("/api/run", summary="Run a scenario (cell resolution)", response_class=Response,
               responses={200: {"description": "the run: series beside the historical run, "
@@ -397,6 +470,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return service.build(_request(sc))  # the loader's checks; raises ScenarioError (422)
 
     return app
+
+
+def _headed(response: Response) -> Response:
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+def _who(request: Request) -> str:
+    return f"{request.client.host}:{request.client.port}" if request.client else "unknown"
 
 
 def default_workers() -> int:
