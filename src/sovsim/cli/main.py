@@ -391,20 +391,33 @@ def serve(
     workers: int = typer.Option(0, "--workers", help="model worker processes (0: one per core)"),
     rate: float = typer.Option(20.0, "--rate", help="requests per second per client (0: no limit)"),
     burst: int = typer.Option(60, "--burst", help="requests a client may send at once"),
+    allow_host: Optional[list[str]] = typer.Option(
+        None, "--allow-host", help="a host name the server answers for (give it once per "
+        "name); loopback names always, and beyond loopback this machine's names and addresses"),
+    header_timeout: float = typer.Option(10.0, "--header-timeout",
+                                         help="seconds a client has to send its request headers"),
+    body_timeout: float = typer.Option(30.0, "--body-timeout",
+                                       help="seconds a client has to send its request body"),
 ) -> None:
     """Serve the classroom web app (the page, and its JSON API; OpenAPI at /openapi.json)."""
-    import uvicorn
-
     from sovsim.web.app import Settings, create_app, default_workers
+    from sovsim.web.server import allowed_hosts
+    from sovsim.web.server import serve as run_server
 
     if not 0 < port < 65536:
         _fail(SovsimError(f"--port: {port} is not a port number (1-65535)"))
     check_count("--workers", workers)
     check_number("--rate", rate)
     check_count("--burst", burst, least=1)
-    settings = Settings(workers=workers or default_workers(), rate=rate, burst=burst)
-    console.print(f"sovsim classroom on http://{host}:{port}/  (Ctrl-C stops it)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    check_number("--header-timeout", header_timeout, least=0.1)
+    check_number("--body-timeout", body_timeout, least=0.1)
+    hosts = allowed_hosts(host, allow_host or ())
+    settings = Settings(workers=workers or default_workers(), rate=rate, burst=burst,
+                        allowed_hosts=hosts)
+    say(f"sovsim classroom on http://{host}:{port}/  (Ctrl-C stops it); answers for: "
+        + ", ".join(hosts))
+    run_server(create_app(settings), host, port, header_timeout=header_timeout,
+               body_timeout=body_timeout)
 
 
 app.command("ensemble")(cli_ensemble.ensemble)
