@@ -23,8 +23,7 @@ from typer.testing import CliRunner
 
 from sovsim.cli.main import app
 from sovsim.errors import ScenarioError
-from sovsim.scenario import catalogue, load_scenario, load_scenario_text, to_toml_text
-from sovsim.scenario import limits
+from sovsim.scenario import catalogue, limits, load_scenario, load_scenario_text, to_toml_text
 from sovsim.web.app import Settings, create_app
 
 runner = CliRunner()
@@ -296,7 +295,7 @@ def test_security_headers_and_allowed_hosts():
     assert r.headers["referrer-policy"] == "no-referrer"
     bad = c.get("/api/scenarios", headers={"host": "evil.example"})
     assert bad.status_code == 400 and bad.json()["error"] == "bad_host"
-    assert "nosniff" == bad.headers["x-content-type-options"]
+    assert bad.headers["x-content-type-options"] == "nosniff"
     page = c.get("/").text
     assert "<script>" not in page and " style=" not in page  # nothing inline for the CSP
 

@@ -10,7 +10,6 @@ time, or from naming a file outside the output directory.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 MAX_FILE_BYTES = 200_000  # a scenario file (or an upload's TOML text), in bytes of UTF-8
 MAX_CHANGES = 400  # a scenario's own changes ([[change]] tables)

@@ -37,7 +37,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,11 +52,11 @@ from sovsim.regions import REGIONS
 from sovsim.scenario import (
     Scenario,
     catalogue,
+    limits,
     load_scenario_text,
     shipped_scenarios,
     to_toml_text,
 )
-from sovsim.scenario import limits
 from sovsim.web import service
 
 log = logging.getLogger("sovsim.web")
@@ -134,7 +134,7 @@ def _change_model(inst) -> type[BaseModel]:
         __validators__={"text": field_validator("source", "note")(_checked_text)})
 
 
-Change = Annotated[Union[tuple(_change_model(i) for i in catalogue().values())],
+Change = Annotated[tuple(_change_model(i) for i in catalogue().values()),
                    Field(discriminator="instrument")]
 ShippedName = Literal[tuple(sorted(shipped_scenarios()))]
 

@@ -9,6 +9,7 @@ its body within ``body_timeout`` seconds of its headers, or the connection is cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import socket
@@ -96,10 +97,8 @@ def allowed_hosts(host: str, extra: list[str] | tuple[str, ...] = ()) -> tuple[s
             names.add(host.lower())
         hostname = socket.gethostname()
         names |= {hostname.lower(), socket.getfqdn().lower()}
-        try:
+        with contextlib.suppress(OSError):
             names |= {info[4][0] for info in socket.getaddrinfo(hostname, None)}
-        except OSError:
-            pass
     return tuple(sorted(names))
 
 
