@@ -377,3 +377,41 @@ def test_toml_writer_output_is_valid_toml():
     raw = {"name": "q\"uote", "change": [{"date": "1930-01", "instrument": "passports",
                                          "value": True, "note": "line\nbreak"}]}
     assert tomllib.loads(to_toml_text(raw))["name"] == 'q"uote'
+
+
+# --- what people read on the command line and in charts ---
+
+def test_compare_table_fits_80_columns_and_says_mt():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from sovsim.api import run
+    from sovsim.cli.main import headline_table
+
+    results = [run("historical"), run("nep"), run("left")]
+    for width in (80, 100):
+        buf = StringIO()
+        Console(file=buf, width=width, color_system=None).print(headline_table(results))
+        text = buf.getvalue()
+        assert "…" not in text and max(len(x) for x in text.splitlines()) <= width
+        assert "harvest, Mt" in text and "mt" not in text.replace("Mt", "")
+        deaths = results[0].series("excess_deaths_persons")["1932"] / 1e3
+        assert f"{deaths:,.1f}" in text  # figures whole, never cut
+
+
+def test_chart_text_is_literal_and_drawable():
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from sovsim.words import chart_text
+
+    assert chart_text("a $x^2$ b") == r"a \$x^2\$ b"
+    fig, ax = plt.subplots()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax.plot([0, 1], [0, 1], label=chart_text("NEP 🚀 $x^"))
+        ax.legend()
+        fig.canvas.draw()
+    plt.close(fig)

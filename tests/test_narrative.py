@@ -69,7 +69,7 @@ def test_each_regime_sentence_agrees_with_the_run(name, regime):
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_the_famine_line_sets_the_run_beside_the_record(name):
-    sc, payload, _ = _run(name)
+    _, payload, _ = _run(name)
     f = payload["famine"]
     text = payload["famine_text"]
     assert "0.0 million" not in text

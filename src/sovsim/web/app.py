@@ -37,7 +37,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -134,7 +134,8 @@ def _change_model(inst) -> type[BaseModel]:
         __validators__={"text": field_validator("source", "note")(_checked_text)})
 
 
-Change = Annotated[tuple(_change_model(i) for i in catalogue().values()),
+# (Union of a tuple of models made at run time: the `X | Y` form cannot be written here)
+Change = Annotated[Union[tuple(_change_model(i) for i in catalogue().values())],  # noqa: UP007
                    Field(discriminator="instrument")]
 ShippedName = Literal[tuple(sorted(shipped_scenarios()))]
 

@@ -1,9 +1,10 @@
-"""Plain words for the page: instruments by a human label in the units a teacher reads
+"""Plain words for readers (the web page, the charts): instruments by a human label in the units a teacher reads
 (the internal name stays on hover), and source variants by author and year."""
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 # instrument: label, display unit, display scale (display value = value / scale)
@@ -86,3 +87,20 @@ def variant_label(variant: str, sources: set[str], bibliography: dict[str, dict]
     known = {w.lower() for w in re.findall(r"\w+", who)} | {str(year)}
     rest = [w for w in variant.split("_") if w.lower() not in known]
     return f"{who} {year}".strip() + (f", {' '.join(rest)}" if rest else "")
+
+
+def chart_text(text: str) -> str:
+    """User text (a scenario name) as matplotlib draws it literally: ``$`` not read as the
+    start of mathematics, and characters the font has no glyph for (an emoji) as ``?``
+    (matplotlib would warn of each)."""
+    glyphs = _font_glyphs()
+    out = "".join(ch if ord(ch) < 128 or ord(ch) in glyphs else "?" for ch in text)
+    return out.replace("$", r"\$")
+
+
+@cache
+def _font_glyphs() -> frozenset[int]:
+    from matplotlib import font_manager, ft2font, rcParams
+
+    path = font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"]))
+    return frozenset(ft2font.FT2Font(path).get_charmap())
