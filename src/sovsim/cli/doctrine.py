@@ -38,6 +38,11 @@ def doctrine(
     check_plot(plot)
     try:
         defs = dl.load_definitions(definitions)
+        bad_text = [y for y in years.split(",")
+                    if y.strip() and not (y.strip().isascii() and y.strip().isdigit())]
+        if bad_text:
+            raise SovsimError(f"--years: {bad_text[0].strip()!r} is not a year (allowed: "
+                              "comma-separated years from 1921 to 1940)")
         shown = [int(y) for y in years.split(",") if y.strip()]
         bad = [y for y in shown if not 1921 <= y <= 1940]
         if bad:
@@ -78,7 +83,7 @@ def doctrine(
             t.add_column(str(y), justify="right")
         t.add_column("pole", justify="right")
         sub = table[(table["axis"] == axis) & table["year"].isin(shown)]
-        for (ind, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
+        for (_, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
             vals = g.set_index("year")["value"]
             pole = g["pole"].iloc[0]
             t.add_row(g["label"].iloc[0], escape(sc), *[f"{vals.get(y, np.nan):.3g}" for y in shown],

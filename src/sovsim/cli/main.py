@@ -118,7 +118,7 @@ def compare(
 
     own, published = pub.split_names(scenarios)
     check_count("--members", members)
-    check_count("--workers", workers)
+    check_count("--workers", workers, least=1)
     if not members:
         check_plot(plot)
         check_params(params_file)

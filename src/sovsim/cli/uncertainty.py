@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from sovsim.cli.common import check_out_dir, check_plot, console, err
+from sovsim.cli.common import check_count, check_number, check_out_dir, check_plot, console, err
 from sovsim.cli.common import fail as _fail
 from sovsim.errors import SovsimError
 
@@ -48,6 +48,12 @@ def calibrate(
     console, _ = _consoles()
     from sovsim import calibrate as cal
 
+    for option, value, least in (("--maxfev", maxfev, 1), ("--population", population, 2),
+                                 ("--generations", generations, 1), ("--max-runs", max_runs, 1),
+                                 ("--draws", draws, 1), ("--workers", workers, 0),
+                                 ("--moves", moves, 1)):
+        check_count(option, value, least=least)
+    check_number("--min-epsilon", min_epsilon)
     if out.is_dir():
         _fail(f"--out {out}: a directory; give a file name (calibrated.toml)")
     check_out_dir(out.parent, option=f"--out {out}: its directory")
@@ -209,6 +215,7 @@ def sensitivity(
 
     check_out_dir(out)
     check_plot(plot)
+    check_count("--workers", workers)
     workers = workers or default_workers()
     try:
         if fmt not in ("csv", "parquet"):
