@@ -415,3 +415,17 @@ def test_chart_text_is_literal_and_drawable():
         ax.legend()
         fig.canvas.draw()
     plt.close(fig)
+
+
+def test_plain_words_for_instruments_and_variants(client):
+    inst = {i["name"]: i for i in client.get("/api/instruments").json()}
+    g = inst["grain_export_target_t"]
+    assert (g["label"], g["display_unit"], g["scale"]) == ("grain export plan",
+                                                           "million tonnes a year", 1e6)
+    assert all(i["label"] and "_" not in i["label"] for i in inst.values())
+    hist = client.get("/api/history").json()
+    labels = hist["variant_labels"]["grain_harvest_t"]
+    assert labels["western_dronin_bellinger"] == "Dronin & Bellinger 2005, western"
+    assert all(p["source_label"] for p in hist["points"]["grain_harvest_t"])
+    page = client.get("/static/app.js").text
+    assert "scenario_hash" not in page and "parameters_hash" not in page
