@@ -65,7 +65,7 @@ MAX_CHANGES = limits.MAX_CHANGES
 # No inline script or style, nothing from elsewhere, never in a frame.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                               "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
