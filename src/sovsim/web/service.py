@@ -25,8 +25,8 @@ from sovsim.regions import USSR
 from sovsim.results import validate
 from sovsim.scenario import catalogue, load_scenario, scenario_from_dict, shipped_scenarios
 from sovsim.scenario.loader import Scenario
-from sovsim.words import instrument_words, variant_label
 from sovsim.web.narrative import famine_text, narrative
+from sovsim.words import instrument_words, variant_label
 
 YEARS = list(range(1921, 1941))
 # The charts of the page: variable, label, display scale, display unit.
