@@ -297,7 +297,7 @@ def data(
         return
     cols = ["region", "period", "value", "unit", "variant", "source", "location"]
     if as_csv:
-        sys.stdout.write(df[cols + ["note"]].to_csv(index=False))
+        sys.stdout.write(df[[*cols, "note"]].to_csv(index=False))
         return
     t = Table(title=series)
     for col in cols:
