@@ -7,11 +7,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from sovsim import calendar  # noqa: E402
-from sovsim.plots.compare import PALETTE, chart_style, save  # noqa: E402
+from sovsim import calendar
+from sovsim.plots.compare import PALETTE, chart_style, save
+from sovsim.words import chart_text
 
 
 def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[str, str],
@@ -29,7 +30,7 @@ def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[st
             for i, (scenario, by_axis) in enumerate(shares.items()):
                 if axis in by_axis:
                     ax.plot(years, by_axis[axis], color=PALETTE[i % len(PALETTE)], lw=1.6,
-                            label=scenario)
+                            label=chart_text(scenario))
             ax.set_title(axes_text[axis].split(":")[0] + f"\n{headline.get(axis, '')}",
                          fontsize=7)
             ax.set_ylim(-0.02, 1.02)

@@ -6,40 +6,47 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from sovsim.cli_ensemble import _fail, console, err, json_default
+from sovsim.cli.common import check_plot, console, err, json_default, say
+from sovsim.cli.common import fail as _fail
 from sovsim.errors import SovsimError
 
 
 def doctrine(
     scenarios: list[str] = typer.Argument(None, help="shipped names or .toml paths (default: historical)"),
-    definitions: Optional[Path] = typer.Option(None, "--definitions", help="an edited copy of data/doctrine/indicators.toml"),
+    definitions: Path | None = typer.Option(None, "--definitions", help="an edited copy of data/doctrine/indicators.toml"),
     years: str = typer.Option("1925,1929,1933,1937,1940", "--years", help="comma-separated years to show"),
     as_json: bool = typer.Option(False, "--json", help="each axis's headline share by year: "
                                  "{scenario: {axis: {year: value}}}"),
     records: bool = typer.Option(False, "--records", help="every indicator and year, with the "
                                  "definitions, as JSON records"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="draw one panel per axis to this "
+    plot: Path | None = typer.Option(None, "--plot", help="draw one panel per axis to this "
                                         "PNG/SVG/PDF"),
 ) -> None:
     """The doctrine lens: each indicator (a formula over the outputs, tied to a passage of
     Marx, Engels, Lenin, Trotsky, Bukharin or Preobrazhensky) by year, and its distance from
     the value the passage implies. An operationalisation, not a verdict."""
-    import sovsim
     from sovsim import doctrine as dl
+    from sovsim.api import run
 
+    check_plot(plot)
     try:
         defs = dl.load_definitions(definitions)
+        bad_text = [y for y in years.split(",")
+                    if y.strip() and not (y.strip().isascii() and y.strip().isdigit())]
+        if bad_text:
+            raise SovsimError(f"--years: {bad_text[0].strip()!r} is not a year (allowed: "
+                              "comma-separated years from 1921 to 1940)")
         shown = [int(y) for y in years.split(",") if y.strip()]
         bad = [y for y in shown if not 1921 <= y <= 1940]
         if bad:
             raise SovsimError(f"--years: {bad[0]} is outside 1921-1940")
-        runs = [sovsim.run(sc) for sc in (scenarios or ["historical"])]
+        runs = [run(sc) for sc in (scenarios or ["historical"])]
         tables = [dl.indicators(res, defs) for res in runs]
         shares = {res.scenario: dl.headlines(defs, dl.indicator_arrays(res, defs)[1])
                   for res in runs}
@@ -55,7 +62,7 @@ def doctrine(
             doctrine_figure(shares, defs.axes, defs.headline, plot)
         except (OSError, ValueError) as exc:
             _fail(SovsimError(f"--plot {plot}: {exc}"))
-        err.print(f"wrote {plot}")
+        err.print(f"wrote {escape(str(plot))}", highlight=False)
     if records:
         recs = table.replace({np.nan: None}).to_dict(orient="records")
         sys.stdout.write(json.dumps({"definitions": defs.as_dict(), "indicators": recs},
@@ -75,10 +82,10 @@ def doctrine(
             t.add_column(str(y), justify="right")
         t.add_column("pole", justify="right")
         sub = table[(table["axis"] == axis) & table["year"].isin(shown)]
-        for (ind, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
+        for (_, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
             vals = g.set_index("year")["value"]
             pole = g["pole"].iloc[0]
-            t.add_row(g["label"].iloc[0], sc, *[f"{vals.get(y, np.nan):.3g}" for y in shown],
+            t.add_row(g["label"].iloc[0], escape(sc), *[f"{vals.get(y, np.nan):.3g}" for y in shown],
                       "-" if np.isnan(pole) else f"{pole:g}")
         console.print(t)
-    console.print(f"definitions and sources: {defs.path}")
+    say(f"definitions and sources: {defs.path}")
