@@ -142,3 +142,28 @@ def test_bad_groups_and_outcomes_are_refused_by_name(tmp_path):
         A.outcome("excess_deaths_persons", period="١٩٣٢")
     with pytest.raises(SovsimError, match="--region: no region"):
         A.outcome("excess_deaths_persons", region="atlantis")
+
+
+def test_the_command_prints_the_table_and_json_and_refuses_bad_options(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from sovsim.cli.main import app
+
+    groups = _groups_file(tmp_path, {"exports": ["grain_export_target_t"]})
+    args = ["attribute", "historical", "--against", "nep", "--outcome",
+            "excess_deaths_persons", "--period", "1933", "--groups", str(groups)]
+    res = CliRunner().invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output)
+    assert [r["group"] for r in payload["rows"]] == ["exports", "other"]
+    assert sum(r["value"] for r in payload["rows"]) == pytest.approx(payload["total"], rel=1e-9)
+    chart = tmp_path / "a.png"
+    res = CliRunner().invoke(app, [*args, "--plot", str(chart)])
+    assert res.exit_code == 0 and chart.stat().st_size > 1000
+    assert "exports" in res.output and "other instruments" in res.output
+    for bad, word in ((["--members", "-1"], "--members"), (["--plot", "x.xyz"], "--plot"),
+                      (["--period", "1950"], "--period")):
+        res = CliRunner().invoke(app, [*args, *bad])
+        assert res.exit_code == 2 and word in res.output and "Traceback" not in res.output

@@ -15,6 +15,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+import sovsim.cli.attribute as cli_attribute
 import sovsim.cli.doctrine as cli_doctrine
 import sovsim.cli.ensemble as cli_ensemble
 import sovsim.cli.households as cli_households
@@ -426,6 +427,7 @@ def serve(
 
 app.command("ensemble")(cli_ensemble.ensemble)
 app.command("doctrine")(cli_doctrine.doctrine)
+app.command("attribute")(cli_attribute.attribute)
 app.add_typer(cli_ensemble.runs_app, name="runs")
 _register_uncertainty(app)  # calibrate and sensitivity (cli/uncertainty.py)
 

@@ -349,6 +349,7 @@ def plot(att: Attribution, path: str | Path) -> Path:
                     capsize=3, label="5-95 % over the parameter priors")
         ax.legend(loc="best", fontsize=8)
     ax.set_yticks(y, labels)
+    ax.invert_yaxis()  # the first group on top, as in the table
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(f"{att.outcome.how} ({att.outcome.unit})")
     ax.set_title(f"{att.scenario} minus {att.reference}: {att.total:,.0f} {att.outcome.unit}, "
