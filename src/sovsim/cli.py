@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sovsim import history
-from sovsim import cli_doctrine, cli_ensemble, cli_households
+from sovsim import cli_doctrine, cli_ensemble, cli_essay, cli_households
 from sovsim.cli_ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP, json_default
 from sovsim.errors import SovsimError
 
@@ -107,6 +107,8 @@ def compare(
     weather_from: Optional[int] = typer.Option(None, "--weather-from", help="first year of drawn weather"),
     store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the runs"),
+    events: bool = typer.Option(False, "--events", help="with --plot: mark the political "
+                                "timeline (data/essay/events.csv) on the chart"),
 ) -> None:
     """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
     A published model's scenario (``allen:nep``) is set beside the runs on common variables.
@@ -115,11 +117,14 @@ def compare(
     from sovsim.published import report
 
     own, published = pub.split_names(scenarios)
+    if events and plot is None:
+        _fail(SovsimError("--events marks the chart: give --plot FILE too"))
+    marks = cli_essay.timeline() if events else None
     if members:  # ensembles: bands, and differences member by member
         return cli_ensemble.compare_ensembles(
             own, published, plot, members=members, seed=seed, workers=workers,
             scheduler=scheduler, store=store, no_store=no_store, params_file=params_file,
-            draw_weather=draw_weather, weather_from=weather_from)
+            draw_weather=draw_weather, weather_from=weather_from, events=marks)
     try:
         results = [cli_ensemble.one_run(s, store, no_store, params_file=params_file) for s in own]
         frame = pub.side_by_side(results, published) if published else None
@@ -132,7 +137,7 @@ def compare(
     if plot is not None and results:
         from sovsim.plots import compare_figure
 
-        compare_figure(results, plot)
+        compare_figure(results, plot, events=marks)
         console.print(f"wrote {plot}")
 
 
@@ -381,6 +386,7 @@ def serve(
 
 app.command("ensemble")(cli_ensemble.ensemble)
 app.command("doctrine")(cli_doctrine.doctrine)
+app.command("essay")(cli_essay.essay)
 app.add_typer(cli_ensemble.runs_app, name="runs")
 
 # calibrate and sensitivity live in their own module (cli.py stays under the size limit)
