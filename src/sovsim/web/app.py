@@ -47,11 +47,12 @@ from sovsim.scenario import (
     shipped_scenarios,
     to_toml_text,
 )
-from sovsim.web import service
+from sovsim.web import essay_api, service
 
 STATIC = Path(str(resources.files("sovsim") / "web" / "static"))
 MAX_CHANGES = 400
-STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css", "chart.js": "text/javascript"}
+STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css", "chart.js": "text/javascript",
+                "essay.js": "text/javascript"}
 
 
 @dataclass(frozen=True)
@@ -339,6 +340,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/doctrine", summary="The doctrine lens: axes and indicator definitions")
     def doctrine_() -> dict[str, Any]:
         return service.doctrine_payload()
+
+    essay_api.register(app)  # /api/essay and /api/events (web/essay_api.py)
 
     @app.post("/api/scenario/toml", responses=ERRORS_JSON, response_class=TomlResponse,
               summary="A scenario as a TOML file (checked first)")
