@@ -141,12 +141,19 @@ function eventMarks(svg) {
   const num = k => +svg.getAttribute(`data-${k}`);
   const x0 = num("x0"), x1 = num("x1"), L = num("left"), T = num("top"), W = num("w"), H = num("h");
   const g = el("g", { class: "events" }, svg);
+  let last = null;  // the previous number's label: events a few pixels apart share one label
   EVENTS.forEach((e, i) => {
     if (!(e.year >= x0 && e.year <= x1)) return;
     const x = L + (e.year - x0) / (x1 - x0) * W;
     const mark = el("g", { class: "event-mark" }, g);
     el("line", { x1: x, x2: x, y1: T, y2: T + H, stroke: "#888", "stroke-width": 1, "stroke-dasharray": "1 3" }, mark);
-    el("text", { x, y: T - 2, "text-anchor": "middle", "font-size": 8, fill: "#555" }, mark).textContent = String(i + 1);
+    if (last && x - last.x < 12) {
+      last.node.textContent += `,${i + 1}`;
+    } else {
+      const node = el("text", { x, y: T - 2, "text-anchor": "start", "font-size": 8, fill: "#555" }, mark);
+      node.textContent = String(i + 1);
+      last = { x, node };
+    }
     el("title", {}, mark).textContent = `${i + 1}. ${e.date}: ${e.event} (an event, not a model input)`;
   });
 }

@@ -27,7 +27,7 @@
   function span(s) { return s[0] === s[1] ? String(s[0]) : `${s[0]}–${s[1]}`; }
 
   function values(t, unit, titles) {
-    const name = s => titles[s] || s;
+    const name = s => (s === "historical" ? "the historical run" : titles[s] || s);
     if (t.kind === "change") {
       return `${num(t.value_before)} (${span(t.before)}) → ${num(t.value_after)} (${span(t.after)}) ${unit}, ${name(t.scenario)}`;
     }
@@ -61,7 +61,8 @@
   function chart(name, ch, years, titles) {
     const record = ch.basis === "record";
     const series = Object.entries(ch.series).map(([sc, ys]) => ({
-      name: record ? `recorded figures (data, not model output)` : `model: ${titles[sc] || sc}`,
+      name: record ? "recorded figures (data, not model output)"
+        : sc === "historical" ? "model: the historical run" : `model: ${titles[sc] || sc}`,
       xs: years, ys,
     }));
     const spec = { title: ch.label, unit: ch.unit, lines: record ? [] : series,
