@@ -261,3 +261,18 @@ def test_events_on_plots(tmp_path):
     res = CliRunner().invoke(app, ["doctrine", "historical", "--plot", str(out2), "--events"])
     assert res.exit_code == 0, res.output
     assert "Great Turn" in out2.read_text()
+
+
+def test_web_api_serves_the_essay_and_the_timeline():
+    from fastapi.testclient import TestClient
+
+    from sovsim.web.app import Settings, create_app
+
+    client = TestClient(create_app(Settings(workers=0, rate=0)))
+    ev = client.get("/api/events")
+    assert ev.status_code == 200 and len(ev.json()["events"]) == len(es.events())
+    body = client.get("/api/essay").json()
+    assert body["rule"] == es.RULE
+    assert body["scenario_titles"]["nep"] and body["scenario_titles"]["historical"]
+    assert {c["id"] for c in body["claims"]} == {c.id for c in es.load_claims().claims}
+    assert client.get("/static/essay.js").status_code == 200
