@@ -56,3 +56,10 @@ def test_events_mark_every_time_chart_and_can_be_hidden(page):  # noqa: F811
     page.check("#show-events")
     assert page.locator("#charts g.events").first.is_visible()
     assert page.errors == []
+
+
+def test_the_doctrine_panel_marks_records_as_data_not_model_output(page):  # noqa: F811
+    fig = page.locator("#doctrine-army_per_thousand")
+    assert fig.count() == 1
+    assert "recorded figures (data, not model output)" in fig.locator("svg").text_content()
+    assert fig.locator("svg circle").count() >= 3  # the years with a recorded figure, as points

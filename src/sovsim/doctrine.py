@@ -356,10 +356,12 @@ def headlines(defs: Definitions, val: np.ndarray) -> dict[str, np.ndarray]:
 
 def axis_distances(defs: Definitions, dist: np.ndarray) -> dict[str, np.ndarray]:
     """Each axis's distance by year from :func:`indicator_arrays`' distances (the mean over
-    its indicators with a pole; NaN for an axis with none)."""
+    its model indicators with a pole; NaN for an axis with none). Indicators that use records
+    are left out, so that every scenario is measured on the same indicators."""
     out = {}
     for axis in defs.axes:
-        rows = [i for i, ind in enumerate(defs.indicators) if ind.axis == axis and ind.pole is not None]
+        rows = [i for i, ind in enumerate(defs.indicators)
+                if ind.axis == axis and ind.pole is not None and ind.basis == "model"]
         d = dist[rows] if rows else np.full((1, dist.shape[1]), np.nan)
         count = (~np.isnan(d)).sum(axis=0)
         out[axis] = np.where(count > 0, np.nansum(d, axis=0) / np.maximum(count, 1), np.nan)
@@ -367,7 +369,10 @@ def axis_distances(defs: Definitions, dist: np.ndarray) -> dict[str, np.ndarray]
 
 
 def axes(table: pd.DataFrame) -> pd.DataFrame:
-    """Each axis's distance from its passages by year: the mean distance of its indicators
-    that have a pole (NaN for an axis with none)."""
+    """Each axis's distance from its passages by year: the mean distance of its model
+    indicators that have a pole (NaN for an axis with none; records left out, as in
+    :func:`axis_distances`)."""
+    if "basis" in table:
+        table = table.assign(distance=table["distance"].where(table["basis"] == "model"))
     g = table.groupby(["scenario", "axis", "year"], sort=False)["distance"]
     return g.mean().rename("distance").reset_index()
