@@ -225,6 +225,10 @@ def test_cli_essay_json_and_text(tmp_path):
                for t in coll["counters"])
     assert coll["verdict"] == "partly"
     assert len(coll["charts"]["compulsory_procurement_share"]["series"]["historical"]) == 20
+    # the alternatives beside the historical run: no special settlements with NEP kept
+    settlers = by_id["withering_state"]["evidence"]["special_settlers_per_thousand"]
+    assert settlers["nep"]["after"] == 0 and settlers["historical"]["after"] > 5
+    assert by_id["withering_state"]["evidence"]["army_per_thousand"]["nep"]["after"] is None
     res = CliRunner().invoke(app, ["essay", "historical"])
     assert res.exit_code == 0, res.output
     assert "Verdict rule" in res.stdout and "Outside what outcomes can test" in res.stdout
@@ -261,6 +265,13 @@ def test_events_on_plots(tmp_path):
     res = CliRunner().invoke(app, ["doctrine", "historical", "--plot", str(out2), "--events"])
     assert res.exit_code == 0, res.output
     assert "Great Turn" in out2.read_text()
+    out3 = tmp_path / "compare.png"
+    res = CliRunner().invoke(app, ["compare", "historical", "--plot", str(out3), "--events",
+                                   "--no-store"])
+    assert res.exit_code == 0, res.output
+    assert out3.read_bytes().startswith(b"\x89PNG")
+    res = CliRunner().invoke(app, ["compare", "historical", "--events", "--no-store"])
+    assert res.exit_code == 2 and "--plot" in res.output
 
 
 def test_web_api_serves_the_essay_and_the_timeline():

@@ -76,6 +76,17 @@ def print_report(report: dict) -> None:
             for r in rows:
                 t.add_row(kind, r["says"], _scenario(r), r.get("why", ""), r["result"])
         console.print(t)
+        b, a = c["before"], c["after"]
+        ev = Table(show_header=True, box=None, pad_edge=False,
+                   title=f"  each indicator, mean {b[0]}-{b[1]} and {a[0]}-{a[1]}",
+                   title_justify="left")
+        for col in ("indicator", "unit", "scenario", f"{b[0]}-{b[1]}", f"{a[0]}-{a[1]}"):
+            ev.add_column(col)
+        for ind, by_sc in c["evidence"].items():
+            chart = c["charts"][ind]
+            for sc, v in by_sc.items():
+                ev.add_row(chart["label"], chart["unit"], sc, _num(v["before"]), _num(v["after"]))
+        console.print(ev)
         console.print(f"  [bold]verdict: {verdict}[/]  (rule: supports if every test holds "
                       "and no counter-evidence holds; contradicts if none holds and one goes "
                       "the other way; partly otherwise)", highlight=False)
@@ -88,6 +99,10 @@ def print_report(report: dict) -> None:
         for c in outside:
             console.print(f"  [bold]{c['id']}[/]: \u201c{c['quote']}\u201d", highlight=False)
             console.print(f"    why: {c['why_not']}", highlight=False)
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3g}"
 
 
 def _scenario(r: dict) -> str:

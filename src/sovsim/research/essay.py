@@ -49,7 +49,7 @@ KINDS = {"change": ("rises", "falls", "away_from_pole", "toward_pole"),
          "contrast": ("higher", "lower"),
          "level": ("above", "below")}
 CLAIM_KEYS = {"id", "quote", "period", "regime", "asserts", "testable", "why_not", "events",
-              "test", "counter"}
+              "alternatives", "test", "counter"}
 TEST_KEYS = {"indicator", "kind", "direction", "scenario", "versus", "before", "after", "years",
              "threshold", "tolerance", "says"}
 ID = re.compile(r"^[A-Za-z0-9_-]{1,60}$")
@@ -88,10 +88,12 @@ class Claim:
     events: tuple[str, ...]
     tests: tuple[Test, ...] = ()
     counters: tuple[Test, ...] = ()
+    # scenarios shown beside the historical run (their values, not tested)
+    alternatives: tuple[str, ...] = ()
 
     @property
     def scenarios(self) -> list[str]:
-        seen = [HISTORICAL]
+        seen = [HISTORICAL] + [s for s in self.alternatives if s != HISTORICAL]
         for t in self.tests + self.counters:
             seen += [s for s in t.scenarios if s not in seen]
         return seen
@@ -179,6 +181,9 @@ def load_claims(path: str | Path | None = None, definitions=None) -> Claims:
         missing = [e for e in evs if e not in known_events]
         if missing:
             raise DataError(file, f"{where}.events", f"no event dated {missing[0]!r} in events.csv")
+        alts = item.get("alternatives", [])
+        if not isinstance(alts, list) or not all(isinstance(a, str) and a.strip() for a in alts):
+            raise DataError(file, f"{where}.alternatives", "must be a list of scenario names")
         tests = _tests(item.get("test", []), file, f"{where}.test", names, d_before, d_after, d_tol)
         counters = _tests(item.get("counter", []), file, f"{where}.counter", names, d_before,
                           d_after, d_tol)
@@ -190,7 +195,8 @@ def load_claims(path: str | Path | None = None, definitions=None) -> Claims:
         if not testable and not why_not.strip():
             raise DataError(file, f"{where}.why_not", "say why outcomes cannot test this claim")
         out.append(Claim(item["id"], item["quote"].strip(), item["period"], item["regime"],
-                         item["asserts"], testable, why_not.strip(), tuple(evs), tests, counters))
+                         item["asserts"], testable, why_not.strip(), tuple(evs), tests, counters,
+                         tuple(alts)))
     ids = [c.id for c in out]
     dup = sorted({x for x in ids if ids.count(x) > 1})
     if dup:
@@ -450,9 +456,16 @@ def report(claims: Claims, runs: dict[str, Any], definitions=None) -> dict[str, 
                 "unit": meta.unit if meta else BY_NAME[ind].unit,
                 "basis": meta.basis if meta else "model",
                 "series": {sc: _list(series[sc][ind]) for sc in c.scenarios if sc in series}}
+        # each indicator's mean before and after (the file's default periods) in every run the
+        # claim applies to: the historical run and its alternatives side by side
+        before, after = claims.defaults["before"], claims.defaults["after"]
+        evidence = {ind: {sc: {"before": _num(_mean(series[sc][ind], before)),
+                               "after": _num(_mean(series[sc][ind], after))}
+                          for sc in c.scenarios if sc in series}
+                    for ind in charts}
         entry.update(verdict=v, status=v or "no data", rule=RULE,
                      tests=[_clean(t) for t in tests], counters=[_clean(t) for t in counters],
-                     charts=charts)
+                     charts=charts, evidence=evidence, before=list(before), after=list(after))
         out_claims.append(entry)
     return {"rule": RULE, "claims_file": claims.path, "scenarios": list(runs),
             "years": YEARS.tolist(), "claims": out_claims,
@@ -461,6 +474,10 @@ def report(claims: Claims, runs: dict[str, Any], definitions=None) -> dict[str, 
 
 def _event_json(e: dict) -> dict:
     return {k: e[k] for k in ("date", "year", "event", "note", "source", "location", "citation")}
+
+
+def _num(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), 6)
 
 
 def _list(values: np.ndarray) -> list[float | None]:
