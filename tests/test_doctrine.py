@@ -26,9 +26,10 @@ def _value(table, name, year):
     return float(row["value"].iloc[0])
 
 
-def test_shipped_definitions_cover_the_five_axes_with_sources():
+def test_shipped_definitions_cover_the_six_axes_with_sources():
     defs = doctrine.load_definitions()
-    assert set(defs.axes) == {"exchange", "ownership", "coercion", "internationalism", "producers_share"}
+    assert set(defs.axes) == {"exchange", "ownership", "coercion", "internationalism", "producers_share",
+                              "state"}
     for ind in defs.indicators:
         assert ind.sources, ind.name
         for src in ind.sources:
@@ -156,7 +157,7 @@ def test_cli_json_is_each_axis_headline_share_by_year_and_plot_draws_the_axes(tm
     assert set(body) == {"historical", "nep"}
     for sc in body.values():
         assert set(sc) == {"exchange", "ownership", "coercion", "internationalism",
-                           "producers_share"}
+                           "producers_share", "state"}
         for by_year in sc.values():
             assert list(by_year) == [str(y) for y in range(1921, 1941)]
             assert all(v is None or 0.0 <= v <= 1.0 for v in by_year.values())

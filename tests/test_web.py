@@ -42,7 +42,8 @@ def test_catalogue_scenarios_history_doctrine(client):
     hist = client.get("/api/history").json()
     assert hist["points"]["grain_harvest_t"] and all("source" in p for p in hist["points"]["grain_harvest_t"])
     doc = client.get("/api/doctrine").json()
-    assert set(doc["axes"]) == {"exchange", "ownership", "coercion", "internationalism", "producers_share"}
+    assert set(doc["axes"]) == {"exchange", "ownership", "coercion", "internationalism", "producers_share",
+                              "state"}
     assert all(i["sources"] for i in doc["indicators"])
 
 
@@ -58,7 +59,8 @@ def test_run_returns_series_beside_the_historical_run(client):
     assert sum(base["series"]["grain_exports_t"][9:13]) > 1
     assert len(body["narrative"]) == 5 and all(n["text"] for n in body["narrative"])
     doc = body["doctrine"]
-    assert set(doc["axes"]) == {"exchange", "ownership", "coercion", "internationalism", "producers_share"}
+    assert set(doc["axes"]) == {"exchange", "ownership", "coercion", "internationalism", "producers_share",
+                              "state"}
     assert all(len(v["value"]) == 20 for v in doc["indicators"].values())
     # the doctrine lens is the same computation as sovsim.doctrine
     assert base["doctrine"]["indicators"]["deportations_per_thousand"]["value"][9] > 1

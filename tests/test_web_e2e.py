@@ -72,7 +72,7 @@ def test_page_loads_with_charts_doctrine_and_narrative(page):
     assert page.locator("#charts figure").count() >= 10
     assert "nep" in page.locator("#status").inner_text().lower()
     # the doctrine panel: the axis table and an indicator chart with its sources
-    assert page.locator("#doctrine-axes tbody tr").count() == 5
+    assert page.locator("#doctrine-axes tbody tr").count() == 6
     assert page.locator("#doctrine-indicator-deportations_per_thousand, "
                         "#doctrine-deportations_per_thousand").count() == 1
     page.locator("#doctrine-indicators details summary").first.click()

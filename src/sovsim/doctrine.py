@@ -43,6 +43,7 @@ MAX_FORMULA_CHARS = 500
 INDICATOR_KEYS = {"name", "axis", "label", "unit", "formula", "definition", "pole", "scale",
                   "pole_note", "source"}
 SOURCE_KEYS = {"author", "work", "year", "part", "quote", "gist"}
+RECORD_KEYS = {"series", "variants", "label"}
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,25 @@ class Indicator:
     pole_note: str
     sources: tuple[dict[str, Any], ...]
     tree: ast.Expression = field(repr=False, compare=False)
+    # Names in the formula that are records (data/doctrine/records.csv), not model outputs.
+    records: tuple[str, ...] = ()
 
     @property
     def variables(self) -> list[str]:
-        return sorted({n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name)} - set(FUNCTIONS))
+        return sorted({n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name)}
+                      - set(FUNCTIONS) - set(self.records))
+
+    @property
+    def basis(self) -> str:
+        """``model`` (outputs only) or ``record`` (uses figures of the historical record,
+        data, not model output: given only for the historical run)."""
+        return "record" if self.records else "model"
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "axis": self.axis, "label": self.label, "unit": self.unit,
                 "formula": self.formula, "definition": self.definition, "pole": self.pole,
-                "scale": self.scale, "pole_note": self.pole_note, "sources": list(self.sources)}
+                "scale": self.scale, "pole_note": self.pole_note, "sources": list(self.sources),
+                "basis": self.basis, "records": list(self.records)}
 
 
 @dataclass(frozen=True)
@@ -81,9 +92,12 @@ class Definitions:
     headline: dict[str, str] = field(default_factory=dict)
     headline_trees: dict[str, ast.Expression] = field(default_factory=dict, repr=False,
                                                       compare=False)
+    # Record names usable in formulas: name -> {series, variants, label} (the file's [record]
+    # table; figures in data/doctrine/records.csv).
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"axes": self.axes, "headline": self.headline,
+        return {"axes": self.axes, "headline": self.headline, "records": self.records,
                 "indicators": [i.as_dict() for i in self.indicators]}
 
 
@@ -123,9 +137,10 @@ def _load_definitions(path: Path) -> Definitions:
     items = raw.get("indicator")
     if not isinstance(items, list) or not items:
         raise DataError(file, "indicator", "no [[indicator]] tables")
+    records = _records(raw.get("record", {}), file)
     out: list[Indicator] = []
     for i, item in enumerate(items):
-        out.append(_indicator(item, axes, file, f"indicator[{i}]"))
+        out.append(_indicator(item, axes, file, f"indicator[{i}]", records))
     names = [ind.name for ind in out]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -145,10 +160,38 @@ def _load_definitions(path: Path) -> Definitions:
             continue  # an axis without indicators has no headline
         headline[axis] = text
         trees[axis] = parse_formula(text, file, f"headline.{axis}", names=set(names))
-    return Definitions(dict(axes), tuple(out), file, headline, trees)
+    return Definitions(dict(axes), tuple(out), file, headline, trees, records)
 
 
-def _indicator(item: Any, axes: dict[str, str], file: str, where: str) -> Indicator:
+def _records(given: Any, file: str) -> dict[str, dict[str, Any]]:
+    """The [record.NAME] tables: a series of data/doctrine/records.csv and its variants in
+    order of preference."""
+    from sovsim.research import records as rec
+
+    if not isinstance(given, dict):
+        raise DataError(file, "record", "must be a table of [record.NAME] tables")
+    known = rec.series_names()
+    out = {}
+    for name, entry in given.items():
+        where = f"record.{name}"
+        if not isinstance(entry, dict) or set(entry) - RECORD_KEYS:
+            raise DataError(file, where, f"must be a table with keys {', '.join(sorted(RECORD_KEYS))}")
+        if name in BY_NAME or name in FUNCTIONS:
+            raise DataError(file, where, "a record may not take the name of an output variable")
+        if entry.get("series") not in known:
+            raise DataError(file, f"{where}.series", f"unknown record series "
+                            f"{entry.get('series')!r} (allowed: {', '.join(sorted(known))})")
+        variants = entry.get("variants")
+        if not isinstance(variants, list) or not variants or not all(isinstance(v, str) for v in variants):
+            raise DataError(file, f"{where}.variants", "must be a non-empty list of variant names")
+        if not isinstance(entry.get("label"), str) or not entry["label"]:
+            raise DataError(file, f"{where}.label", "must be a non-empty string")
+        out[name] = {"series": entry["series"], "variants": list(variants), "label": entry["label"]}
+    return out
+
+
+def _indicator(item: Any, axes: dict[str, str], file: str, where: str,
+               records: dict[str, dict[str, Any]] | None = None) -> Indicator:
     if not isinstance(item, dict):
         raise DataError(file, where, "expected a table")
     unknown = set(item) - INDICATOR_KEYS
@@ -183,14 +226,17 @@ def _indicator(item: Any, axes: dict[str, str], file: str, where: str) -> Indica
         if ("quote" in src) == ("gist" in src):
             raise DataError(file, f"{where}.source[{j}]", "needs either a quote (verbatim) or "
                             "a gist (a paraphrase), not both")
-    tree = parse_formula(item["formula"], file, f"{where}.formula")
+    tree = parse_formula(item["formula"], file, f"{where}.formula", records=set(records or ()))
+    used = tuple(sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                        & set(records or ())))
     return Indicator(item["name"], item["axis"], item["label"], item["unit"], item["formula"],
                      item["definition"], None if pole is None else float(pole), float(scale),
-                     str(item.get("pole_note", "")), tuple(sources), tree)
+                     str(item.get("pole_note", "")), tuple(sources), tree, used)
 
 
 def parse_formula(text: str, file: str = "<formula>", where: str = "formula",
-                  names: set[str] | None = None) -> ast.Expression:
+                  names: set[str] | None = None, records: set[str] | None = None
+                  ) -> ast.Expression:
     """Parse an arithmetic formula and check every node and name (output variables, or
     ``names`` when given); raise DataError if any is not allowed. The tree is only ever walked
     by :func:`evaluate`, never compiled."""
@@ -216,7 +262,7 @@ def parse_formula(text: str, file: str = "<formula>", where: str = "formula",
             if names is not None and node.id not in names:
                 raise DataError(file, where, f"unknown indicator {node.id!r} (allowed: "
                                 f"{', '.join(sorted(names))})")
-            if names is None and node.id not in BY_NAME:
+            if names is None and node.id not in BY_NAME and node.id not in (records or ()):
                 raise DataError(file, where, f"unknown variable {node.id!r} (see "
                                 "docs/variables.md)")
     return tree
@@ -255,6 +301,7 @@ def indicator_arrays(results, definitions: Definitions | None = None
     years = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
     needed = sorted({v for ind in defs.indicators for v in ind.variables})
     values = {var: results.values(var) for var in needed}
+    values.update(record_values(defs, results.scenario))
     n = len(defs.indicators)
     val = np.empty((n, len(years)))
     dist = np.full((n, len(years)), np.nan)
@@ -265,11 +312,23 @@ def indicator_arrays(results, definitions: Definitions | None = None
     return defs, val, dist
 
 
+def record_values(defs: Definitions, scenario: str) -> dict[str, np.ndarray]:
+    """The records named in the definitions, one value a year: the historical record for the
+    run named ``historical``, NaN for any other (a record is not a model output)."""
+    from sovsim.research import records as rec
+
+    n = calendar.END_YEAR - calendar.START_YEAR + 1
+    if scenario != rec.RECORDED_SCENARIO:
+        return {name: np.full(n, np.nan) for name in defs.records}
+    return {name: rec.annual(r["series"], tuple(r["variants"]))[0] for name, r in defs.records.items()}
+
+
 def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
     """Every indicator for every year of a run, as a tidy table.
 
     Columns: scenario, year, axis, indicator, label, value, unit, pole, distance (NaN where
-    the indicator has no pole or no value that year).
+    the indicator has no pole or no value that year), basis (``model``, or ``record`` for an
+    indicator that uses figures of the historical record: data, not model output).
     """
     defs, val, dist = indicator_arrays(results, definitions)
     years = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
@@ -282,7 +341,8 @@ def indicators(results, definitions: Definitions | None = None) -> pd.DataFrame:
     return pd.DataFrame({
         "scenario": results.scenario, "year": np.tile(years, n), "axis": each("axis"),
         "indicator": each("name"), "label": each("label"), "value": val.ravel(),
-        "unit": each("unit"), "pole": np.repeat(poles, len(years)), "distance": dist.ravel()})
+        "unit": each("unit"), "pole": np.repeat(poles, len(years)), "distance": dist.ravel(),
+        "basis": each("basis")})
 
 
 def headlines(defs: Definitions, val: np.ndarray) -> dict[str, np.ndarray]:
@@ -296,10 +356,12 @@ def headlines(defs: Definitions, val: np.ndarray) -> dict[str, np.ndarray]:
 
 def axis_distances(defs: Definitions, dist: np.ndarray) -> dict[str, np.ndarray]:
     """Each axis's distance by year from :func:`indicator_arrays`' distances (the mean over
-    its indicators with a pole; NaN for an axis with none)."""
+    its model indicators with a pole; NaN for an axis with none). Indicators that use records
+    are left out, so that every scenario is measured on the same indicators."""
     out = {}
     for axis in defs.axes:
-        rows = [i for i, ind in enumerate(defs.indicators) if ind.axis == axis and ind.pole is not None]
+        rows = [i for i, ind in enumerate(defs.indicators)
+                if ind.axis == axis and ind.pole is not None and ind.basis == "model"]
         d = dist[rows] if rows else np.full((1, dist.shape[1]), np.nan)
         count = (~np.isnan(d)).sum(axis=0)
         out[axis] = np.where(count > 0, np.nansum(d, axis=0) / np.maximum(count, 1), np.nan)
@@ -307,7 +369,10 @@ def axis_distances(defs: Definitions, dist: np.ndarray) -> dict[str, np.ndarray]
 
 
 def axes(table: pd.DataFrame) -> pd.DataFrame:
-    """Each axis's distance from its passages by year: the mean distance of its indicators
-    that have a pole (NaN for an axis with none)."""
+    """Each axis's distance from its passages by year: the mean distance of its model
+    indicators that have a pole (NaN for an axis with none; records left out, as in
+    :func:`axis_distances`)."""
+    if "basis" in table:
+        table = table.assign(distance=table["distance"].where(table["basis"] == "model"))
     g = table.groupby(["scenario", "axis", "year"], sort=False)["distance"]
     return g.mean().rename("distance").reset_index()

@@ -27,6 +27,8 @@ def doctrine(
                                  "definitions, as JSON records"),
     plot: Path | None = typer.Option(None, "--plot", help="draw one panel per axis to this "
                                         "PNG/SVG/PDF"),
+    events: bool = typer.Option(False, "--events", help="with --plot: mark the political "
+                                "timeline (data/essay/events.csv) on the chart"),
 ) -> None:
     """The doctrine lens: each indicator (a formula over the outputs, tied to a passage of
     Marx, Engels, Lenin, Trotsky, Bukharin or Preobrazhensky) by year, and its distance from
@@ -35,6 +37,8 @@ def doctrine(
     from sovsim.api import run
 
     check_plot(plot)
+    if events and plot is None:
+        _fail(SovsimError("--events marks the chart: give --plot FILE too"))
     try:
         defs = dl.load_definitions(definitions)
         bad_text = [y for y in years.split(",")
@@ -59,7 +63,10 @@ def doctrine(
         from sovsim.plots.doctrine import doctrine_figure
 
         try:
-            doctrine_figure(shares, defs.axes, defs.headline, plot)
+            from sovsim.cli.essay import timeline
+
+            doctrine_figure(shares, defs.axes, defs.headline, plot,
+                            events=timeline() if events else None)
         except (OSError, ValueError) as exc:
             _fail(SovsimError(f"--plot {plot}: {exc}"))
         err.print(f"wrote {escape(str(plot))}", highlight=False)

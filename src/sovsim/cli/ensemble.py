@@ -53,7 +53,7 @@ def one_run(scenario: str, store: Optional[Path], no_store: bool, *, seed: int =
     return res
 
 
-def compare_ensembles(scenarios, published, plot: Optional[Path], **kw) -> None:
+def compare_ensembles(scenarios, published, plot: Optional[Path], events=None, **kw) -> None:
     """``sovsim compare --members``: bands per scenario, differences member by member."""
     if published:
         _fail(SovsimError("--members: published models (name:scenario) have no ensembles; "
@@ -66,7 +66,7 @@ def compare_ensembles(scenarios, published, plot: Optional[Path], **kw) -> None:
         from sovsim.plots.bands import band_figure
 
         try:
-            band_figure(ens, plot)
+            band_figure(ens, plot, events=events)
         except (OSError, ValueError) as exc:
             _fail(f"--plot {plot}: cannot write the chart: {exc}")
         say(f"wrote {plot}")

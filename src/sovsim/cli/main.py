@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import sovsim.cli.attribute as cli_attribute
+import sovsim.cli.essay as cli_essay
 import sovsim.cli.doctrine as cli_doctrine
 import sovsim.cli.ensemble as cli_ensemble
 import sovsim.cli.households as cli_households
@@ -110,6 +111,8 @@ def compare(
     weather_from: Optional[int] = typer.Option(None, "--weather-from", help="first year of drawn weather"),
     store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the runs"),
+    events: bool = typer.Option(False, "--events", help="with --plot: mark the political "
+                                "timeline (data/essay/events.csv) on the chart"),
 ) -> None:
     """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
     A published model's scenario (``allen:nep``) is set beside the runs on common variables.
@@ -123,11 +126,14 @@ def compare(
     if not members:
         check_plot(plot)
         check_params(params_file)
+    if events and plot is None:
+        _fail(SovsimError("--events marks the chart: give --plot FILE too"))
+    marks = cli_essay.timeline() if events else None
     if members:  # ensembles: bands, and differences member by member
         return cli_ensemble.compare_ensembles(
             own, published, plot, members=members, seed=seed, workers=workers,
             scheduler=scheduler, store=store, no_store=no_store, params_file=params_file,
-            draw_weather=draw_weather, weather_from=weather_from)
+            draw_weather=draw_weather, weather_from=weather_from, events=marks)
     try:
         results = [cli_ensemble.one_run(s, store, no_store, params_file=params_file) for s in own]
         frame = pub.side_by_side(results, published) if published else None
@@ -141,7 +147,7 @@ def compare(
         from sovsim.plots import compare_figure
 
         try:
-            compare_figure(results, plot)
+            compare_figure(results, plot, events=marks)
         except (OSError, ValueError) as exc:
             _fail(f"--plot {plot}: cannot write the chart: {exc}")
         say(f"wrote {plot}")
@@ -428,6 +434,7 @@ def serve(
 app.command("ensemble")(cli_ensemble.ensemble)
 app.command("doctrine")(cli_doctrine.doctrine)
 app.command("attribute")(cli_attribute.attribute)
+app.command("essay")(cli_essay.essay)
 app.add_typer(cli_ensemble.runs_app, name="runs")
 _register_uncertainty(app)  # calibrate and sensitivity (cli/uncertainty.py)
 

@@ -23,9 +23,12 @@ from sovsim.plots.compare import (
 from sovsim.words import chart_text
 
 
-def band_figure(ens, path: Path | None = None, from_year: int = 1921):
-    """A 3x3 panel of headline outcomes with bands; returns the figure (writes it if ``path``)."""
+def band_figure(ens, path: Path | None = None, from_year: int = 1921,
+                events: list[dict] | None = None):
+    """A 3x3 panel of headline outcomes with bands; returns the figure (writes it if ``path``).
+    ``events``: political events to mark (annotations; see plots/events.py)."""
     from sovsim.ensemble import YEARS
+    from sovsim.plots.events import events_key, mark_events
 
     hist = history.load()
     keep = from_year <= YEARS
@@ -42,6 +45,8 @@ def band_figure(ens, path: Path | None = None, from_year: int = 1921):
                 ax.plot(YEARS[keep], q50[keep], color=colour, lw=1.6,
                         label=f"model: {chart_text(name)} (median, 25-75 %, 5-95 %)")
             label_panel(ax, var, scale, label)
+            mark_events(ax, events, from_year)
+        events_key(fig, events)
         fig.suptitle(f"sovsim: ensembles of {ens.members} members (parameters drawn from their "
                      "priors) against the historical record")
     return save(fig, path)

@@ -37,8 +37,12 @@ def chart_style() -> dict:
             "axes.grid": True, "grid.alpha": 0.3}
 
 
-def compare_figure(results: list[Results], path: Path | None = None, from_year: int = 1921):
-    """A 3x3 panel of headline outcomes; returns the figure (and writes it if ``path``)."""
+def compare_figure(results: list[Results], path: Path | None = None, from_year: int = 1921,
+                   events: list[dict] | None = None):
+    """A 3x3 panel of headline outcomes; returns the figure (and writes it if ``path``).
+    ``events``: political events to mark (annotations; see plots/events.py)."""
+    from sovsim.plots.events import events_key, mark_events
+
     hist = history.load()
     with plt.rc_context(chart_style()):
         fig, axes = plt.subplots(3, 3, figsize=(12, 9), constrained_layout=True)
@@ -51,6 +55,8 @@ def compare_figure(results: list[Results], path: Path | None = None, from_year: 
                 ax.plot(years[keep], s.values[keep] / scale, color=PALETTE[i % len(PALETTE)],
                         lw=1.6, label=f"model: {chart_text(res.scenario)}")
             label_panel(ax, var, scale, label)
+            mark_events(ax, events, from_year)
+        events_key(fig, events)
         fig.suptitle("sovsim: scenarios against the historical record (grey: published estimates)")
     return save(fig, path)
 

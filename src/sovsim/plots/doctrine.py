@@ -16,9 +16,12 @@ from sovsim.words import chart_text
 
 
 def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[str, str],
-                    headline: dict[str, str], path: Path | None = None):
+                    headline: dict[str, str], path: Path | None = None,
+                    events: list[dict] | None = None):
     """``shares``: scenario -> axis -> headline share by year (1921..1940); one panel per
     axis with the axis's description and its formula; returns the figure (and writes it)."""
+    from sovsim.plots.events import events_key, mark_events
+
     years = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
     names = list(axes_text)
     cols = 3
@@ -37,6 +40,8 @@ def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[st
             ax.set_xlabel("year")
             ax.set_ylabel("share")
             ax.legend(fontsize=6, loc="best")
+            mark_events(ax, events)
+        events_key(fig, events)
         for ax in list(grid.flat)[len(names):]:
             ax.set_visible(False)
         fig.suptitle("The doctrine lens: each axis's headline share (an operationalisation of "

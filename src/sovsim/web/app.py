@@ -55,7 +55,7 @@ from sovsim.scenario import (
     shipped_scenarios,
     to_toml_text,
 )
-from sovsim.web import service
+from sovsim.web import essay_api, service
 from sovsim.web.models import (
     ERRORS,
     ERRORS_JSON,
@@ -78,7 +78,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css", "chart.js": "text/javascript"}
+STATIC_FILES = {"app.js": "text/javascript", "app.css": "text/css", "chart.js": "text/javascript",
+                "essay.js": "text/javascript"}
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/doctrine", summary="The doctrine lens: axes and indicator definitions")
     def doctrine_() -> dict[str, Any]:
         return service.doctrine_payload()
+
+    essay_api.register(app)  # /api/essay and /api/events (web/essay_api.py)
 
     @app.post("/api/scenario/toml", responses=ERRORS_JSON, response_class=TomlResponse,
               summary="A scenario as a TOML file (checked first)")

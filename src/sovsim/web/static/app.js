@@ -303,16 +303,21 @@ function drawDoctrine(res) {
     const grid = sec.appendChild(document.createElement("div"));
     grid.className = "grid";
     for (const ind of defs.indicators.filter(i => i.axis === axis)) {
+      // an indicator on records (ind.basis "record") is the historical record: data, not model output
+      const record = ind.basis === "record";
       const spec = {
         title: ind.label, unit: ind.unit, yFloor: 0,
-        lines: [
+        lines: record ? [] : [
           { name: res.scenario, xs: res.years, ys: mine.indicators[ind.name].value },
           { name: "historical run", xs: res.years, ys: theirs.indicators[ind.name].value, dash: "6 4" },
         ],
+        points: record ? [{ name: "recorded figures (data, not model output)", xs: res.years,
+                            ys: theirs.indicators[ind.name].value }] : [],
         hline: ind.pole === null ? undefined : { y: ind.pole, label: "the passage's pole" },
       };
-      const rows = () => [["indicator", "unit", "year", res.scenario, "historical run"],
-        ...res.years.map((y, i) => [ind.name, ind.unit, y, spec.lines[0].ys[i], spec.lines[1].ys[i]])];
+      const rows = () => [["indicator", "unit", "year", res.scenario, record ? "recorded (data)" : "historical run"],
+        ...res.years.map((y, i) => [ind.name, ind.unit, y, mine.indicators[ind.name].value[i],
+                                    theirs.indicators[ind.name].value[i]])];
       const cell = grid.appendChild(document.createElement("div"));
       figure(cell, `doctrine-${ind.name}`, C.lineChart(spec, 460, 150), rows);
       const det = cell.appendChild(document.createElement("details"));

@@ -69,6 +69,8 @@ function lineChart(spec, width = 460, plotHeight = 170) {
   const W = width - m.left - m.right, H = height - m.top - m.bottom;
   const sx = x => m.left + (x - x0) / (x1 - x0) * W;
   const sy = y => m.top + H - (y - y0) / (y1 - y0) * H;
+  // the plot's geometry, so that event markers can be drawn now or when the events arrive
+  for (const [k, v] of Object.entries({ x0, x1, left: m.left, top: m.top, w: W, h: H })) svg.setAttribute(`data-${k}`, v);
   el("text", { x: m.left, y: 14, "font-size": 12, "font-weight": "bold", fill: "#000" }, svg).textContent = spec.title;
   const axis = el("g", { stroke: "#555", "stroke-width": 1 }, svg);
   el("line", { x1: m.left, y1: m.top + H, x2: m.left + W, y2: m.top + H }, axis);
@@ -125,7 +127,39 @@ function lineChart(spec, width = 460, plotHeight = 170) {
   svg.setAttribute("viewBox", `0 0 ${width} ${total}`);
   svg.querySelector("rect").setAttribute("height", total);
   svg.setAttribute("aria-label", describe(spec));
+  eventMarks(svg);
   return svg;
+}
+
+// Political events (GET /api/events): a dotted line and a number on every time chart.
+// Annotations only: they never feed the model.
+let EVENTS = [];
+function eventMarks(svg) {
+  const old = svg.querySelector("g.events");
+  if (old) old.remove();
+  if (!EVENTS.length || !svg.hasAttribute("data-x0")) return;
+  const num = k => +svg.getAttribute(`data-${k}`);
+  const x0 = num("x0"), x1 = num("x1"), L = num("left"), T = num("top"), W = num("w"), H = num("h");
+  const g = el("g", { class: "events" }, svg);
+  let last = null;  // the previous number's label: events a few pixels apart share one label
+  EVENTS.forEach((e, i) => {
+    if (!(e.year >= x0 && e.year <= x1)) return;
+    const x = L + (e.year - x0) / (x1 - x0) * W;
+    const mark = el("g", { class: "event-mark" }, g);
+    el("line", { x1: x, x2: x, y1: T, y2: T + H, stroke: "#888", "stroke-width": 1, "stroke-dasharray": "1 3" }, mark);
+    if (last && x - last.x < 12) {
+      last.node.textContent += `,${i + 1}`;
+    } else {
+      const node = el("text", { x, y: T - 2, "text-anchor": "start", "font-size": 8, fill: "#555" }, mark);
+      node.textContent = String(i + 1);
+      last = { x, node };
+    }
+    el("title", {}, mark).textContent = `${i + 1}. ${e.date}: ${e.event} (an event, not a model input)`;
+  });
+}
+function setEvents(list) {
+  EVENTS = list || [];
+  document.querySelectorAll("svg[data-x0]").forEach(eventMarks);
 }
 
 function describe(spec) {
@@ -185,4 +219,4 @@ function downloadCSV(rows, name) {
   download(`${name}.csv`, new Blob([text], { type: "text/csv" }));
 }
 
-window.sovsimChart = { lineChart, downloadSVG, downloadPNG, downloadCSV, download, PALETTE };
+window.sovsimChart = { lineChart, downloadSVG, downloadPNG, downloadCSV, download, PALETTE, setEvents };
