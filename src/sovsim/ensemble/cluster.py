@@ -170,18 +170,30 @@ def check_workers(client, expected: dict[str, str]) -> list[str]:
     if not answers:
         raise ClusterLost("the Dask scheduler has no workers: start some with "
                           "`dask worker <scheduler address>` and run the command again")
+    names = _names(client)
     bad = []
     for address, answer in sorted(answers.items()):
+        who = f"{address} ({names[address]})" if names.get(address, address) != address \
+            else address
         if isinstance(answer, BaseException):
-            bad.append(f"{address} cannot say which sovsim it runs "
+            bad.append(f"{who} cannot say which sovsim it runs "
                        f"({type(answer).__name__}: {answer})")
         elif diff := _differences(expected, answer):
-            bad.append(f"{address}: {'; '.join(diff)}")
+            bad.append(f"{who}: {'; '.join(diff)}")
     if bad:
         raise WorkerRefused("Dask workers that compute with another sovsim, refused before "
                             "any task ran (start every worker from the same environment as "
                             "this one): " + " | ".join(bad))
     return sorted(answers)
+
+
+def _names(client) -> dict[str, str]:
+    """Worker address -> the name it was started with (``dask worker --name``)."""
+    try:
+        workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    except (OSError, TimeoutError, TypeError):
+        return {}
+    return {a: str(w.get("name", a)) for a, w in workers.items()}
 
 
 def run(client, address: str, fn: Callable, args: Sequence, batches: list[list],
@@ -231,27 +243,42 @@ def run(client, address: str, fn: Callable, args: Sequence, batches: list[list],
                 client.cancel([f for f, _ in pending.values()], force=True)
 
 
+class _Quiet(logging.Filter):
+    """distributed's own log of a lost scheduler (its reconnection attempts, their
+    tracebacks when the client is closed), which ClusterLost says in one line: dropped once
+    the loss is known, and its last line ("Failed to reconnect ...") always."""
+
+    LOGGERS = ("distributed.client", "distributed.utils", "distributed.comm.core")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (self.lost or record.getMessage().startswith("Failed to reconnect"))
+
+
 @contextlib.contextmanager
 def session(scheduler: Any):
     """(client, address) of a scheduler (``connect``) for the time of a ``with``; the client
     closed after if this call opened it, without waiting on a scheduler that is gone, and
-    distributed's log line about the lost scheduler left to ClusterLost's one line."""
+    distributed's log of a lost scheduler left to ClusterLost's one line."""
     client, owned = connect(scheduler)
     address = scheduler if isinstance(scheduler, str) else client.scheduler.address
-    log = logging.getLogger("distributed.client")
-    log.addFilter(_said_here)
+    quiet = _Quiet()
+    for name in quiet.LOGGERS:
+        logging.getLogger(name).addFilter(quiet)
     try:
         yield client, address
+    except ClusterLost:
+        quiet.lost = True
+        raise
     finally:
         if owned:
             with contextlib.suppress(Exception):  # closing a client of a lost scheduler
                 client.close(timeout=2)
-        log.removeFilter(_said_here)
-
-
-def _said_here(record: logging.LogRecord) -> bool:
-    """distributed's own report of the lost scheduler, which ClusterLost says in one line."""
-    return not record.getMessage().startswith("Failed to reconnect to scheduler")
+        for name in quiet.LOGGERS:
+            logging.getLogger(name).removeFilter(quiet)
 
 
 def _lost(client, address: str) -> ClusterLost:
