@@ -35,7 +35,7 @@ CONNECT_TIMEOUT = 10.0  # s: reaching the scheduler once something listens at it
 PROBE_TIMEOUT = 5.0  # s: something listening at the address at all
 WORKERLESS_TIMEOUT = 60.0  # s without a single worker before an ensemble gives up
 POLL = 2.0  # s between checks of the cluster while waiting for results
-SCHEMES = ("tcp", "tls", "ws", "wss")  # Dask's network transports (ucx: an optional extra)
+SCHEMES = ("tcp", "tls", "ws", "wss", "inproc")  # Dask's transports (inproc: this process)
 
 _ADDRESS = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[0-9a-fA-F:.]+\]|[^:/\[\]\s]+)"
                       r":(?P<port>\d{1,5})/?$")
@@ -72,6 +72,8 @@ def parse_address(address: Any) -> tuple[str, str, int]:
 def probe(address: str) -> str:
     """The address in Dask's form once something accepts a connection there; one clear
     SovsimError (unknown host, refused, no answer) at once otherwise."""
+    if isinstance(address, str) and address.startswith("inproc://"):
+        return address  # a cluster inside this process (LocalCluster(processes=False))
     scheme, host, port = parse_address(address)
     try:
         with socket.create_connection((host, port), timeout=PROBE_TIMEOUT):
