@@ -35,6 +35,7 @@ CONNECT_TIMEOUT = 10.0  # s: reaching the scheduler once something listens at it
 PROBE_TIMEOUT = 5.0  # s: something listening at the address at all
 WORKERLESS_TIMEOUT = 60.0  # s without a single worker before an ensemble gives up
 POLL = 2.0  # s between checks of the cluster while waiting for results
+FETCH_RETRIES = 3  # fetching a finished batch's results again after a broken connection
 SCHEMES = ("tcp", "tls", "ws", "wss", "inproc")  # Dask's transports (inproc: this process)
 
 _ADDRESS = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[0-9a-fA-F:.]+\]|[^:/\[\]\s]+)"
@@ -205,7 +206,9 @@ def run(client, address: str, fn: Callable, args: Sequence, batches: list[list],
     ClusterLost when the scheduler goes away or no worker is left for WORKERLESS_TIMEOUT s,
     and with WorkerRefused when a task lands on a worker of another version; the batches not
     yet delivered are cancelled."""
+    import dask
     from distributed import CancelledError
+    from distributed.scheduler import KilledWorker
 
     done_q: queue.Queue = queue.Queue()
     pending: dict[str, tuple[Any, list]] = {}
@@ -214,6 +217,7 @@ def run(client, address: str, fn: Callable, args: Sequence, batches: list[list],
         pending[fut.key] = (fut, batch)
         fut.add_done_callback(done_q.put)
     delivered: set[str] = set()
+    retries: dict[str, int] = {}
     workerless_since: float | None = None
     try:
         while pending:
@@ -230,9 +234,19 @@ def run(client, address: str, fn: Callable, args: Sequence, batches: list[list],
                 raise _lost(client, address) from None
             except SovsimError:
                 raise
-            except (OSError, TimeoutError) as exc:
-                if client.status in ("closing", "closed", "connecting"):
+            except KilledWorker:
+                raise SovsimError(
+                    f"a batch of members was on workers of {address} that died, more than "
+                    f"{dask.config.get('distributed.scheduler.allowed-failures')} times "
+                    "(distributed.scheduler.allowed-failures): see the workers' logs (out of "
+                    "memory?); the members stored so far are kept") from None
+            except (OSError, TimeoutError) as exc:  # fetching the result failed
+                if not _alive(client):
                     raise _lost(client, address) from None
+                retries[fut.key] = retries.get(fut.key, 0) + 1
+                if retries[fut.key] <= FETCH_RETRIES:  # a worker gone mid-transfer
+                    done_q.put(fut)
+                    continue
                 raise SovsimError(f"a member's task failed on the cluster at {address}: "
                                   f"{type(exc).__name__}: {exc}") from None
             _, batch = pending.pop(fut.key)
@@ -286,6 +300,17 @@ def session(scheduler: Any):
 def _lost(client, address: str) -> ClusterLost:
     return ClusterLost(f"the Dask scheduler at {address} went away (connection lost); the "
                        "members stored so far are kept: run the same command again to go on")
+
+
+def _alive(client) -> bool:
+    """Whether the scheduler still answers (within POLL seconds)."""
+    if client.status != "running":
+        return False
+    try:
+        client.nthreads(callback_timeout=POLL)
+    except (OSError, TimeoutError):
+        return False
+    return client.status == "running"
 
 
 def _watch(client, address: str, workerless_since: float | None) -> float | None:
