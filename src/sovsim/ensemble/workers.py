@@ -8,11 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from sovsim.errors import SovsimError
 from sovsim.params import ParameterSet
 from sovsim.scenario import Scenario
-
-CONNECT_TIMEOUT = "10s"  # how long to try reaching a Dask scheduler
 
 
 def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[str, float],
@@ -102,8 +99,11 @@ def _local_task(batch: list, annual: bool) -> list:
     return _run_batch(_WORKER["scenarios"], _WORKER["params"], batch, annual, threads=False)
 
 
-def _dask_task(scenarios: list[Scenario], params: ParameterSet, batch: list,
-               annual: bool) -> list:
+def _dask_task(expected: dict[str, str], scenarios: list[Scenario], params: ParameterSet,
+               annual: bool, batch: list) -> list:
+    from sovsim.ensemble.cluster import check_here
+
+    check_here(expected)  # a worker of another version fails here, before computing
     return _run_batch(scenarios, params, batch, annual, threads=False)
 
 
@@ -149,37 +149,28 @@ def execute(tasks: list[tuple[Any, int, dict, Any, Any]], scenarios: list[Scenar
 
 
 def connect(scheduler: Any):
-    """A ``distributed.Client`` for an address (or the client given); a clear error when
-    the scheduler cannot be reached."""
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - a dependency
-        raise SovsimError("--scheduler needs dask.distributed: pip install 'dask[distributed]'"
-                          ) from None
-    if isinstance(scheduler, Client):
-        return scheduler, False
-    if not isinstance(scheduler, str) or not scheduler:
-        raise SovsimError(f"--scheduler {scheduler!r}: expected an address like "
-                          "tcp://host:8786")
-    try:
-        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), True
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise SovsimError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
-                          f"({type(exc).__name__}: {exc})") from None
+    """A ``distributed.Client`` for an address (or the client given) and whether this call
+    owns it; one clear error when the scheduler cannot be reached (``cluster.connect``)."""
+    from sovsim.ensemble.cluster import connect as _connect
+
+    return _connect(scheduler)
 
 
 def _execute_dask(tasks, scenarios, params, scheduler, on_result, annual) -> None:
-    from distributed import as_completed
+    """The batches on a Dask cluster: its workers checked first (the same sovsim, sources,
+    data and libraries as this process, else refused by name), then each result handed to
+    ``on_result`` here as its batch completes (``cluster.run``)."""
+    from sovsim.ensemble import cluster
+    from sovsim.fingerprint import describe
 
-    client, owned = connect(scheduler)
-    try:
+    with cluster.session(scheduler) as (client, address):
+        expected = describe()
+        workers = cluster.check_workers(client, expected)
         sc_f, p_f = client.scatter([scenarios, params], broadcast=True, hash=False)
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        futures = {client.submit(_dask_task, sc_f, p_f, batch, annual, pure=False): batch
-                   for batch in batches(tasks, n_workers)}
-        for fut in as_completed(list(futures)):
-            for task, result in zip(futures[fut], fut.result()):
+
+        def on_batch(batch: list, results: list) -> None:
+            for task, result in zip(batch, results):
                 on_result(task[0], result)
-    finally:
-        if owned:
-            client.close()
+
+        cluster.run(client, address, _dask_task, (expected, sc_f, p_f, annual),
+                    batches(tasks, max(1, len(workers))), on_batch)
