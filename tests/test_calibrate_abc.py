@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sovsim import calibrate_abc as abc
-from sovsim import calibrate_checks as checks
 from sovsim.cli import app
 from sovsim.errors import InputError
 from sovsim.params import Prior, load_overrides, load_parameters
+from sovsim.uncertainty import abc_smc as abc
+from sovsim.uncertainty import checks
 
 runner = CliRunner()
 
@@ -191,11 +191,11 @@ def test_powell_still_runs_from_the_command_line(tmp_path):
     assert set(values) == set(abc.calibration_priors(load_parameters()))
 
 
-# -- resample-move ABC-SMC (calibrate_rm) ---------------------------------------------------
+# -- resample-move ABC-SMC (abc_rm) ---------------------------------------------------
 
 
 def test_resample_move_recovers_the_known_posterior():
-    from sovsim.calibrate_rm import abc_smc_rm
+    from sovsim.uncertainty.abc_rm import abc_smc_rm
 
     np.random.seed(0)  # the toy's noise
     post = abc_smc_rm(gaussian_toy, {"mu": uniform(-5, 5), "nuisance": uniform(0, 2)},
@@ -220,7 +220,7 @@ def test_resample_move_keeps_many_distinct_particles_in_26_dimensions():
     """Where pyabc's importance weights collapse (ESS about 2 of 50 on this toy), resample-move
     keeps most particles distinct, is the same whatever the number of workers, and moves the
     sample towards the minimum."""
-    from sovsim.calibrate_rm import abc_smc_rm
+    from sovsim.uncertainty.abc_rm import abc_smc_rm
 
     priors = {f"p{i}": uniform(0, 1) for i in range(26)}
     one = abc_smc_rm(smooth_26, priors, population=50, generations=4, seed=1)
@@ -231,7 +231,7 @@ def test_resample_move_keeps_many_distinct_particles_in_26_dimensions():
 
 
 def test_resample_move_refuses_bad_settings():
-    from sovsim.calibrate_rm import abc_smc_rm
+    from sovsim.uncertainty.abc_rm import abc_smc_rm
 
     with pytest.raises(InputError, match="moves"):
         abc_smc_rm(smooth_26, {"p0": uniform(0, 1)}, moves=0)

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 import sovsim
-from sovsim import doctrine
 from sovsim.cli import app
 from sovsim.errors import DataError
+from sovsim.research import doctrine
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The household engine (sovsim.population.engine): the same model with every household a row."""
+"""The household engine (sovsim.households.engine): the same model with every household a row."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sovsim.api import shipped_parameters
 from sovsim.cli import app
 from sovsim.engine.simulation import simulate
 from sovsim.errors import InputError
-from sovsim.population import engine_kernels as K
-from sovsim.population.engine import simulate_households
+from sovsim.households import engine_kernels as K
+from sovsim.households.engine import simulate_households
 
 REL = 1e-6
 
@@ -104,7 +104,7 @@ def test_fast_route_equals_household_route(historical, monkeypatch):
     holding rows added later, every row goes through ``_household`` instead. Through the
     moves and harvests of 1929-31, the two routes give the same run (to the rounding of a
     different order of sums)."""
-    from sovsim.population import engine as E
+    from sovsim.households import engine as E
 
     sc, p = historical
     kw = {"households": 3 * K.BLOCK + 123, "months": 132, "panel": 3, "seed": 5}
@@ -188,7 +188,7 @@ def test_heterogeneity_gives_distributions_and_keeps_close_to_the_cells(historic
 def test_slaughter_draw_keeps_the_cells_expected_herd():
     """A household slaughters with probability q and keeps its animals otherwise; on average
     its herd follows the cell's factor (month_inputs.slaughter_inputs)."""
-    from sovsim.population.month_inputs import slaughter_inputs
+    from sovsim.households.month_inputs import slaughter_inputs
 
     cp = np.zeros((3, K.N_CP))
     cp[:, K.CP_FH] = [0.9, 0.5, 1.0]

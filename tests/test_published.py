@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from sovsim.cli import app
 from sovsim.errors import InputError, ParameterError
-from sovsim.published import allen, cggt, feldman, reproduce
-from sovsim.published.table import KEYS, TOLERANCE, load_toml
+from sovsim.research.published import allen, cggt, feldman, reproduce
+from sovsim.research.published.table import KEYS, TOLERANCE, load_toml
 
 runner = CliRunner()
 

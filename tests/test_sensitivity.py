@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sovsim import sensitivity as sa
 from sovsim.cli import app
 from sovsim.errors import InputError
 from sovsim.params import Prior
+from sovsim.uncertainty import sensitivity as sa
 
 runner = CliRunner()
 PI = np.pi

@@ -60,7 +60,7 @@ def test_run_returns_series_beside_the_historical_run(client):
     doc = body["doctrine"]
     assert set(doc["axes"]) == {"exchange", "ownership", "coercion", "internationalism", "producers_share"}
     assert all(len(v["value"]) == 20 for v in doc["indicators"].values())
-    # the doctrine lens is the same computation as sovsim.doctrine
+    # the doctrine lens is the same computation as sovsim.research.doctrine
     assert base["doctrine"]["indicators"]["deportations_per_thousand"]["value"][9] > 1
     assert body["famine"]["published_min"] < body["famine"]["published_max"]
 

@@ -30,7 +30,7 @@ def run(scenario: str | Path | Scenario = "historical", *, seed: int = 0,
     params, overrides, params_file : the parameter set, and changes to it (a dict, or a
         calibration file with a ``[values]`` table).
     weather : which variant of the weather input to use (``main`` or an alternative).
-    households : run the household engine (``sovsim.population.engine``) with this many
+    households : run the household engine (``sovsim.households.engine``) with this many
         household rows (up to the real number, about 21.6 million in 1921); the household
         tables come in ``Results.tables``.
     panel, heterogeneity, progress : with ``households``: trace ``panel`` sampled households
@@ -52,7 +52,7 @@ def run(scenario: str | Path | Scenario = "historical", *, seed: int = 0,
     if households is None:
         return results_of(sc, p, simulate(sc, p, load_inputs(weather)), seed=seed,
                           weather=weather)
-    from sovsim.population.engine import simulate_households
+    from sovsim.households.engine import simulate_households
 
     records, out = simulate_households(sc, p, load_inputs(weather), households=households,
                                        seed=seed, heterogeneity=heterogeneity, panel=panel,

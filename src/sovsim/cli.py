@@ -14,8 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sovsim import history
-from sovsim import cli_doctrine, cli_ensemble, cli_households
+from sovsim import cli_doctrine, cli_ensemble, cli_households, history
 from sovsim.cli_ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP, json_default
 from sovsim.errors import SovsimError
 
@@ -111,8 +110,8 @@ def compare(
     """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
     A published model's scenario (``allen:nep``) is set beside the runs on common variables.
     With --members N: ensembles (median, 5-95 % band), differences member by member."""
-    from sovsim.published import compare as pub
-    from sovsim.published import report
+    from sovsim.research.published import compare as pub
+    from sovsim.research.published import report
 
     own, published = pub.split_names(scenarios)
     if members:  # ensembles: bands, and differences member by member
@@ -157,7 +156,7 @@ def reproduce(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """A published model's figures beside their reproduction (docs/published/NAME.md)."""
-    from sovsim.published import report
+    from sovsim.research.published import report
 
     try:
         if as_json:

@@ -31,7 +31,7 @@ def doctrine(
     Marx, Engels, Lenin, Trotsky, Bukharin or Preobrazhensky) by year, and its distance from
     the value the passage implies. An operationalisation, not a verdict."""
     import sovsim
-    from sovsim import doctrine as dl
+    from sovsim.research import doctrine as dl
 
     try:
         defs = dl.load_definitions(definitions)
@@ -49,7 +49,7 @@ def doctrine(
 
     table = pd.concat(tables, ignore_index=True)
     if plot is not None:
-        from sovsim.plots.doctrine import doctrine_figure
+        from sovsim.research.doctrine_plot import doctrine_figure
 
         try:
             doctrine_figure(shares, defs.axes, defs.headline, plot)

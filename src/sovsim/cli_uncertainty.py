@@ -52,7 +52,7 @@ def calibrate(
     """Fit the calibrated parameters to history across 1926-1940 (docs/calibration.md):
     Powell least squares, or ABC-SMC with the parameter files' priors, giving a posterior."""
     console, _ = _consoles()
-    from sovsim import calibrate as cal
+    from sovsim.uncertainty import calibrate as cal
 
     if method not in ("powell", "abc", "abc-rm"):
         _fail(SovsimError(f"--method: unknown {method!r} (allowed: powell, abc, abc-rm)"))
@@ -71,7 +71,7 @@ def _calibrate_powell(out: Path, report: Optional[Path], maxfev: int) -> dict:
     console, err = _consoles()
     from rich.progress import Progress
 
-    from sovsim import calibrate as cal
+    from sovsim.uncertainty import calibrate as cal
 
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("calibrating", total=maxfev)
@@ -112,10 +112,10 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
     console, err = _consoles()
     import time as _time
 
-    from sovsim import calibrate as cal
-    from sovsim import calibrate_abc as abc
-    from sovsim import calibrate_checks as checks
-    from sovsim.pool import default_workers
+    from sovsim.uncertainty import abc_smc as abc
+    from sovsim.uncertainty import calibrate as cal
+    from sovsim.uncertainty import checks
+    from sovsim.uncertainty.pool import default_workers
 
     workers = workers or default_workers()
     names = [n.strip() for n in params.split(",") if n.strip()] if params else None
@@ -204,9 +204,9 @@ def sensitivity(
     import time as _time
 
     import sovsim
-    from sovsim import sensitivity as sa
     from sovsim.params import load_parameters
-    from sovsim.pool import default_workers
+    from sovsim.uncertainty import sensitivity as sa
+    from sovsim.uncertainty.pool import default_workers
 
     workers = workers or default_workers()
     try:

@@ -67,7 +67,7 @@ def bench_households(households: int | Sequence[int], months: int, *,
     With ``mesa_agents`` the result's ``mesa`` is ``mesa_comparison`` at that many agents,
     against the lowest of the sizes' rates."""
     from sovsim.api import shipped_parameters
-    from sovsim.population.engine import simulate_households
+    from sovsim.households.engine import simulate_households
     from sovsim.scenario import load_scenario
 
     single = isinstance(households, (int, np.integer)) and not isinstance(households, bool)

@@ -1,5 +1,5 @@
 """Standard figures: one function per figure, one style, units on every axis."""
 
-from sovsim.plots.compare import compare_figure, chart_style
+from sovsim.plots.compare import chart_style, compare_figure
 
 __all__ = ["compare_figure", "chart_style"]

@@ -22,7 +22,7 @@ import pandas as pd
 
 from sovsim.errors import InputError, SovsimError
 from sovsim.params import Prior
-from sovsim.pool import parallel_map
+from sovsim.uncertainty.pool import parallel_map
 
 #: The headline outcomes: name -> (output variable, years summed, unit, meaning).
 #: Years are those of the variable's annual rule; procurement is by harvest year, so

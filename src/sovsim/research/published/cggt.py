@@ -40,7 +40,7 @@ import numpy as np
 from scipy.optimize import brentq, root
 
 from sovsim.errors import ParameterError
-from sovsim.published.table import Row, cite, load_toml
+from sovsim.research.published.table import Row, cite, load_toml
 
 DATA = "cggt.toml"
 WHERE = "data/published/cggt.toml"
