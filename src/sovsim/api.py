@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from sovsim import __version__
+from sovsim._version import __version__
 from sovsim.engine.simulation import simulate
 from sovsim.inputs import load_inputs
 from sovsim.params import ParameterSet, load_overrides, load_parameters, parameter_files

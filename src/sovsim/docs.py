@@ -53,10 +53,10 @@ def variables_markdown() -> str:
 
 def validation_markdown() -> str:
     """The fit of the historical run, series by series, misses included."""
-    import sovsim
+    from sovsim.api import run
     from sovsim.results import validate as v
 
-    res = sovsim.run("historical")
+    res = run("historical")
     table = v.table(res)
     famine, coll = v.famine_check(res), v.collectivization_check(res)
     lines = ["# Validation: the historical run against the record, 1926-1940", "",

@@ -37,7 +37,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sovsim import __version__
+from sovsim._version import __version__
 from sovsim.errors import ScenarioError, SovsimError
 from sovsim.regions import REGIONS
 from sovsim.scenario import (
