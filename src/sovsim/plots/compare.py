@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
 
 from sovsim import history
-from sovsim.calendar import decimal_year  # noqa: E402
-from sovsim.engine.accounts import BY_NAME  # noqa: E402
-from sovsim.results import Results  # noqa: E402
+from sovsim.calendar import decimal_year
+from sovsim.engine.accounts import BY_NAME
+from sovsim.results import Results
 
 PANELS = (
     ("grain_harvest_t", 1e6, "grain harvest (million t)"),
@@ -39,8 +37,9 @@ def chart_style() -> dict:
 def compare_figure(results: list[Results], path: Path | None = None, from_year: int = 1921):
     """A 3x3 panel of headline outcomes; returns the figure (and writes it if ``path``)."""
     hist = history.load()
-    with plt.rc_context(chart_style()):
-        fig, axes = plt.subplots(3, 3, figsize=(12, 9), constrained_layout=True)
+    with mpl.rc_context(chart_style()):
+        fig = figure(figsize=(12, 9))
+        axes = fig.subplots(3, 3)
         for ax, (var, scale, label) in zip(axes.flat, PANELS):
             history_points(ax, hist, var, scale, from_year)
             for i, res in enumerate(results):
@@ -71,6 +70,12 @@ def label_panel(ax, var: str, scale: float, label: str) -> None:
     ax.legend(fontsize=5, loc="best")
 
 
+def figure(**kwargs) -> Figure:
+    """A figure of matplotlib's object API, with constrained layout: no pyplot, so the user's
+    backend is left as it is (a notebook keeps its own) and nothing is kept open after use."""
+    return Figure(layout="constrained", **kwargs)
+
+
 def save(fig, path: Path | None):
     """Write the figure (atomically: a partial file is renamed when complete); return it."""
     if path is not None:
@@ -79,5 +84,4 @@ def save(fig, path: Path | None):
         tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
         fig.savefig(tmp, dpi=150)
         tmp.replace(path)
-        plt.close(fig)
     return fig

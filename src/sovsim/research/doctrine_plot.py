@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib as mpl
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sovsim import calendar  # noqa: E402
-from sovsim.plots.compare import PALETTE, chart_style, save  # noqa: E402
+from sovsim import calendar
+from sovsim.plots.compare import PALETTE, chart_style, figure, save
 
 
 def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[str, str],
@@ -22,9 +19,9 @@ def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[st
     names = list(axes_text)
     cols = 3
     rows = (len(names) + cols - 1) // cols
-    with plt.rc_context(chart_style()):
-        fig, grid = plt.subplots(rows, cols, figsize=(12, 3.6 * rows), constrained_layout=True,
-                                 squeeze=False)
+    with mpl.rc_context(chart_style()):
+        fig = figure(figsize=(12, 3.6 * rows))
+        grid = fig.subplots(rows, cols, squeeze=False)
         for ax, axis in zip(grid.flat, names):
             for i, (scenario, by_axis) in enumerate(shares.items()):
                 if axis in by_axis:
