@@ -237,3 +237,35 @@ def test_resample_move_refuses_bad_settings():
         abc_smc_rm(smooth_26, {"p0": uniform(0, 1)}, moves=0)
     with pytest.raises(InputError, match="alpha"):
         abc_smc_rm(smooth_26, {"p0": uniform(0, 1)}, alpha=1.5)
+
+
+def test_a_degenerate_sample_warns_the_user(toy_posterior):
+    """The samplers return a degenerate sample with a SovsimWarning (which the test suite turns
+    into an error anywhere it is not expected), and a healthy one without."""
+    import warnings
+
+    from sovsim.errors import SovsimWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert toy_posterior.warn_if_degenerate() is toy_posterior
+    sample = toy_posterior.sample.copy()
+    sample["weight"] = 0.0
+    sample.loc[0, "weight"] = 1.0
+    bad = abc.Posterior(["mu", "nuisance"], toy_posterior.priors, sample, [1.0], 100, 200)
+    with pytest.warns(SovsimWarning, match="degenerate"):
+        bad.warn_if_degenerate()
+
+
+def test_the_sampler_warns_when_its_sample_collapses():
+    """pyabc's importance weights on a sharp distance in three dimensions with 12 particles:
+    by the third generation they rest on one or two particles (ESS 1.6 of 12)."""
+    from sovsim.errors import SovsimWarning
+
+    def sharp(theta):
+        return abs(theta["a"] - 0.999) * 100 + abs(theta["b"] - 0.001) * 100
+
+    with pytest.warns(SovsimWarning, match="degenerate"):
+        post = abc.abc_smc(sharp, {"a": uniform(0, 1), "b": uniform(0, 1), "c": uniform(0, 1)},
+                           population=12, generations=3, seed=0)
+    assert post.degenerate()

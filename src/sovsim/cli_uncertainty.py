@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.table import Table
 
-from sovsim.errors import SovsimError
+from sovsim.errors import SovsimError, SovsimWarning
 
 
 def _fail(exc: Exception) -> None:
@@ -134,10 +135,12 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
                 bar.update(task, completed=min(n, max_runs), description=desc,
                            rate=f"{rate:.1f} runs/s")
 
-            post = abc.calibrate(names=names, hold_out=held, population=population,
-                                 generations=generations, max_runs=max_runs,
-                                 min_epsilon=min_epsilon, workers=workers, seed=seed,
-                                 progress=show, kernel=kernel, moves=moves)
+            with warnings.catch_warnings():  # a degenerate sample is reported below
+                warnings.simplefilter("ignore", SovsimWarning)
+                post = abc.calibrate(names=names, hold_out=held, population=population,
+                                     generations=generations, max_runs=max_runs,
+                                     min_epsilon=min_epsilon, workers=workers, seed=seed,
+                                     progress=show, kernel=kernel, moves=moves)
         values = post.point(point)
         console.print(f"ABC-SMC: {len(post.names)} parameters, {post.runs} runs, "
                       f"{len(post.epsilons)} generations, effective sample size {post.ess:.1f}, "

@@ -101,16 +101,6 @@ class Scenario:
             self._cache[key] = make()
         return self._cache[key]
 
-    def to_toml(self) -> str:
-        """The resolved scenario as a self-contained TOML file (no ``extends``)."""
-        lines = [f"name = {json.dumps(self.name)}", f"title = {json.dumps(self.title)}"]
-        lines.append(f"description = {json.dumps(self.description)}")
-        for ch in self.changes:
-            lines.append("\n[[change]]")
-            for key, val in ch.as_dict().items():
-                lines.append(f"{key} = {json.dumps(val)}")
-        return "\n".join(lines) + "\n"
-
 
 def to_toml_text(raw: dict[str, Any]) -> str:
     """Write the content of a scenario file (as :func:`scenario_from_dict` takes it) as TOML,

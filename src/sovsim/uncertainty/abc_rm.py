@@ -109,7 +109,7 @@ def abc_smc_rm(discrepancy: Callable[[dict[str, float]], float], priors: Mapping
     post = Posterior(names, dict(priors), sample, epsilons, runs[0], population)
     post.method = "resample-move"
     post.acceptance = acceptance
-    return post
+    return post.warn_if_degenerate()
 
 
 __all__ = ["abc_smc_rm"]

@@ -224,7 +224,7 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
                             "distance": float(q.distance)} for q in particles])
     sample["weight"] = sample["weight"] / sample["weight"].sum()
     epsilons = [float(e) for e in pops.loc[pops["t"] >= 0, "epsilon"]]
-    return Posterior(names, dict(priors), sample, epsilons, runs, population)
+    return Posterior(names, dict(priors), sample, epsilons, runs, population).warn_if_degenerate()
 
 
 # -- the model ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ file (``write_posterior``, ``read_posterior``)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sovsim.errors import InputError
+from sovsim.errors import InputError, SovsimWarning
 from sovsim.params import Prior
 
 CLI = "<command line>"
@@ -45,6 +46,18 @@ class Posterior:
         """True when the weights rest on few particles (ESS under a tenth of the population,
         or under 10): the posterior's spread is then not to be believed."""
         return self.ess < max(10.0, 0.1 * self.population)
+
+    def warn_if_degenerate(self) -> Posterior:
+        """Warn (``SovsimWarning``) when the sample is degenerate: its quantiles would look
+        like a posterior and say nothing of the spread. The samplers call this before they
+        return; the command line prints the same advice on its own line."""
+        if self.degenerate():
+            warnings.warn(f"ABC-SMC: the sample is degenerate (effective sample size "
+                          f"{self.ess:.1f} of {self.population} particles): the posterior's "
+                          "quantiles rest on a few particles. Use resample-move "
+                          "(kernel='resample-move', --method abc-rm), fit fewer parameters or "
+                          "use more particles.", SovsimWarning, stacklevel=3)
+        return self
 
     def summary(self) -> pd.DataFrame:
         """Per parameter: weighted mean, sd, 5/50/95 % quantiles, and the prior's bounds."""
