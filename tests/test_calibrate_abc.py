@@ -109,7 +109,7 @@ def test_calibration_priors_are_the_calibrated_parameters():
     p = load_parameters()
     priors = abc.calibration_priors(p)
     assert len(priors) >= 15 and all(p.params[n].status == "calibrated" for n in priors)
-    with pytest.raises(InputError, match="no.such"):
+    with pytest.raises(InputError, match=r"no\.such"):
         abc.calibration_priors(p, ["no.such"])
 
 

@@ -173,7 +173,7 @@ def test_headline_formulas_are_checked(tmp_path):
                                        'coercion = "open(1)"')
     path = tmp_path / "d.toml"
     path.write_text(text)
-    with pytest.raises(DataError, match="headline.coercion"):
+    with pytest.raises(DataError, match=r"headline\.coercion"):
         doctrine.load_definitions(path)
     path.write_text(shipped.read_text().replace('coercion = "compulsory_procurement_share"',
                                                 'coercion = "grain_harvest_t"'))

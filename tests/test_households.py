@@ -234,7 +234,7 @@ def test_vital_counts_are_independent_poisson_counts():
     assert capped[:, 0].max() == 2.0 and (capped.sum(axis=1) <= 2.0).all()
     # the screen: below 1 - lam_d - lam_m a household has neither (exp(-x) >= 1 - x)
     s = np.array([K.screen_uniform(key, i) for i in range(n)])
-    assert 0.0 <= s.min() and s.max() < 1.0 and s.mean() == pytest.approx(0.5, abs=0.005)
+    assert s.min() >= 0.0 and s.max() < 1.0 and s.mean() == pytest.approx(0.5, abs=0.005)
     calm = s < 1 - lam_d - lam_m
     assert ((d[calm] == 0) & (m[calm] == 0)).all()
 

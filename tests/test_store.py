@@ -154,7 +154,7 @@ def _writer(root: str, worker: int, q, start) -> None:
                        kind="member", ensemble=(eid, m))
             st.put_run({"scenario": f"solo-{worker}", "n": i}, rec)
         q.put("ok")
-    except Exception as exc:  # noqa: BLE001 - reported to the test
+    except Exception as exc:
         q.put(repr(exc))
 
 

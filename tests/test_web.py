@@ -152,7 +152,7 @@ def test_openapi_is_published(client):
 
 # Property-based: requests generated from the published OpenAPI document; no 5xx, and every
 # answer matches the schema it declares.
-import schemathesis
+import schemathesis  # noqa: E402  (the property tests' import, kept beside them)
 
 _app = create_app(Settings(workers=0, rate=0, cache_size=8))
 # A request the schema forbids may be refused as too large (413) as well as malformed (4xx).

@@ -7,7 +7,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -48,14 +47,14 @@ def _fail(exc: Exception) -> None:
 @app.command()
 def run(
     scenario: str = typer.Argument(..., help="a shipped scenario name or a path to a .toml file"),
-    out: Optional[Path] = typer.Option(None, "--out", help="directory to write tables to"),
+    out: Path | None = typer.Option(None, "--out", help="directory to write tables to"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet | json"),
     freq: str = typer.Option("annual", "--freq", help="annual | monthly"),
     seed: int = typer.Option(0, "--seed", help="random seed (recorded in the manifest)"),
-    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the run"),
-    households: Optional[int] = typer.Option(
+    households: int | None = typer.Option(
         None, "--households", help="run with this many household rows (the household "
         "engine; up to the real number of 1921, 21,640,321); tables of what only households "
         "give are written beside the standard one"),
@@ -95,16 +94,16 @@ def run(
 @app.command()
 def compare(
     scenarios: list[str] = typer.Argument(..., help="scenario names or .toml paths"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="write the chart to this PNG/SVG/PDF"),
-    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
+    plot: Path | None = typer.Option(None, "--plot", help="write the chart to this PNG/SVG/PDF"),
+    params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
     members: int = typer.Option(0, "--members", help="ensembles of N members per scenario "
                                 "(0: one run each): bands, and differences member by member"),
     seed: int = typer.Option(0, "--seed", help="seed of the ensemble draws"),
     workers: int = typer.Option(1, "--workers", help="local worker processes for ensembles"),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     draw_weather: bool = typer.Option(False, "--draw-weather", help=WEATHER_HELP),
-    weather_from: Optional[int] = typer.Option(None, "--weather-from", help="first year of drawn weather"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    weather_from: int | None = typer.Option(None, "--weather-from", help="first year of drawn weather"),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the runs"),
 ) -> None:
     """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
@@ -174,7 +173,7 @@ def reproduce(
 def validate(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     scenario: str = typer.Option("historical", "--scenario"),
-    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
+    params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
 ) -> None:
     """The model against every historical series and variant, 1926-1940, misses included."""
     import sovsim
@@ -242,7 +241,7 @@ def scenarios() -> None:
 
 @app.command()
 def data(
-    series: Optional[str] = typer.Argument(None, help="a series name; omit to list them all"),
+    series: str | None = typer.Argument(None, help="a series name; omit to list them all"),
     as_csv: bool = typer.Option(False, "--csv", help="print CSV"),
     gaps: bool = typer.Option(False, "--gaps", help="list what was looked for and not found"),
     sources: bool = typer.Option(False, "--sources", help="print the bibliography"),
@@ -273,7 +272,7 @@ def data(
         return
     cols = ["region", "period", "value", "unit", "variant", "source", "location"]
     if as_csv:
-        sys.stdout.write(df[cols + ["note"]].to_csv(index=False))
+        sys.stdout.write(df[[*cols, "note"]].to_csv(index=False))
         return
     t = Table(title=series)
     for col in cols:
@@ -313,7 +312,7 @@ def params(
 @app.command()
 def bench(
     runs: int = typer.Option(20, "--runs", help="how many coarse runs to time"),
-    households: Optional[list[int]] = typer.Option(
+    households: list[int] | None = typer.Option(
         None, "--households", help="time the household engine with this many households "
         "(give it more than once for a sweep of sizes, run in rounds)"),
     months: int = typer.Option(240, "--months", help="with --households: months to run"),
@@ -383,7 +382,7 @@ app.command("doctrine")(cli_doctrine.doctrine)
 app.add_typer(cli_ensemble.runs_app, name="runs")
 
 # calibrate and sensitivity live in their own module (cli.py stays under the size limit)
-from sovsim.cli_uncertainty import register as _register_uncertainty
+from sovsim.cli_uncertainty import register as _register_uncertainty  # noqa: E402  (after app: it imports cli)
 
 _register_uncertainty(app)
 

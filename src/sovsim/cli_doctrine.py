@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -18,13 +17,13 @@ from sovsim.errors import SovsimError
 
 def doctrine(
     scenarios: list[str] = typer.Argument(None, help="shipped names or .toml paths (default: historical)"),
-    definitions: Optional[Path] = typer.Option(None, "--definitions", help="an edited copy of data/doctrine/indicators.toml"),
+    definitions: Path | None = typer.Option(None, "--definitions", help="an edited copy of data/doctrine/indicators.toml"),
     years: str = typer.Option("1925,1929,1933,1937,1940", "--years", help="comma-separated years to show"),
     as_json: bool = typer.Option(False, "--json", help="each axis's headline share by year: "
                                  "{scenario: {axis: {year: value}}}"),
     records: bool = typer.Option(False, "--records", help="every indicator and year, with the "
                                  "definitions, as JSON records"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="draw one panel per axis to this "
+    plot: Path | None = typer.Option(None, "--plot", help="draw one panel per axis to this "
                                         "PNG/SVG/PDF"),
 ) -> None:
     """The doctrine lens: each indicator (a formula over the outputs, tied to a passage of
@@ -75,7 +74,7 @@ def doctrine(
             t.add_column(str(y), justify="right")
         t.add_column("pole", justify="right")
         sub = table[(table["axis"] == axis) & table["year"].isin(shown)]
-        for (ind, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
+        for (_ind, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
             vals = g.set_index("year")["value"]
             pole = g["pole"].iloc[0]
             t.add_row(g["label"].iloc[0], sc, *[f"{vals.get(y, np.nan):.3g}" for y in shown],

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -37,13 +36,13 @@ def calibrate(
     out: Path = typer.Option(Path("calibrated.toml"), "--out", help="where to write fitted values (abc: the posterior sample goes beside it, NAME.posterior.parquet)"),
     maxfev: int = typer.Option(600, "--maxfev", help="powell: model evaluations allowed"),
     apply: bool = typer.Option(False, "--apply", help="also write the values into the shipped parameter files"),
-    report: Optional[Path] = typer.Option(None, "--report", help="write a markdown report"),
+    report: Path | None = typer.Option(None, "--report", help="write a markdown report"),
     population: int = typer.Option(100, "--population", help="abc: particles per generation"),
     generations: int = typer.Option(5, "--generations", help="abc: generations at most"),
     max_runs: int = typer.Option(3000, "--max-runs", help="abc: stop after this many model runs (the progress bar counts against it, so its time left is an upper bound)"),
     min_epsilon: float = typer.Option(0.0, "--min-epsilon", help="abc: stop once the tolerance reaches this"),
-    params: Optional[str] = typer.Option(None, "--params", help="abc: comma-separated parameters to fit (default: every calibrated one); the rest keep their values"),
-    hold_out: Optional[str] = typer.Option(None, "--hold-out", help="abc: target series held back for out-of-sample checks, series[:region],... or none (default: grain_procurement_t, horses_head, urban_population_persons)"),
+    params: str | None = typer.Option(None, "--params", help="abc: comma-separated parameters to fit (default: every calibrated one); the rest keep their values"),
+    hold_out: str | None = typer.Option(None, "--hold-out", help="abc: target series held back for out-of-sample checks, series[:region],... or none (default: grain_procurement_t, horses_head, urban_population_persons)"),
     point: str = typer.Option("median", "--point", help="abc: values written: median (posterior) | best (particle nearest the record)"),
     draws: int = typer.Option(20, "--draws", help="abc: posterior and prior draws run for the checks"),
     workers: int = typer.Option(0, "--workers", help="abc: local processes (0: every CPU)"),
@@ -68,7 +67,7 @@ def calibrate(
             console.print(f"updated {path}")
 
 
-def _calibrate_powell(out: Path, report: Optional[Path], maxfev: int) -> dict:
+def _calibrate_powell(out: Path, report: Path | None, maxfev: int) -> dict:
     console, err = _consoles()
     from rich.progress import Progress
 
@@ -193,10 +192,10 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
 def sensitivity(
     scenario: str = typer.Argument("historical", help="a shipped name or a .toml path"),
     n: int = typer.Option(64, "--n", help="base points (a power of 2); runs = N x (parameters + 2)"),
-    params: Optional[str] = typer.Option(None, "--params", help="comma-separated parameters varied (default: every one with a prior)"),
-    out: Optional[Path] = typer.Option(None, "--out", help="directory for sobol_indices and sobol_runs tables"),
+    params: str | None = typer.Option(None, "--params", help="comma-separated parameters varied (default: every one with a prior)"),
+    out: Path | None = typer.Option(None, "--out", help="directory for sobol_indices and sobol_runs tables"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="write the bar chart (PNG/SVG/PDF)"),
+    plot: Path | None = typer.Option(None, "--plot", help="write the bar chart (PNG/SVG/PDF)"),
     workers: int = typer.Option(0, "--workers", help="local processes (0: every CPU)"),
     seed: int = typer.Option(0, "--seed", help="seeds the Sobol sequence and the bootstrap"),
 ) -> None:

@@ -53,7 +53,7 @@ def prange(*args):  # replaced by numba.prange inside compiled kernels
 
 
 if numba is not None:
-    prange = numba.prange  # noqa: F811
+    prange = numba.prange
 
 
 @kernel

@@ -82,7 +82,7 @@ def bench_households(households: int | Sequence[int], months: int, *,
                          "number of at least 0")
     sc = load_scenario(scenario)
     p = load_parameters()
-    simulate_households(sc, p, households=min(min(sizes), 5000), months=min(months, 13),
+    simulate_households(sc, p, households=min(*sizes, 5000), months=min(months, 13),
                         heterogeneity=heterogeneity, seed=seed)  # load the kernels
     runs: dict[int, list] = {n: [] for n in sizes}
     for _ in range(repeat):

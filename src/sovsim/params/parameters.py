@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import math
 import struct
-
 import tomllib
 import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +128,7 @@ class ParameterSet:
     def __iter__(self):
         return iter(self.params.values())
 
-    def with_overrides(self, overrides: Mapping[str, Any] | None) -> "ParameterSet":
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> ParameterSet:
         if not overrides:
             return self
         new = dict(self.params)
@@ -171,7 +171,7 @@ class ParameterSet:
             out.append(member)
         return out
 
-    def values(self) -> "ParamValues":
+    def values(self) -> ParamValues:
         """A plain name -> value mapping for the hot loop (no provenance lookups)."""
         return ParamValues({name: par.value for name, par in self.params.items()})
 
@@ -201,7 +201,7 @@ def _check_range(name: str, value: Any, lo: float | None, hi: float | None, file
     else:
         arr = np.asarray(value, dtype=float)
         bad = not np.all(np.isfinite(arr))
-        out = lo is not None and np.any(arr < lo) or hi is not None and np.any(arr > hi)
+        out = (lo is not None and np.any(arr < lo)) or (hi is not None and np.any(arr > hi))
     if bad:
         raise ParameterError(file, name, "value is not a finite number")
     if out:
@@ -283,8 +283,8 @@ def _prior(name: str, spec: dict, value: Any, file: str) -> Prior:
             raise ParameterError(file, key, "needs lo <= mode <= hi")
         if args["lo"] < spec.get("min", -np.inf) or args["hi"] > spec.get("max", np.inf):
             raise ParameterError(file, key, "reaches beyond the parameter's min/max")
-    elif dist == "normal" and args["sd"] <= 0 or dist == "lognormal" and (
-            args["sigma"] <= 0 or args["median"] <= 0):
+    elif (dist == "normal" and args["sd"] <= 0) or (dist == "lognormal" and (
+            args["sigma"] <= 0 or args["median"] <= 0)):
         raise ParameterError(file, key, "needs a positive spread (and median)")
     if not lo <= float(value) <= hi:
         raise ParameterError(file, key, f"the value {value!r} lies outside the prior's support "

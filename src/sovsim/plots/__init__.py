@@ -2,4 +2,4 @@
 
 from sovsim.plots.compare import chart_style, compare_figure
 
-__all__ = ["compare_figure", "chart_style"]
+__all__ = ["chart_style", "compare_figure"]

@@ -25,7 +25,7 @@ def band_figure(ens, path: Path | None = None, from_year: int = 1921):
     from sovsim.ensemble import YEARS
 
     hist = history.load()
-    keep = YEARS >= from_year
+    keep = from_year <= YEARS
     with mpl.rc_context(chart_style()):
         fig = figure(figsize=(12, 9))
         axes = fig.subplots(3, 3)

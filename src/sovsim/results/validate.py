@@ -10,10 +10,9 @@ model's sum over the years named in the row's note (default 1930 to the row's ye
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd

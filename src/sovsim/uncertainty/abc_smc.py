@@ -168,7 +168,7 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
     """
     import pyabc
 
-    global _RUNS
+    global _RUNS  # noqa: PLW0603  (forked workers inherit the module's counter)
     if population < 10:
         raise InputError(CLI, "--population", f"{population} particles are too few", "10 or more")
     if generations < 1:

@@ -186,15 +186,15 @@ def apply_to_shipped(values: dict[str, float]) -> list[Path]:
         text = path.read_text()
         new = text
         for name, val in values.items():
-            pattern = re.compile(r"(\[%s\]\n(?:[^\[]*?\n)?)value = [^\n]+" % re.escape(name))
-            new = pattern.sub(lambda m: f"{m.group(1)}value = {val:.6g}", new, count=1)
+            pattern = re.compile(r"(\[" + re.escape(name) + r"\]\n(?:[^\[]*?\n)?)value = [^\n]+")
+            new = pattern.sub(lambda m, val=val: f"{m.group(1)}value = {val:.6g}", new, count=1)
         if new != text:
             path.write_text(new)
             changed.append(path)
     return changed
 
 
-__all__ = ["Fit", "fit", "loss", "write_values", "apply_to_shipped", "report_markdown"]
+__all__ = ["Fit", "apply_to_shipped", "fit", "loss", "report_markdown", "write_values"]
 
 
 def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:

@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -93,7 +93,7 @@ def _change_model(inst) -> type[BaseModel]:
         note=(str | None, Field(None, max_length=2000)))
 
 
-Change = Annotated[Union[tuple(_change_model(i) for i in catalogue().values())],
+Change = Annotated[tuple(_change_model(i) for i in catalogue().values()),
                    Field(discriminator="instrument")]
 ShippedName = Literal[tuple(sorted(shipped_scenarios()))]
 
