@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -93,7 +93,8 @@ def _change_model(inst) -> type[BaseModel]:
         note=(str | None, Field(None, max_length=2000)))
 
 
-Change = Annotated[tuple(_change_model(i) for i in catalogue().values()),
+# a union built from the catalogue at run time: the `|` form cannot be written for it
+Change = Annotated[Union[tuple(_change_model(i) for i in catalogue().values())],  # noqa: UP007
                    Field(discriminator="instrument")]
 ShippedName = Literal[tuple(sorted(shipped_scenarios()))]
 
