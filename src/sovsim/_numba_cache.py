@@ -53,12 +53,20 @@ def _module_name(path: Path, root: Path) -> str:
     return ".".join([PACKAGE, *parts])
 
 
-def imported_files(path: Path, root: Path = ROOT) -> set[Path]:
+def imported_files(path: Path, root: Path = ROOT) -> frozenset[Path]:
     """The package's files that ``path`` imports, anywhere in it (deferred imports included):
     ``from sovsim.a import b`` names ``a/b.py`` when ``b`` is a module, else ``a``'s file."""
+    st = path.stat()
+    return _imported_files(path, root, st.st_mtime_ns, st.st_size)
+
+
+@cache
+def _imported_files(path: Path, root: Path, mtime_ns: int, size: int) -> frozenset[Path]:
+    # read once per version of the file (the month's closure shares most files with the
+    # closures of the mechanisms, each computed when its kernels are defined)
     name = _module_name(path, root)
     out: set[Path] = set()
-    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+    for node in _statements(ast.parse(path.read_bytes(), str(path))):
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -78,7 +86,18 @@ def imported_files(path: Path, root: Path = ROOT) -> set[Path]:
             file = _module_file(target, root)
             if file is not None and file != path:
                 out.add(file)
-    return out
+    return frozenset(out)
+
+
+def _statements(tree: ast.AST):
+    """Every statement of a module, nested ones included (imports are statements: walking the
+    statements alone, not the expressions in them, is several times faster than ast.walk)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            todo.extend(s for s in getattr(node, name, ()) if isinstance(s, ast.AST))
 
 
 def compiled_sources(path: Path, root: Path = ROOT) -> list[Path]:
@@ -93,23 +112,27 @@ def compiled_sources(path: Path, root: Path = ROOT) -> list[Path]:
     return sorted(seen)
 
 
+@cache
+def _digest(path: Path, mtime_ns: int, size: int) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
 def cache_key(path: Path | str, root: Path = ROOT) -> str:
     """A hash of the compiled sources of the kernels defined in ``path``: their paths within
     the package and their contents."""
     path = Path(path).resolve()
     h = hashlib.sha256()
     for dep in compiled_sources(path, root):
+        st = dep.stat()
         h.update(str(dep.relative_to(root)).encode())
         h.update(b"\0")
-        h.update(dep.read_bytes())
-        h.update(b"\0")
+        h.update(_digest(dep, st.st_mtime_ns, st.st_size))
     return h.hexdigest()[:16]
 
 
 @cache
 def _cached_key(path: str, size: int, mtime_ns: int) -> str:
-    # keyed on the kernel file's size and time too, for a long session that edits it; the
-    # files it imports are read once per process, as Python itself reads them once
+    # one key per kernel file and version of it (each of its kernels asks)
     return cache_key(path)
 
 
