@@ -41,7 +41,7 @@ def _free_port() -> int:
 
 def _body(i: int) -> dict:
     # t per agricultural year, distinct per request: a different scenario content hash each time
-    return {"scenario": {"name": f"bench-{i}", "changes": [
+    return {"scenario": {"name": f"bench-{i}", "extends": "historical", "changes": [
         {"date": "1930-07", "instrument": "grain_export_target_t", "value": 1000.0 + i}]}}
 
 

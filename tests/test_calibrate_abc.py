@@ -97,12 +97,14 @@ def test_prior_densities_integrate_to_one():
 def test_hold_out_and_targets():
     assert abc.parse_hold_out(None) == abc.DEFAULT_HOLD_OUT
     assert abc.parse_hold_out("none") == ()
-    assert abc.parse_hold_out("cattle_head:kazakhstan,horses_head") == (
-        ("cattle_head", "kazakhstan"), ("horses_head", "USSR"))
+    assert abc.parse_hold_out("cattle_head:USSR,horses_head") == (
+        ("cattle_head", "USSR"), ("horses_head", "USSR"))
     targets = abc.fit_targets(abc.DEFAULT_HOLD_OUT)
     assert not set(abc.DEFAULT_HOLD_OUT) & set(targets)
     with pytest.raises(InputError, match="not a target"):
         abc.parse_hold_out("gdp_per_capita_index")
+    with pytest.raises(InputError, match="not a target"):  # regional: out of sample
+        abc.parse_hold_out("cattle_head:kazakhstan")
 
 
 def test_calibration_priors_are_the_calibrated_parameters():

@@ -301,8 +301,8 @@ def test_ctrl_c_stops_with_nothing_written(tmp_path, monkeypatch):
         if done == 5:
             raise KeyboardInterrupt
 
-    real_run = sovsim.run
-    monkeypatch.setattr(sovsim, "run", lambda *a, **k: real_run(*a, **{**k, "progress": interrupt}))
+    real_run = sovsim.api.run  # (the command line calls sovsim.api.run)
+    monkeypatch.setattr(sovsim.api, "run", lambda *a, **k: real_run(*a, **{**k, "progress": interrupt}))
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["run", "historical", "--households", "2000", "--out", str(out)])
     assert res.exit_code == 130

@@ -6,15 +6,7 @@ docs/design/0013-package-layout.md."""
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1] / "src" / "sovsim"
-
-# The command line's own cycles (cli.py with cli_*.py) are being removed by turning it into a
-# package (issue 19, branch `hostile`); until that merges, its modules are left out of these two
-# tests and reported as an expected failure of their own below.
-PENDING = ("sovsim.cli",)
-
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
@@ -44,13 +36,8 @@ def imports(name: str) -> list[tuple[str, int]]:
     return [(m, line) for m, line in out if m.split(".")[0] == "sovsim"]
 
 
-def pending(name: str) -> bool:
-    return name.startswith(PENDING)
-
-
-def graph(skip=pending) -> dict[str, set[str]]:
-    return {m: {t for t, _ in imports(m) if t in MODULES and t != m and not skip(t)}
-            for m in MODULES if not skip(m)}
+def graph() -> dict[str, set[str]]:
+    return {m: {t for t, _ in imports(m) if t in MODULES and t != m} for m in MODULES}
 
 
 def cycles(g: dict[str, set[str]]) -> list[list[str]]:
@@ -85,15 +72,14 @@ def cycles(g: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def root_imports(skip=pending) -> list[str]:
+def root_imports() -> list[str]:
     return [f"{MODULES[m].relative_to(ROOT.parent)}:{line}"
-            for m in MODULES if m != "sovsim" and not skip(m)
-            for t, line in imports(m) if t == "sovsim"]
+            for m in MODULES if m != "sovsim" for t, line in imports(m) if t == "sovsim"]
 
 
 def test_the_graph_is_read_right():
     """The reader sees deferred and relative imports and ``from package import module``."""
-    g = graph(skip=lambda m: False)
+    g = graph()
     assert "sovsim.engine.schedule" in g["sovsim.engine.simulation"]
     assert "sovsim.uncertainty.abc_rm" in g["sovsim.uncertainty.abc_smc"]  # a deferred import
     assert "sovsim.households.engine_kernels" in g["sovsim.households.engine"]  # from pkg import mod
@@ -114,10 +100,3 @@ def test_the_root_imports_nothing_at_import():
     top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert {(n.module if isinstance(n, ast.ImportFrom) else n.names[0].name) for n in top} <= {
         "importlib", "sovsim._version"}
-
-
-@pytest.mark.xfail(reason="the CLI's cycles and root imports are removed by the cli/ package "
-                          "(issue 19, branch hostile); drop PENDING when it merges", strict=False)
-def test_the_command_line_too():
-    assert cycles(graph(skip=lambda m: False)) == []
-    assert root_imports(skip=lambda m: False) == []

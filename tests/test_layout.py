@@ -3,8 +3,8 @@
 
 The packages stand in layers; a module imports from its own layer or below, never above:
 
-    interfaces    cli (cli*.py, or the cli/ package), web
-    services      ensemble, uncertainty, store, research, plots, docs
+    interfaces    cli (the cli/ package), web
+    services      ensemble, uncertainty, store, research, plots, docs, words (labels)
     entry         api
     outputs       results
     model         mechanisms, engine, state, inputs, population, households
@@ -33,7 +33,7 @@ LAYERS = {
     "model": ("mechanisms", "engine", "state", "inputs", "population", "households"),
     "outputs": ("results",),
     "entry": ("api",),
-    "services": ("ensemble", "uncertainty", "store", "research", "plots", "docs"),
+    "services": ("ensemble", "uncertainty", "store", "research", "plots", "docs", "words"),
     "interfaces": ("cli", "web"),
 }
 ORDER = list(LAYERS)

@@ -48,7 +48,7 @@ def test_catalogue_scenarios_history_doctrine(client):
 
 def test_run_returns_series_beside_the_historical_run(client):
     r = _run(client, [{"date": "1929-07", "instrument": "grain_export_target_t", "value": 0}],
-             diverge="1929-07")  # later historical export targets are dropped
+             extends="historical", diverge="1929-07")  # later historical targets are dropped
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["years"][0] == 1921 and len(body["series"]["grain_exports_t"]) == 20
@@ -105,12 +105,12 @@ def test_malformed_and_oversized_requests(client):
     _problem(client.post("/api/run", json={"scenario": {}, "evil": 1}), 422, "evil")
     _problem(client.post("/api/run", json={"scenario": {"changes": [{"date": "1932-07"}]}}), 422,
              "instrument")
-    big = b'{"scenario": {"name": "' + b"x" * 300_000 + b'"}}'
+    big = b'{"scenario": {"name": "' + b"x" * 600_000 + b'"}}'
     _problem(client.post("/api/run", content=big, headers={"content-type": "application/json"}),
              413, "limit")
 
     def chunks():
-        for _ in range(40):
+        for _ in range(60):
             yield b" " * 10_000
     _problem(client.post("/api/run", content=chunks(), headers={"content-type": "application/json"}),
              413, "limit")

@@ -91,7 +91,7 @@ def test_change_an_instrument_run_and_the_chart_updates(page):
     row.locator(".instrument").select_option("grain_export_target_t")
     row.locator(".value").fill("0")
     page.click("#run")
-    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Ran ')")
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Ran ')")
     after = _path_d(page, "grain_exports_t")
     assert after != before
     assert page.errors == []
@@ -101,7 +101,7 @@ def test_a_bad_value_is_refused_with_the_reason(page):
     row = page.locator("#changes tbody tr").last
     row.locator(".value").fill("99999999999")
     page.click("#run")
-    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Not run')")
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Not run')")
     text = page.locator("#status").inner_text()
     assert "grain_export_target_t" in text and "less than or equal to 15000000" in text
     row.locator(".value").fill("0")
@@ -123,9 +123,9 @@ def test_download_the_scenario_and_upload_it_back(page, tmp_path):
     # start from another scenario, then upload the file back
     page.select_option("#preset", "historical")
     page.click("#load-preset")
-    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Loaded historical')")
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Loaded historical')")
     page.set_input_files("#upload", str(path))
-    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Uploaded')")
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Uploaded')")
     assert page.locator("#changes tbody tr").count() == n_rows
     assert page.input_value("#sc-name") == "no-exports"
 

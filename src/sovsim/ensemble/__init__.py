@@ -100,6 +100,7 @@ class Ensemble:
     def write(self, out_dir: Path, fmt: str = "csv") -> list[Path]:
         """Bands of every scenario, the member-by-member differences from the first, and the
         manifests, in ``out_dir`` (nothing half-written)."""
+        from sovsim.scenario.limits import file_stem
         from sovsim.store import atomic_write, atomic_write_text
 
         if fmt not in ("csv", "parquet"):
@@ -107,11 +108,11 @@ class Ensemble:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         written = []
-        tables = {f"{n}_bands": self.bands(n) for n in self.scenarios}
+        tables = {f"{file_stem(n)}_bands": self.bands(n) for n in self.scenarios}
         for n in self.household:
-            tables[f"{n}_household_bands"] = self.household_bands(n)
+            tables[f"{file_stem(n)}_household_bands"] = self.household_bands(n)
         for other in self.scenarios[1:]:
-            tables[f"{other}-minus-{self.scenarios[0]}_difference_bands"] = \
+            tables[f"{file_stem(other)}-minus-{file_stem(self.scenarios[0])}_difference_bands"] = \
                 self.difference(self.scenarios[0], other)
         for stem, table in tables.items():
             target = out_dir / f"{stem}.{fmt}"

@@ -334,9 +334,33 @@ def load_overrides(path: Path) -> dict[str, Any]:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParameterError(str(path), "(file)", "no such file") from None
+    except IsADirectoryError:
+        raise ParameterError(str(path), "(file)", "a directory, not a parameter file") from None
+    except UnicodeDecodeError as exc:
+        raise ParameterError(str(path), "(file)", f"not UTF-8 text ({exc.reason} at byte "
+                             f"{exc.start})") from None
+    except OSError as exc:
+        raise ParameterError(str(path), "(file)", f"cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ParameterError(str(path), "(file)", "nested too deeply to read") from None
     vals = raw.get("values")
     if not isinstance(vals, dict):
         raise ParameterError(str(path), "values", "missing table [values]")
-    return {k: ([v[r] for r in REGIONS] if isinstance(v, dict) else v) for k, v in vals.items()}
+    out = {}
+    for k, given in vals.items():
+        v = given
+        if isinstance(v, dict):
+            missing = [r for r in REGIONS if r not in v]
+            if missing or set(v) - set(REGIONS):
+                raise ParameterError(str(path), f"values.{k}", "a region table needs each "
+                                     "region once", ", ".join(REGIONS))
+            v = [v[r] for r in REGIONS]
+        vs = v if isinstance(v, list) else [v]
+        if not vs or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                             and math.isfinite(x) for x in vs):
+            raise ParameterError(str(path), f"values.{k}", f"expected a finite number or a "
+                                 f"table of one per region, got {type(v).__name__}")
+        out[k] = v
+    return out

@@ -18,6 +18,7 @@ from sovsim.plots.compare import (
     label_panel,
     save,
 )
+from sovsim.words import chart_text
 
 
 def band_figure(ens, path: Path | None = None, from_year: int = 1921):
@@ -38,7 +39,7 @@ def band_figure(ens, path: Path | None = None, from_year: int = 1921):
                 ax.fill_between(YEARS[keep], q05[keep], q95[keep], color=colour, alpha=0.15, lw=0)
                 ax.fill_between(YEARS[keep], q25[keep], q75[keep], color=colour, alpha=0.3, lw=0)
                 ax.plot(YEARS[keep], q50[keep], color=colour, lw=1.6,
-                        label=f"model: {name} (median, 25-75 %, 5-95 %)")
+                        label=f"model: {chart_text(name)} (median, 25-75 %, 5-95 %)")
             label_panel(ax, var, scale, label)
         fig.suptitle(f"sovsim: ensembles of {ens.members} members (parameters drawn from their "
                      "priors) against the historical record")

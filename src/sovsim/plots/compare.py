@@ -13,6 +13,7 @@ from sovsim import history
 from sovsim.calendar import decimal_year
 from sovsim.engine.accounts import BY_NAME
 from sovsim.results import Results
+from sovsim.words import chart_text, variant_label
 
 PANELS = (
     ("grain_harvest_t", 1e6, "grain harvest (million t)"),
@@ -47,7 +48,7 @@ def compare_figure(results: list[Results], path: Path | None = None, from_year: 
                 years = np.array([int(y) for y in s.index])
                 keep = years >= from_year
                 ax.plot(years[keep], s.values[keep] / scale, color=PALETTE[i % len(PALETTE)],
-                        lw=1.6, label=f"model: {res.scenario}")
+                        lw=1.6, label=f"model: {chart_text(res.scenario)}")
             label_panel(ax, var, scale, label)
         fig.suptitle("sovsim: scenarios against the historical record (grey: published estimates)")
     return save(fig, path)
@@ -56,11 +57,13 @@ def compare_figure(results: list[Results], path: Path | None = None, from_year: 
 def history_points(ax, hist, var: str, scale: float, from_year: int) -> None:
     """Every recorded variant of ``var`` (USSR) as grey points, one marker per variant."""
     rows = hist[(hist["series"] == var) & (hist["region"] == "USSR")]
+    bib = history.sources()
     for j, (variant, grp) in enumerate(rows.groupby("variant")):
+        name = chart_text(variant_label(str(variant), set(grp["source"]), bib))
         x = grp["period"].map(decimal_year)
         keep = x >= from_year
         ax.scatter(x[keep], grp["value"][keep].astype(float) / scale, s=10, alpha=0.55,
-                   marker="os^vD<>"[j % 7], color="0.45", label=f"history: {variant}")
+                   marker="os^vD<>"[j % 7], color="0.45", label=f"history: {name}")
 
 
 def label_panel(ax, var: str, scale: float, label: str) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from sovsim import calendar
 from sovsim.plots.compare import PALETTE, chart_style, figure, save
+from sovsim.words import chart_text
 
 
 def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[str, str],
@@ -26,7 +27,7 @@ def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[st
             for i, (scenario, by_axis) in enumerate(shares.items()):
                 if axis in by_axis:
                     ax.plot(years, by_axis[axis], color=PALETTE[i % len(PALETTE)], lw=1.6,
-                            label=scenario)
+                            label=chart_text(scenario))
             ax.set_title(axes_text[axis].split(":")[0] + f"\n{headline.get(axis, '')}",
                          fontsize=7)
             ax.set_ylim(-0.02, 1.02)

@@ -18,6 +18,7 @@ from sovsim import calendar
 from sovsim.engine.accounts import BY_NAME
 from sovsim.errors import SovsimError
 from sovsim.regions import REGIONS, USSR
+from sovsim.scenario.limits import file_stem
 
 COLUMNS = ["scenario", "period", "variable", "region", "value", "unit"]
 REGION_LABELS = (USSR, *REGIONS)
@@ -127,12 +128,13 @@ class Results:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         table = self.annual() if freq == "annual" else self.monthly()
-        target = out_dir / f"{self.scenario}_{freq}.{fmt}"
+        stem = file_stem(self.scenario)  # no separators: nothing lands outside out_dir
+        target = out_dir / f"{stem}_{freq}.{fmt}"
         written = [_atomic(target, lambda p: _write_table(table, p, fmt))]
         for name, extra in self.tables.items():
-            path = out_dir / f"{self.scenario}_{name}.{fmt}"
+            path = out_dir / f"{stem}_{file_stem(name)}.{fmt}"
             written.append(_atomic(path, lambda p, t=extra: _write_table(t, p, fmt)))
-        manifest = out_dir / f"{self.scenario}_manifest.json"
+        manifest = out_dir / f"{stem}_manifest.json"
         written.append(_atomic(manifest, lambda p: p.write_text(json.dumps(self.manifest, indent=2))))
         return written
 

@@ -32,6 +32,7 @@ import numpy as np
 from sovsim import calendar
 from sovsim.errors import ScenarioError
 from sovsim.regions import REGIONS
+from sovsim.scenario import limits
 from sovsim.scenario.instruments import catalogue
 
 TOP_KEYS = {"name", "title", "description", "extends", "diverge", "change"}
@@ -101,6 +102,16 @@ class Scenario:
             self._cache[key] = make()
         return self._cache[key]
 
+    def to_toml(self) -> str:
+        """The resolved scenario as a self-contained TOML file (no ``extends``)."""
+        lines = [f"name = {json.dumps(self.name)}", f"title = {json.dumps(self.title)}"]
+        lines.append(f"description = {json.dumps(self.description)}")
+        for ch in self.changes:
+            lines.append("\n[[change]]")
+            for key, val in ch.as_dict().items():
+                lines.append(f"{key} = {json.dumps(val)}")
+        return "\n".join(lines) + "\n"
+
 
 def to_toml_text(raw: dict[str, Any]) -> str:
     """Write the content of a scenario file (as :func:`scenario_from_dict` takes it) as TOML,
@@ -148,8 +159,16 @@ def _resolve_path(spec: str | Path, base_dir: Path | None, referrer: str) -> Pat
     text = str(spec)
     if text in shipped and not text.endswith(".toml"):
         return shipped[text]
+    if "\0" in text:
+        raise ScenarioError(referrer, "extends" if base_dir else "scenario",
+                            f"a NUL character in the path {text!r}")
     path = Path(text)
-    if not path.is_absolute() and base_dir is not None:
+    if base_dir is not None:  # `extends` in a file: inside that file's directory tree
+        inside = (base_dir / path).resolve()
+        if path.is_absolute() or not inside.is_relative_to(base_dir.resolve()):
+            raise ScenarioError(referrer, "extends", f"{text!r} is outside the directory "
+                                f"of this file ({base_dir})", "the name of a shipped scenario "
+                                "or a path relative to this file, inside its directory")
         path = base_dir / path
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
@@ -166,6 +185,10 @@ def load_scenario_text(text: str, *, label: str = "<upload>") -> Scenario:
     Such a scenario may only extend a shipped scenario by name: it never names a path, so
     text from outside (a web request) cannot make the loader open a file of its choosing.
     """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limits.MAX_FILE_BYTES:
+        raise ScenarioError(label, "(file)", f"{size:,} bytes, over the limit of "
+                            f"{limits.MAX_FILE_BYTES:,} bytes for a scenario file")
     return scenario_from_dict(_parse_toml(text, label), label=label)
 
 
@@ -184,10 +207,20 @@ def scenario_from_dict(raw: Any, *, label: str = "<request>") -> Scenario:
 
 
 def _parse_toml(text: str, file: str) -> dict:
+    depth = limits.nesting_depth(text)
+    if depth > limits.MAX_NESTING:
+        raise ScenarioError(file, "(file)", f"brackets nested {depth} deep, over the limit of "
+                            f"{limits.MAX_NESTING}")
     try:
-        return tomllib.loads(text)
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(file, "(file)", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(file, "(file)", "nested too deeply to read") from None
+    if not raw:
+        raise ScenarioError(file, "(file)", "empty: a scenario file needs at least a name, "
+                            "an extends or a [[change]]", ", ".join(sorted(TOP_KEYS)))
+    return raw
 
 
 def _load(spec: str | Path, base_dir: Path | None, stack: tuple[Path, ...]) -> Scenario:
@@ -196,17 +229,32 @@ def _load(spec: str | Path, base_dir: Path | None, stack: tuple[Path, ...]) -> S
     if path in stack:
         cycle = " -> ".join(str(p) for p in (*stack, path))
         raise ScenarioError(str(path), "extends", f"cycle of extends: {cycle}")
+    if len(stack) >= limits.MAX_EXTENDS_DEPTH:
+        raise ScenarioError(referrer, "extends", f"a chain of more than "
+                            f"{limits.MAX_EXTENDS_DEPTH} files")
     try:
-        raw = _read(path, path.stat().st_mtime_ns)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), "(file)", f"cannot read: {exc}") from None
-    return _from_raw(raw, str(path), path, stack, default_name=path.stem)
+        stat = path.stat()
+        if stat.st_size > limits.MAX_FILE_BYTES:
+            raise ScenarioError(str(path), "(file)", f"{stat.st_size:,} bytes, over the limit "
+                                f"of {limits.MAX_FILE_BYTES:,} bytes for a scenario file")
+        raw = _read(path, stat.st_mtime_ns)
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), "(file)", f"not UTF-8 text ({exc.reason} at byte "
+                            f"{exc.start})") from None
+    except OSError as exc:
+        raise ScenarioError(str(path), "(file)", f"cannot read: {exc.strerror or exc}") from None
+    return _from_raw(raw, str(path), path, stack, default_name=limits.file_stem(path.stem))
 
 
 @lru_cache(maxsize=64)
 def _read(path: Path, version: int) -> dict:
     """A scenario file's parsed content, read once per version of the file (never mutated)."""
-    return _parse_toml(path.read_text(encoding="utf-8"), str(path))
+    with path.open("rb") as fh:  # at most the limit (a file may grow after its stat)
+        data = fh.read(limits.MAX_FILE_BYTES + 1)
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise ScenarioError(str(path), "(file)", f"over the limit of "
+                            f"{limits.MAX_FILE_BYTES:,} bytes for a scenario file")
+    return _parse_toml(data.decode("utf-8"), str(path))
 
 
 def _from_raw(raw: dict, file: str, path: Path | None, stack: tuple[Path, ...], *,
@@ -233,6 +281,9 @@ def _from_raw(raw: dict, file: str, path: Path | None, stack: tuple[Path, ...], 
         parent = parent_sc.name
         inherited = [c for c in parent_sc.changes if diverge is None or c.month < diverge]
     own = _changes(raw.get("change", []), file)
+    if len(own) > limits.MAX_CHANGES:
+        raise ScenarioError(file, "change", f"{len(own):,} changes, over the limit of "
+                            f"{limits.MAX_CHANGES} in one scenario")
     # Stable sort by month: at equal months, the extending file's change comes last and wins.
     ordered = sorted(sorted(inherited, key=lambda c: c.month) + sorted(own, key=lambda c: c.month),
                      key=lambda c: c.month)
@@ -251,10 +302,16 @@ def _text(raw: dict, key: str, file: str, default: str) -> str:
     val = raw.get(key, default)
     if not isinstance(val, str):
         raise ScenarioError(file, key, f"expected a string, got {type(val).__name__}")
+    problem = limits.text_problem(key, val)
+    if problem:
+        raise ScenarioError(file, key, problem)
     return val
 
 
 def _month(val: Any, file: str, key: str) -> int:
+    problem = limits.date_problem(val)
+    if problem:
+        raise ScenarioError(file, key, problem, "'YYYY-MM' from 1921-01 to 1940-12")
     try:
         return calendar.parse_month(val)
     except ValueError as exc:
@@ -264,6 +321,9 @@ def _month(val: Any, file: str, key: str) -> int:
 def _changes(items: Any, file: str) -> list[PolicyChange]:
     if not isinstance(items, list):
         raise ScenarioError(file, "change", "expected an array of tables [[change]]")
+    if len(items) > limits.MAX_CHANGES:  # before checking each one
+        raise ScenarioError(file, "change", f"{len(items):,} changes, over the limit of "
+                            f"{limits.MAX_CHANGES} in one scenario")
     cat = catalogue()
     out = []
     for i, item in enumerate(items):
@@ -295,8 +355,12 @@ def _changes(items: Any, file: str) -> list[PolicyChange]:
                 raise ScenarioError(file, f"{where}.region", f"unknown region {region!r}",
                                     ", ".join(REGIONS))
         for key in ("source", "note"):
-            if key in item and not isinstance(item[key], str):
-                raise ScenarioError(file, f"{where}.{key}", "expected a string")
+            if key in item:
+                if not isinstance(item[key], str):
+                    raise ScenarioError(file, f"{where}.{key}", "expected a string")
+                problem = limits.text_problem(key, item[key])
+                if problem:
+                    raise ScenarioError(file, f"{where}.{key}", problem)
         value = float(item["value"]) if inst.kind == "float" else item["value"]
         out.append(PolicyChange(month, name, value, region, item.get("source", ""),
                                 item.get("note", ""), file))

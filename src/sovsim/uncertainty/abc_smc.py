@@ -11,10 +11,11 @@ Schaelte et al. 2022): ``ABCSMC`` with its default adaptive multivariate normal 
 median (``QuantileEpsilon``) tolerance schedule.
 
 The distance between a run and the record is the calibration loss of ``sovsim.uncertainty.calibrate``
-(weighted mean log errors against the nearest published variant, plus the famine-band
-penalties) over the target series *less those held back*; the held-back series (default:
-USSR procurement, horses and town population) and series never fitted are checked out of
-sample afterwards on draws from the posterior and from the prior. The priors are the
+(weighted mean log distances from the bands of the best-graded rows of the declared targets,
+plus the famine-band penalties) over the target series *less those held back*; the held-back
+series (default: USSR procurement, horses and town population) and the out-of-sample series
+(``history.targets.out_of_sample``) are checked afterwards on draws from the posterior and
+from the prior. The priors are the
 parameter files' (``ParameterSet.priors()``). The coarse model is deterministic given its
 inputs, so the ABC posterior here is the prior restricted to the region where the loss falls
 below the final ``eps``, importance-weighted: a statement of which values fit about as well as
@@ -36,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from sovsim.errors import InputError
+from sovsim.history import targets as declared
 from sovsim.params import ParameterSet, Prior, load_parameters
-from sovsim.uncertainty.calibrate import TARGETS, loss
+from sovsim.uncertainty.calibrate import loss
 from sovsim.uncertainty.posterior import (
     CLI,
     Posterior,
@@ -50,13 +52,17 @@ from sovsim.uncertainty.posterior import (
 #: Target series held back from the ABC fit by default and checked out of sample.
 DEFAULT_HOLD_OUT: tuple[tuple[str, str], ...] = (
     ("grain_procurement_t", "USSR"), ("horses_head", "USSR"), ("urban_population_persons", "USSR"))
-#: Series with history that no calibration fits: always checked out of sample. (Not grain
-#: exports, which scenarios set as an instrument, nor kolkhoz households, which the model
-#: has at zero before 1929 where the record has a few hundred thousand: a log error there
-#: measures nothing.)
-NEVER_FITTED: tuple[tuple[str, str], ...] = (
-    ("population_persons", "USSR"), ("rural_population_persons", "USSR"),
-    ("gdp_per_capita_index", "USSR"), ("excess_deaths_total_persons", "ukraine"))
+
+
+def never_fitted() -> tuple[tuple[str, str], ...]:
+    """Series with usable history that no declared target reads (``targets.out_of_sample``),
+    checked on posterior and prior draws. (Not grain exports, which scenarios set as an
+    instrument, nor kolkhoz households, which the model has at zero before 1929 where the
+    record has a few hundred thousand: a log error there measures nothing.)"""
+    oos = declared.out_of_sample()
+    keys = sorted(set(zip(oos["series"], oos["region"])))
+    return tuple(k for k in keys if k[0] not in ("grain_exports_t", "kolkhoz_households")
+                 and k not in declared.weights())
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +174,7 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
     """
     import pyabc
 
-    global _RUNS  # noqa: PLW0603  (forked workers inherit the module's counter)
+    global _RUNS  # noqa: PLW0603 - forked workers inherit the shared counter
     if population < 10:
         raise InputError(CLI, "--population", f"{population} particles are too few", "10 or more")
     if generations < 1:
@@ -230,12 +236,13 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
 # -- the model ----------------------------------------------------------------------------------
 
 def fit_targets(held_out: Sequence[tuple[str, str]]) -> dict[tuple[str, str], float]:
-    """``TARGETS`` less the series held back."""
-    unknown = [k for k in held_out if k not in TARGETS]
+    """The declared targets less the series held back."""
+    targets = declared.weights()
+    unknown = [k for k in held_out if k not in targets]
     if unknown:
         raise InputError(CLI, "--hold-out", f"{unknown[0][0]}:{unknown[0][1]} is not a target "
-                         "series", ", ".join(f"{s}:{r}" for s, r in TARGETS))
-    out = {k: w for k, w in TARGETS.items() if k not in set(held_out)}
+                         "series", ", ".join(f"{s}:{r}" for s, r in targets))
+    out = {k: w for k, w in targets.items() if k not in set(held_out)}
     if not out:
         raise InputError(CLI, "--hold-out", "every target is held back; nothing left to fit")
     return out
@@ -296,13 +303,13 @@ def calibrate(*, names: Sequence[str] | None = None, hold_out=DEFAULT_HOLD_OUT,
 
 __all__ = [
     "DEFAULT_HOLD_OUT",
-    "NEVER_FITTED",
     "Posterior",
     "abc_smc",
     "calibrate",
     "calibration_priors",
     "fit_targets",
     "model_distance",
+    "never_fitted",
     "parse_hold_out",
     "prior_pdf",
     "read_posterior",

@@ -2,11 +2,14 @@
 historical series, honestly (docs/calibration.md). This module holds the loss and Powell's
 least squares; ABC-SMC, which gives a posterior, is ``sovsim.uncertainty.abc_smc``.
 
-The loss is a sum over target series of the mean, over the years 1926-1940 that have data, of
-the absolute log error against the *nearest* published variant of that year (so disagreement
-between sources does not pull the fit), plus a penalty when 1930-34 excess deaths leave the
-range of published estimates (and when those of 1921-22 leave theirs). One value per parameter
-for all years: no per-year constants.
+The targets are declared in ``data/calibration/targets.toml`` (``sovsim.history.targets``):
+series, region, years, the variant rule, weight and why. The loss reads history only through
+the view of those targets (``targets.view``): at each period the best-graded usable rows
+(never a popular row, never an official claim known to be inflated), several of them making a
+band. It is a sum over targets of the weight times the mean, over the target's periods, of the
+log distance of the model from the band (zero inside), plus the declared band penalties (the
+famines of 1930-34 and 1921-22). One value per parameter for all years: no per-year constants.
+Everything else in the record is out of sample (``sovsim validate``).
 The minimiser here is Powell's method in the unit cube of each parameter's bounds.
 """
 
@@ -15,33 +18,24 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from sovsim import history
 from sovsim.api import run
 from sovsim.errors import SovsimError
+from sovsim.history import targets as declared
 from sovsim.params import ParameterSet, load_parameters, parameter_files
-from sovsim.results.validate import FIT_FROM, FIT_TO, points
+from sovsim.results.validate import Where, _value, bands_of
 
-TARGETS: dict[tuple[str, str], float] = {
-    ("grain_harvest_t", "USSR"): 3.0,
-    ("grain_procurement_t", "USSR"): 1.0,
-    ("sown_area_ha", "USSR"): 0.5,
-    ("horses_head", "USSR"): 1.0,
-    ("cattle_head", "USSR"): 1.0,
-    ("pigs_head", "USSR"): 0.5,
-    ("sheep_goats_head", "USSR"): 0.5,
-    ("urban_population_persons", "USSR"): 1.5,
-    ("collectivized_share", "USSR"): 1.0,
-    ("nonagricultural_employment_persons", "USSR"): 0.5,
-    ("industrial_output_index", "USSR"): 0.25,
-    ("cattle_head", "kazakhstan"): 0.5,
-    ("death_rate_index", "USSR"): 2.0,
-}
-FAMINE_WEIGHT = 2.0
-FAMINE_BAND = ("davies_wheatcroft_low", "ptoukha_institute")  # 5.5 to 8.7 million, 1930-34
+
+def __getattr__(name: str):
+    """``TARGETS``: ``{(series, region): weight}`` of the declared targets
+    (data/calibration/targets.toml), read when first asked for, not at import."""
+    if name == "TARGETS":
+        return declared.weights()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -64,9 +58,34 @@ def calibrated_parameters(p: ParameterSet) -> list[tuple[str, float, float]]:
 
 
 def famine_band() -> tuple[float, float]:
-    df = history.load("excess_deaths_total_persons")
-    vals = df[df["variant"].isin(FAMINE_BAND) & (df["region"] == "USSR")]["value"].astype(float)
-    return float(vals.min()), float(vals.max())
+    """The declared band of USSR excess deaths in 1930-34 (best-graded published totals)."""
+    return declared.band_range(declared.band("famine_1930_34"))
+
+
+def famine_band_1921() -> tuple[float, float]:
+    """The declared band for the famine of 1921-22."""
+    return declared.band_range(declared.band("famine_1921_22"))
+
+
+@lru_cache(maxsize=1)
+def target_plan() -> tuple[tuple[str, str, float, float, Where], ...]:
+    """Every period the loss scores: (target key, period, band low, band high, where the model's
+    value lies), made once from ``targets.view()`` and nothing else."""
+    view = declared.view()
+    view = view[view["target"].str.contains(":")]  # bands are famine_misses'
+    out = []
+    for key, rows in view.groupby("target", sort=False):
+        for series, _, _, where, g in bands_of(rows):
+            if (g["value"] > 0).all():
+                vals = g["value"].astype(float)
+                out.append((key, series, float(vals.min()), float(vals.max()), where))
+    return tuple(out)
+
+
+def clear_caches() -> None:
+    """Forget what was read from history (after the record or the targets change)."""
+    target_plan.cache_clear()
+    declared.declared.cache_clear()
 
 
 def loss(overrides: dict[str, float], p: ParameterSet | None = None, *,
@@ -74,15 +93,26 @@ def loss(overrides: dict[str, float], p: ParameterSet | None = None, *,
          scenario: str = "historical") -> tuple[float, dict[str, float]]:
     """The calibration loss of one run with ``overrides`` and its parts by target.
 
-    ``targets`` (default ``TARGETS``) are the weighted series fitted; ABC-SMC passes the
-    targets less the series it holds back for out-of-sample checks. The two famine-band
-    penalties are always part of the loss. A run that fails scores 1e6.
+    ``targets`` (default: every declared target) are the weighted series fitted; ABC-SMC passes the
+    targets less the series it holds back for out-of-sample checks (a series not declared in
+    targets.toml cannot be fitted). The band penalties are always part of the loss. A run that
+    fails scores 1e6.
     """
-    targets = TARGETS if targets is None else targets
     try:
         res = run(scenario, params=p, overrides=overrides)
     except SovsimError:
         return 1e6, {"failed": 1e6}
+    return score(res, targets)
+
+
+def score(res, targets: dict[tuple[str, str], float] | None = None) -> tuple[float, dict[str, float]]:
+    """The loss of a finished run (``loss`` without the run)."""
+    declared_weights = declared.weights()
+    targets = declared_weights if targets is None else targets
+    unknown = [k for k in targets if k not in declared_weights]
+    if unknown:
+        raise SovsimError(f"{unknown[0][0]}:{unknown[0][1]} is not a declared target "
+                          "(data/calibration/targets.toml); out-of-sample series are never fitted")
     errors = series_errors(res, targets)
     parts = {f"{s}:{r}": w * errors[f"{s}:{r}"] for (s, r), w in targets.items()
              if f"{s}:{r}" in errors}
@@ -91,33 +121,24 @@ def loss(overrides: dict[str, float], p: ParameterSet | None = None, *,
 
 
 def series_errors(res, keys) -> dict[str, float]:
-    """Per (series, region) in ``keys``: the mean over the years 1926-1940 with data of the
-    error (``_error``) against the nearest published variant of each period; keys without
-    data are left out."""
-    wanted = set(keys)
-    pts = [q for q in points(res) if FIT_FROM <= q.year <= FIT_TO and (q.series, q.region) in wanted
-           and q.history > 0]
-    out: dict[str, float] = {}
-    for key in keys:
-        by_period: dict[str, list] = {}
-        for q in pts:
-            if (q.series, q.region) == key:
-                by_period.setdefault(q.period, []).append(q)
-        errs = [min(_error(key[0], q.model, q.history) for q in qs) for qs in by_period.values()]
-        if errs:
-            out[f"{key[0]}:{key[1]}"] = float(np.mean(errs))
-    return out
+    """Per declared target in ``keys``: the mean over its periods of the error (``_error``) of
+    the model from the band of the chosen rows; targets without usable rows are left out."""
+    wanted = {f"{s}:{r}" for s, r in keys}
+    by_key: dict[str, list[float]] = {}
+    for key, series, lo, hi, where in target_plan():
+        if key in wanted:
+            by_key.setdefault(key, []).append(_error(series, _value(res, where), lo, hi))
+    return {k: float(np.mean(v)) for k, v in by_key.items()}
 
 
 def famine_misses(res) -> dict[str, float]:
-    """The weighted log distance of 1930-34 and 1921-22 excess deaths from the published
-    ranges (zero inside them)."""
+    """The weighted log distance of the model's totals from the declared bands (zero inside)."""
     deaths = res.series("excess_deaths_persons")
     parts = {}
-    for label, (first, last), (lo, hi) in (("famine_1930_34", (1930, 1934), famine_band()),
-                                            ("famine_1921_22", (1921, 1922), famine_band_1921())):
-        total = float(sum(deaths[str(y)] for y in range(first, last + 1)))
-        parts[label] = FAMINE_WEIGHT * _band_miss(total, lo, hi)
+    for b in declared.bands():
+        lo, hi = declared.band_range(b)
+        total = float(sum(deaths[str(y)] for y in range(b.model_first, b.model_last + 1)))
+        parts[b.name] = b.weight * _band_miss(total, lo, hi)
     return parts
 
 
@@ -127,19 +148,17 @@ def _band_miss(total: float, lo: float, hi: float) -> float:
     return min(abs(math.log(max(total, 1.0) / lo)), abs(math.log(max(total, 1.0) / hi)))
 
 
-def famine_band_1921() -> tuple[float, float]:
-    """The published range for the famine of 1921-22 (all rows dated before 1924)."""
-    df = history.load("excess_deaths_total_persons")
-    vals = df[(df["period"].str[:4].astype(int) < 1924) & (df["region"] == "USSR")]["value"]
-    return float(vals.astype(float).min()), float(vals.astype(float).max())
-
-
-def _error(series: str, model: float, hist: float) -> float:
-    """Log error; for shares, the absolute error over max(share, 0.1) (logs of shares near
-    zero would swamp the rest)."""
+def _error(series: str, model: float, lo: float, hi: float | None = None) -> float:
+    """Distance of the model from the band [lo, hi] (a point when ``hi`` is None): log error;
+    for shares, the absolute error over max(share, 0.1) (logs of shares near zero would
+    swamp the rest). Zero inside the band."""
+    hi = lo if hi is None else hi
+    if lo <= model <= hi:
+        return 0.0
+    edge = lo if model < lo else hi
     if series.endswith("_share"):
-        return abs(model - hist) / max(hist, 0.1)
-    return abs(math.log(max(model, 1e-9) / hist))
+        return abs(model - edge) / max(edge, 0.1)
+    return abs(math.log(max(model, 1e-9) / edge))
 
 
 def fit(maxfev: int = 600, p: ParameterSet | None = None, progress=None) -> Fit:
@@ -186,7 +205,7 @@ def apply_to_shipped(values: dict[str, float]) -> list[Path]:
         text = path.read_text()
         new = text
         for name, val in values.items():
-            pattern = re.compile(r"(\[" + re.escape(name) + r"\]\n(?:[^\[]*?\n)?)value = [^\n]+")
+            pattern = re.compile(rf"(\[{re.escape(name)}\]\n(?:[^\[]*?\n)?)value = [^\n]+")
             new = pattern.sub(lambda m, val=val: f"{m.group(1)}value = {val:.6g}", new, count=1)
         if new != text:
             path.write_text(new)
@@ -194,7 +213,7 @@ def apply_to_shipped(values: dict[str, float]) -> list[Path]:
     return changed
 
 
-__all__ = ["Fit", "apply_to_shipped", "fit", "loss", "report_markdown", "write_values"]
+__all__ = ["Fit", "apply_to_shipped", "fit", "loss", "report_markdown", "score", "write_values"]
 
 
 def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:
@@ -206,14 +225,18 @@ def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:
         "Generated by `sovsim calibrate` (`sovsim.uncertainty.calibrate.report_markdown`).", "",
         "## Method", "",
         "Two methods share one loss and the same targets (`sovsim calibrate --method`).",
-        "", "**The loss.** For each target series, the mean over the years 1926-1940 that",
-        "have data of the absolute log error against the *nearest* published variant of that",
-        "year (for shares: absolute error over max(share, 0.1)), times the target's weight;",
-        "plus a penalty (twice the log distance) when the model's 1930-34 excess deaths fall",
-        "outside the range of Davies & Wheatcroft's low estimate to the Ptoukha Institute's, and",
-        "likewise for the famine of 1921-22 (2 to 10 million, weak sources: a student paper's",
-        "range and the Black Book's 5 million). The parameters with status `calibrated` are",
-        "fitted together, one value each for all years and regions (no per-year constants).",
+        "", "**The targets** are declared in `src/sovsim/data/calibration/targets.toml`",
+        "(series, region, years, variant rule, weight, why); everything else in the record",
+        "is out of sample, reported apart by `sovsim validate` (docs/validation.md).",
+        "", "**The loss.** For each target, the mean over its periods of the absolute log",
+        "distance of the model from the band of the best-graded usable rows of that period",
+        "(zero inside; for shares: absolute error over max(share, 0.1)), times the target's",
+        "weight; plus a penalty (the band's weight times the log distance) when the model's",
+        "1930-34 or 1921-22 excess deaths fall outside the band of the best-graded published",
+        "USSR totals. Popular rows (forum, blog, unattributed) and official claims known to be",
+        "inflated never enter a band (docs/sources-grades.md). The parameters with status",
+        "`calibrated` are fitted together, one value each for all years and regions (no",
+        "per-year constants).",
         "", "**Powell** (`--method powell`, the default; the numbers on this page) minimises",
         "the loss by Powell's method in the unit cube of the parameters' bounds: one best",
         "point, no statement of uncertainty.", "",
@@ -241,14 +264,14 @@ def report_markdown(fit: Fit, p: ParameterSet | None = None) -> str:
         "example reports",
         "docs/calibration-abc-rm-example.md (26 parameters) and docs/calibration-abc-example.md",
         "(pyabc, six parameters)).", "",
-        "| target | weight | loss |", "| --- | --- | --- |",
+        "| target | years | weight | loss |", "| --- | --- | --- | --- |",
     ]
-    for (series, region), w in TARGETS.items():
-        lines.append(f"| {series} ({region}) | {w} | {fit.parts.get(f'{series}:{region}', float('nan')):.4f} |")
-    lines.append(f"| excess deaths 1930-34 in the published range | {FAMINE_WEIGHT} | "
-                 f"{fit.parts.get('famine_1930_34', float('nan')):.4f} |")
-    lines.append(f"| excess deaths 1921-22 in the published range | {FAMINE_WEIGHT} | "
-                 f"{fit.parts.get('famine_1921_22', float('nan')):.4f} |")
+    for t in declared.targets():
+        lines.append(f"| {t.series} ({t.region}) | {t.first}-{t.last} | {t.weight} | "
+                     f"{fit.parts.get(f'{t.series}:{t.region}', float('nan')):.4f} |")
+    for b in declared.bands():
+        lines.append(f"| {b.name}: excess deaths {b.model_first}-{b.model_last} in the band | "
+                     f"{b.first}-{b.last} | {b.weight} | {fit.parts.get(b.name, float('nan')):.4f} |")
     lines += ["", f"Total loss {fit.loss:.4f} after {fit.evaluations} model runs.", "",
               "## Fitted values", "", "| parameter | value | bounds | unit |", "| --- | --- | --- | --- |"]
     for name in fit.names:

@@ -55,8 +55,57 @@ def _policy(sc: Scenario, y0: int, y1: int) -> str:
         parts.append("dekulakization under way")
     parts.append(f"investment at {float(tl['investment_share'][month, 0]):.0%} of output")
     exports = float(tl["grain_export_target_t"][month, 0])
-    parts.append(f"grain exports planned at {exports / 1e6:.1f} million t a year")
+    decided = any(c.instrument == "grain_export_target_t" and c.month <= month
+                  for c in sc.changes)
+    if exports > 0:
+        parts.append(f"grain exports planned at {_tonnes(exports)} a year")
+    elif decided:
+        parts.append("no grain exports planned")
+    else:  # the instrument's default: no plan in the sources for these years
+        parts.append("no grain export plan found for these years")
     return ", ".join(parts)
+
+
+def _tonnes(t: float) -> str:
+    """Tonnes in words a reader takes in: '1.6 million t', '450 thousand t'."""
+    if t >= 0.95e6:
+        return f"{t / 1e6:.1f} million t"
+    if t >= 1e3:
+        return f"{t / 1e3:.0f} thousand t"
+    return f"{t:.0f} t"
+
+
+def _people(n: float) -> str:
+    if n >= 0.95e6:
+        return f"{n / 1e6:.1f} million"
+    if n >= 1e3:
+        return f"{round(n, -3) / 1e3:.0f} thousand"
+    return "fewer than a thousand" if n >= 1 else "none"
+
+
+def change_words(start: float, end: float, rising: str, falling: str, what: str) -> str:
+    """'grew from 20.1 to 25.7 million', 'shrank from ...', or 'stayed at about ...': the verb
+    agrees with the numbers as printed (within 1 %, 'stayed')."""
+    if not (math.isfinite(start) and math.isfinite(end)):
+        return ""
+    if abs(end - start) <= 0.01 * max(abs(start), 1e-9) or f"{start:.1f}" == f"{end:.1f}":
+        return f"{what} stayed at about {end:.1f}"
+    verb = rising if end > start else falling
+    return f"{what} {verb} from {start:.1f} to {end:.1f}"
+
+
+def famine_text(deaths: float, low: float, high: float, historical_policy: bool) -> str:
+    """The run's excess deaths of 1930-34 beside the published estimates: which were made of
+    what happened under the historical policy, so a run of other policies is set beside them,
+    not against them."""
+    run = f"Excess deaths 1930–34 in this run: {_people(deaths)}."
+    record = (f"published estimates for what happened in the USSR range from {_people(low)} "
+              f"to {_people(high)}")
+    if historical_policy:
+        where = ("inside" if low <= deaths <= high else "below" if deaths < low else "above")
+        return f"{run} It is {where} the range of {record[0].upper() + record[1:]}."
+    return (f"{run} This run's policies differ from history's, so it shows what they would "
+            f"have brought; under the policies actually followed, {record}.")
 
 
 def _versus(value: float, other: float, unit_fmt: str) -> str:
@@ -89,13 +138,14 @@ def narrative(sc: Scenario, res, hist_series: dict) -> list[dict]:
                     + (f", {compulsion:.0%} of it by compulsion." if math.isfinite(compulsion) else "."))
         hist_deaths = _total(hist["excess_deaths_persons"], y0, y1) * 1e3
         if deaths >= 1e5:
-            text.append(f"Hunger killed about {deaths / 1e6:.1f} million people above normal "
+            text.append(f"Hunger killed about {_people(deaths)} people above normal "
                         "mortality" + _versus(deaths / 1e6, hist_deaths / 1e6, "{:.1f} million") + ".")
         else:
             text.append("There was no famine of note"
-                        + (f" (the historical run: {hist_deaths / 1e6:.1f} million excess deaths)"
+                        + (f" (the historical run: {_people(hist_deaths)} excess deaths)"
                            if hist_deaths >= 1e5 else "") + ".")
-        text.append(f"The towns grew from {u0:.1f} to {u1:.1f} million people; industrial output "
+        text.append(change_words(u0, u1, "grew", "shrank", "The towns")
+                    + f" million people; industrial output "
                     f"stood at {industry:.0f} (1928 = 100) in {y1}"
                     + _versus(industry, hist["industrial_output_index"][y1 - FIRST], "{:.0f}") + ".")
         if kolkhoz >= 0.01:

@@ -26,7 +26,8 @@ from sovsim.research import doctrine
 from sovsim.results import validate
 from sovsim.scenario import catalogue, load_scenario, scenario_from_dict, shipped_scenarios
 from sovsim.scenario.loader import Scenario
-from sovsim.web.narrative import narrative
+from sovsim.web.narrative import famine_text, narrative
+from sovsim.words import instrument_words, variant_label
 
 YEARS = list(range(1921, 1941))
 # The charts of the page: variable, label, display scale, display unit.
@@ -52,7 +53,8 @@ def instruments() -> list[dict[str, Any]]:
     for inst in catalogue().values():
         out.append({"name": inst.name, "kind": inst.kind, "unit": inst.unit, "doc": inst.doc,
                     "default": inst.default, "min": inst.min, "max": inst.max,
-                    "choices": list(inst.choices), "regional": inst.regional})
+                    "choices": list(inst.choices), "regional": inst.regional,
+                    **instrument_words(inst.name, inst.unit)})
     return out
 
 
@@ -169,8 +171,14 @@ def run_payload(sc: Scenario | dict[str, Any]) -> dict[str, Any]:
         "doctrine": _doctrine(res),
         "famine": {"model_excess_deaths_1930_1934": deaths, "published_min": lo,
                    "published_max": hi, "inside_range": lo <= deaths <= hi},
+        "famine_text": famine_text(deaths, lo, hi, _historical_policy(sc)),
         "narrative": narrative(sc, res, hist_series),
     }
+
+
+def _historical_policy(sc: Scenario) -> bool:
+    """Whether a scenario's changes are the historical scenario's (whatever its name)."""
+    return sc.content_hash == load_scenario("historical").content_hash
 
 
 def run_payload_json(sc: Scenario | dict[str, Any]) -> bytes:
@@ -203,9 +211,20 @@ def history_payload() -> dict[str, Any]:
         out[row.series].append({"x": x, "value": round(float(row.value) / scale[row.series], 6),
                                 "variant": row.variant, "source": row.source,
                                 "period": str(row.period)})
+    bib = history.sources()
+    labels: dict[str, dict[str, str]] = {}
+    for var, points in out.items():
+        by_variant: dict[str, set[str]] = {}
+        for pt in points:
+            by_variant.setdefault(pt["variant"], set()).add(pt["source"])
+        labels[var] = {v: variant_label(v, srcs, bib) for v, srcs in by_variant.items()}
+        for pt in points:
+            entry = bib.get(pt["source"], {})
+            pt["source_label"] = variant_label(pt["source"], {pt["source"]}, bib) if entry \
+                else pt["source"]
     return {"charts": [{"variable": v, "label": lab, "unit": unit,
                         "doc": BY_NAME[v].doc} for v, lab, _, unit in CHARTS],
-            "points": out}
+            "points": out, "variant_labels": labels}
 
 
 def doctrine_payload() -> dict[str, Any]:

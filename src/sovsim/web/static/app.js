@@ -42,21 +42,27 @@ function valueInput(inst, value, id) {
   } else if (inst.kind === "choice") {
     input = document.createElement("select");
     inst.choices.forEach(c => option(input, c, c, c === value));
-  } else {
+  } else {  // shown in the display unit (a plan in tonnes as million tonnes)
     input = document.createElement("input");
     input.type = "number"; input.step = "any";
-    input.min = inst.min; input.max = inst.max;
-    input.value = value;
+    input.min = shown(inst, inst.min); input.max = shown(inst, inst.max);
+    input.value = shown(inst, value);
   }
   input.id = id;
   input.className = "value";
   return input;
 }
 
+// A value in the instrument's display unit, and back (rounded to what the unit can show).
+function shown(inst, value) {
+  const v = value / (inst.scale || 1);
+  return Number.isFinite(v) ? Number(v.toPrecision(12)) : value;
+}
+
 function readValue(inst, input) {
   if (inst.kind === "bool") return input.value === "true";
   if (inst.kind === "choice") return input.value;
-  return input.value === "" ? NaN : Number(input.value);
+  return input.value === "" ? NaN : Number((Number(input.value) * (inst.scale || 1)).toPrecision(12));
 }
 
 let rowSeq = 0;
@@ -76,7 +82,9 @@ function addRow(change) {
   const inst = document.createElement("select");
   inst.id = `inst-${n}`; inst.className = "instrument";
   inst.setAttribute("aria-label", `change ${n}: instrument`);
-  for (const key of Object.keys(state.instruments).sort()) option(inst, key, key, key === name);
+  const byLabel = Object.values(state.instruments).sort((a, b) => a.label.localeCompare(b.label));
+  for (const spec of byLabel) option(inst, spec.name, spec.label, spec.name === name).title = spec.name;
+  inst.title = name;
   cells[1].appendChild(inst);
 
   const region = document.createElement("select");
@@ -102,7 +110,9 @@ function addRow(change) {
   const setValue = (value) => {
     const spec = state.instruments[inst.value];
     cells[3].replaceChildren(valueInput(spec, value, `value-${n}`));
-    cells[3].firstChild.setAttribute("aria-label", `change ${n}: value (${spec.unit})`);
+    cells[3].firstChild.setAttribute("aria-label", `change ${n}: ${spec.label}` + (spec.display_unit ? ` (${spec.display_unit})` : ""));
+    cells[3].firstChild.title = spec.display_unit || "";
+    inst.title = spec.name;
     region.disabled = !spec.regional;
     if (!spec.regional) region.value = "";
   };
@@ -117,8 +127,8 @@ function addRow(change) {
 function showDoc(name) {
   const i = state.instruments[name];
   if (!i) return;
-  const range = i.kind === "float" ? ` Allowed: ${i.min} to ${i.max} ${i.unit}.` : i.kind === "choice" ? ` Allowed: ${i.choices.join(", ")}.` : "";
-  $("#instrument-doc").textContent = `${name}: ${i.doc}${range}`;
+  const range = i.kind === "float" ? ` Allowed: ${shown(i, i.min)} to ${shown(i, i.max)} ${i.display_unit}.` : i.kind === "choice" ? ` Allowed: ${i.choices.join(", ")}.` : "";
+  $("#instrument-doc").textContent = `${i.label}` + (i.display_unit ? `, ${i.display_unit}` : "") + ` (${name}): ${i.doc}${range}`;
 }
 
 function readChanges() {
@@ -187,7 +197,7 @@ async function run() {
     drawCharts(res);
     drawDoctrine(res);
     drawNarrative(res);
-    status(`Ran ${res.scenario} in ${Math.round(performance.now() - t0)} ms (scenario ${res.manifest.scenario_hash}, parameters ${res.manifest.parameters_hash}).`);
+    status(`Ran ${res.scenario} in ${Math.round(performance.now() - t0)} ms.`);
   } catch (e) {
     status(`Not run: ${e.message}`, true);
   } finally {
@@ -226,21 +236,22 @@ function drawCharts(res) {
   box.replaceChildren();
   const hist = state.history;
   const f = res.famine;
-  $("#famine").textContent = `Excess deaths 1930–34 in this run: ${(f.model_excess_deaths_1930_1934 / 1e6).toFixed(1)} million; published estimates for the USSR range from ${(f.published_min / 1e6).toFixed(1)} to ${(f.published_max / 1e6).toFixed(1)} million.`;
+  $("#famine").textContent = res.famine_text;
   for (const ch of hist.charts) {
     const v = ch.variable;
     const byVariant = {};
     for (const p of hist.points[v]) (byVariant[p.variant] = byVariant[p.variant] || []).push(p);
     const variants = Object.keys(byVariant);  // every variant: shape and colour together tell them apart
+    const named = (hist.variant_labels && hist.variant_labels[v]) || {};
     const spec = {
       title: ch.label, unit: ch.unit, yFloor: 0,
       lines: [
         { name: res.scenario, xs: res.years, ys: res.series[v] },
         { name: "historical run", xs: res.years, ys: state.baseline.series[v], dash: "6 4" },
       ],
-      points: variants.map(name => ({
-        name, xs: byVariant[name].map(p => p.x), ys: byVariant[name].map(p => p.value),
-        labels: byVariant[name].map(p => `${name} (${p.source}), ${p.period}: ${p.value}`),
+      points: variants.map(key => ({
+        name: named[key] || key, xs: byVariant[key].map(p => p.x), ys: byVariant[key].map(p => p.value),
+        labels: byVariant[key].map(p => `${p.source_label || p.source} (${key}), ${p.period}: ${p.value}`),
       })),
     };
     const rows = () => {

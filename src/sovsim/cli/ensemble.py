@@ -8,15 +8,23 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from sovsim.cli.common import (
+    HEADLINE,
+    check_out_dir,
+    check_params,
+    check_plot,
+    console,
+    err,
+    json_default,
+    say,
+)
+from sovsim.cli.common import fail as _fail
 from sovsim.errors import SovsimError
-
-console = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+from sovsim.scenario.limits import file_stem
 
 STORE_HELP = "results store directory (default: $SOVSIM_STORE, else ~/.local/share/sovsim/store)"
 SCHEDULER_HELP = "address of a running Dask scheduler (tcp://host:8786): members run there"
@@ -25,30 +33,22 @@ WEATHER_HELP = ("draw each member's weather from the historical record (whole ye
 BAND_YEARS = ("1928", "1932", "1933", "1937", "1940")
 
 
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
-
-
-def json_default(obj):
-    """numpy scalars in JSON output (``json.dumps(..., default=json_default)``)."""
-    if isinstance(obj, (np.integer, np.floating, np.bool_)):
-        return obj.item()
-    raise TypeError(f"not JSON serialisable: {type(obj)}")
+__all__ = ["json_default"]  # (re-exported: older imports of it from here)
 
 
 def one_run(scenario: str, store: Path | None, no_store: bool, *, seed: int = 0,
             params_file: Path | None = None):
     """A single run, recorded in the results store (read from it if the same manifest was
     run before) unless ``no_store``."""
-    import sovsim
+    from sovsim.api import run
     from sovsim.ensemble import stored_run
 
     if no_store:
-        return sovsim.run(scenario, seed=seed, params_file=params_file)
+        return run(scenario, seed=seed, params_file=params_file)
     res, cached = stored_run(scenario, store=store, seed=seed, params_file=params_file)
     if cached:
-        err.print(f"({res.scenario}: read from the results store, same manifest as before)")
+        err.print(f"({res.scenario}: read from the results store, same manifest as before)",
+                  markup=False, highlight=False)
     return res
 
 
@@ -57,13 +57,18 @@ def compare_ensembles(scenarios, published, plot: Path | None, **kw) -> None:
     if published:
         _fail(SovsimError("--members: published models (name:scenario) have no ensembles; "
                           "compare them without --members"))
+    check_plot(plot)
+    check_params(kw.get("params_file"))
     ens = run_ensemble(scenarios, **kw)
     print_bands(ens)
     if plot is not None:
         from sovsim.plots.bands import band_figure
 
-        band_figure(ens, plot)
-        console.print(f"wrote {plot}")
+        try:
+            band_figure(ens, plot)
+        except (OSError, ValueError) as exc:
+            _fail(f"--plot {plot}: cannot write the chart: {exc}")
+        say(f"wrote {plot}")
 
 
 def _progress_columns():
@@ -116,7 +121,7 @@ def run_ensemble(scenarios, **kw):
     for name in ens.scenarios:
         where = f"stored as {ens.ids[name]}" if name in ens.ids else "not stored"
         err.print(f"{name}: {ens.computed.get(name, 0)} of {ens.members} members run now, "
-                  f"the rest from the store; {where}", highlight=False)
+                  f"the rest from the store; {where}", highlight=False, markup=False)
     return ens
 
 
@@ -127,8 +132,6 @@ def _band_cell(q: dict, scale: float) -> str:
 def print_bands(ens) -> None:
     """Headline outcomes: median [5 %, 95 %] per scenario, and each scenario minus the first,
     member by member."""
-    from sovsim.cli import HEADLINE
-
     heads = [v for v, _, _ in HEADLINE]
     tables = {n: ens.bands(n) for n in ens.scenarios}
     first = ens.scenarios[0]
@@ -138,9 +141,9 @@ def print_bands(ens) -> None:
     t.add_column("variable")
     t.add_column("year")
     for n in ens.scenarios:
-        t.add_column(n, justify="right")
+        t.add_column(escape(n), justify="right")
     for n in diffs:
-        t.add_column(f"{n}\n(member by member)", justify="right")
+        t.add_column(f"{escape(n)}\n(member by member)", justify="right")
 
     def lookup(frame):
         sub = frame[(frame["region"] == "USSR") & frame["variable"].isin(heads)
@@ -181,6 +184,8 @@ def ensemble(
     member (common random numbers). Stored as it goes: a killed ensemble resumes."""
     if fmt not in ("csv", "parquet"):
         _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet)"))
+    check_out_dir(out)  # before the members run
+    check_params(params_file)
     ens = run_ensemble(scenarios, members=members, households=households, seed=seed,
                         workers=workers, scheduler=scheduler, store=store, no_store=no_store,
                         params_file=params_file, draw_weather=draw_weather,
@@ -188,7 +193,7 @@ def ensemble(
     if out is not None:
         try:
             for path in ens.write(out, fmt=fmt):
-                console.print(f"wrote {path}")
+                say(f"wrote {path}")
         except (SovsimError, OSError) as exc:
             _fail(exc)
     else:
@@ -228,7 +233,7 @@ def runs_list(
         mem = "" if e.members is None else (f"{e.members}" if e.status == "complete"
                                             else f"{done}/{e.members}")
         w = e.manifest.get("weather", "")
-        t.add_row(e.id, e.kind, e.scenario, mem, "" if e.seed is None else str(e.seed),
+        t.add_row(e.id, e.kind, escape(e.scenario), mem, "" if e.seed is None else str(e.seed),
                   e.status, e.created, w if isinstance(w, str) else f"drawn from {w['drawn_from']}")
     console.print(t)
 
@@ -266,10 +271,12 @@ def runs_export(
 
     if fmt not in ("csv", "parquet"):
         _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet)"))
+    check_out_dir(out)
     st = _open_store(store)
     try:
         e = st.resolve(run_id)
         out.mkdir(parents=True, exist_ok=True)
+        stem = file_stem(e.scenario)
         tables = {}
         if e.kind == "ensemble":
             if e.status != "complete":
@@ -277,25 +284,25 @@ def runs_export(
                                   f"{e.members} members): rerun it to complete it")
             import pandas as pd
 
-            tables[f"{e.scenario}_{e.id[:8]}_bands"] = st.bands(e.id)
+            tables[f"{stem}_{e.id[:8]}_bands"] = st.bands(e.id)
             frames = []
             for m, rid in st.members(e.id).items():
                 f = Results(e.scenario, st.records(rid)).annual()
                 f.insert(1, "member", m)
                 frames.append(f)
-            tables[f"{e.scenario}_{e.id[:8]}_members_annual"] = pd.concat(frames, ignore_index=True)
+            tables[f"{stem}_{e.id[:8]}_members_annual"] = pd.concat(frames, ignore_index=True)
         else:
             res = Results(e.scenario, st.records(e.id), e.manifest)
             if freq not in ("annual", "monthly"):
                 raise SovsimError(f"--freq: unknown {freq!r} (allowed: annual, monthly)")
-            tables[f"{e.scenario}_{e.id[:8]}_{freq}"] = res.annual() if freq == "annual" else res.monthly()
+            tables[f"{stem}_{e.id[:8]}_{freq}"] = res.annual() if freq == "annual" else res.monthly()
         for stem, table in tables.items():
             path = atomic_write(out / f"{stem}.{fmt}", lambda p, t=table: (
                 t.to_csv(p, index=False) if fmt == "csv" else t.to_parquet(p, index=False)))
-            console.print(f"wrote {path}")
-        path = atomic_write_text(out / f"{e.scenario}_{e.id[:8]}_manifest.json",
+            say(f"wrote {path}")
+        path = atomic_write_text(out / f"{stem}_{e.id[:8]}_manifest.json",
                                  json.dumps(e.manifest, indent=1))
-        console.print(f"wrote {path}")
+        say(f"wrote {path}")
     except (SovsimError, OSError) as exc:
         _fail(exc)
 
@@ -311,7 +318,7 @@ def runs_rm(
         for rid in run_ids:
             e = st.resolve(rid)
             gone = st.remove(e.id)
-            console.print(f"removed {e.kind} {e.id}" + (f" and {len(gone) - 1} members"
-                                                         if len(gone) > 1 else ""))
+            say(f"removed {e.kind} {e.id}" + (f" and {len(gone) - 1} members"
+                                              if len(gone) > 1 else ""))
     except SovsimError as exc:
         _fail(exc)

@@ -10,18 +10,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from sovsim.cli.common import check_count, check_number, check_out_dir, check_plot, console, err
+from sovsim.cli.common import fail as _fail
 from sovsim.errors import SovsimError, SovsimWarning
 
 
-def _fail(exc: Exception) -> None:
-    from sovsim.cli import _fail as fail
-
-    fail(exc)
-
-
 def _consoles():
-    from sovsim.cli import console, err  # late: sovsim.cli imports this module
-
     return console, err
 
 
@@ -54,6 +48,17 @@ def calibrate(
     console, _ = _consoles()
     from sovsim.uncertainty import calibrate as cal
 
+    for option, value, least in (("--maxfev", maxfev, 1), ("--population", population, 2),
+                                 ("--generations", generations, 1), ("--max-runs", max_runs, 1),
+                                 ("--draws", draws, 1), ("--workers", workers, 0),
+                                 ("--moves", moves, 1)):
+        check_count(option, value, least=least)
+    check_number("--min-epsilon", min_epsilon)
+    if out.is_dir():
+        _fail(f"--out {out}: a directory; give a file name (calibrated.toml)")
+    check_out_dir(out.parent, option=f"--out {out}: its directory")
+    if report is not None:
+        check_out_dir(report.parent, option=f"--report {report}: its directory")
     if method not in ("powell", "abc", "abc-rm"):
         _fail(SovsimError(f"--method: unknown {method!r} (allowed: powell, abc, abc-rm)"))
     if method != "powell":
@@ -205,11 +210,14 @@ def sensitivity(
     console, _ = _consoles()
     import time as _time
 
-    import sovsim
     from sovsim.params import load_parameters
+    from sovsim.scenario import load_scenario
     from sovsim.uncertainty import sensitivity as sa
     from sovsim.uncertainty.pool import default_workers
 
+    check_out_dir(out)
+    check_plot(plot)
+    check_count("--workers", workers)
     workers = workers or default_workers()
     try:
         if fmt not in ("csv", "parquet"):
@@ -217,10 +225,10 @@ def sensitivity(
         sa.check_n(n)
         names = [x.strip() for x in params.split(",") if x.strip()] if params else None
         priors = sa.select_priors(load_parameters().priors(), names)
-        sovsim.load_scenario(scenario)  # a bad scenario fails here, not in every worker
+        load_scenario(scenario)  # a bad scenario fails here, not in every worker
         runs = sa.runs_needed(n, len(priors))
         console.print(f"Sobol analysis of {scenario!r}: {len(priors)} parameters, N = {n}: "
-                      f"{runs} model runs on {workers} process(es)")
+                      f"{runs} model runs on {workers} process(es)", markup=False)
         started = _time.monotonic()
         with _progress() as bar:
             task = bar.add_task("sensitivity", total=runs, rate="")

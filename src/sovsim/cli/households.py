@@ -10,14 +10,16 @@ import time
 import typer
 from rich.progress import Progress
 
-from sovsim.cli_ensemble import _fail, _progress_columns, console, err
+from sovsim.cli.common import console, err
+from sovsim.cli.common import fail as _fail
+from sovsim.cli.ensemble import _progress_columns
 from sovsim.errors import SovsimError
 
 
 def household_run(scenario, households, panel, heterogeneity, seed, params_file):
     """A household run with a progress bar over months once it has taken a second; Ctrl-C
     stops it between months with nothing written."""
-    import sovsim
+    from sovsim.api import run
 
 
     bar = Progress(*_progress_columns(), console=err, transient=True)
@@ -33,7 +35,7 @@ def household_run(scenario, households, panel, heterogeneity, seed, params_file)
         bar.update(state["task"], completed=done)
 
     try:
-        return sovsim.run(scenario, seed=seed, params_file=params_file, households=households,
+        return run(scenario, seed=seed, params_file=params_file, households=households,
                           panel=panel, heterogeneity=heterogeneity, progress=progress)
     except KeyboardInterrupt:
         bar.stop()

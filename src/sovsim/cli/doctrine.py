@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from sovsim.cli_ensemble import _fail, console, err, json_default
+from sovsim.cli.common import check_plot, console, err, json_default, say
+from sovsim.cli.common import fail as _fail
 from sovsim.errors import SovsimError
 
 
@@ -29,16 +31,22 @@ def doctrine(
     """The doctrine lens: each indicator (a formula over the outputs, tied to a passage of
     Marx, Engels, Lenin, Trotsky, Bukharin or Preobrazhensky) by year, and its distance from
     the value the passage implies. An operationalisation, not a verdict."""
-    import sovsim
+    from sovsim.api import run
     from sovsim.research import doctrine as dl
 
+    check_plot(plot)
     try:
         defs = dl.load_definitions(definitions)
+        bad_text = [y for y in years.split(",")
+                    if y.strip() and not (y.strip().isascii() and y.strip().isdigit())]
+        if bad_text:
+            raise SovsimError(f"--years: {bad_text[0].strip()!r} is not a year (allowed: "
+                              "comma-separated years from 1921 to 1940)")
         shown = [int(y) for y in years.split(",") if y.strip()]
         bad = [y for y in shown if not 1921 <= y <= 1940]
         if bad:
             raise SovsimError(f"--years: {bad[0]} is outside 1921-1940")
-        runs = [sovsim.run(sc) for sc in (scenarios or ["historical"])]
+        runs = [run(sc) for sc in (scenarios or ["historical"])]
         tables = [dl.indicators(res, defs) for res in runs]
         shares = {res.scenario: dl.headlines(defs, dl.indicator_arrays(res, defs)[1])
                   for res in runs}
@@ -54,7 +62,7 @@ def doctrine(
             doctrine_figure(shares, defs.axes, defs.headline, plot)
         except (OSError, ValueError) as exc:
             _fail(SovsimError(f"--plot {plot}: {exc}"))
-        err.print(f"wrote {plot}")
+        err.print(f"wrote {escape(str(plot))}", highlight=False)
     if records:
         recs = table.replace({np.nan: None}).to_dict(orient="records")
         sys.stdout.write(json.dumps({"definitions": defs.as_dict(), "indicators": recs},
@@ -74,10 +82,10 @@ def doctrine(
             t.add_column(str(y), justify="right")
         t.add_column("pole", justify="right")
         sub = table[(table["axis"] == axis) & table["year"].isin(shown)]
-        for (_ind, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
+        for (_, sc), g in sub.groupby(["indicator", "scenario"], sort=False):
             vals = g.set_index("year")["value"]
             pole = g["pole"].iloc[0]
-            t.add_row(g["label"].iloc[0], sc, *[f"{vals.get(y, np.nan):.3g}" for y in shown],
+            t.add_row(g["label"].iloc[0], escape(sc), *[f"{vals.get(y, np.nan):.3g}" for y in shown],
                       "-" if np.isnan(pole) else f"{pole:g}")
         console.print(t)
-    console.print(f"definitions and sources: {defs.path}")
+    say(f"definitions and sources: {defs.path}")

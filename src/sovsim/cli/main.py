@@ -10,38 +10,34 @@ from pathlib import Path
 
 import numpy as np
 import typer
-from rich.console import Console
+from rich import box
+from rich.markup import escape
 from rich.table import Table
 
-from sovsim import cli_doctrine, cli_ensemble, cli_households, history
-from sovsim.cli_ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP, json_default
+import sovsim.cli.attribute as cli_attribute
+import sovsim.cli.doctrine as cli_doctrine
+import sovsim.cli.ensemble as cli_ensemble
+import sovsim.cli.households as cli_households
+from sovsim import history
+from sovsim.cli.common import (
+    HEADLINE,
+    HEADLINE_YEARS,
+    check_count,
+    check_number,
+    check_out_dir,
+    check_params,
+    check_plot,
+    console,
+    json_default,
+    say,
+)
+from sovsim.cli.common import fail as _fail
+from sovsim.cli.ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP
+from sovsim.cli.uncertainty import register as _register_uncertainty
 from sovsim.errors import SovsimError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="sovsim: the Soviet economic system of 1921-1940 as executable policies.")
-# Wide tables stay readable when output goes to a file or a pipe.
-console = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
-
-HEADLINE_YEARS = ("1928", "1932", "1933", "1937", "1940")
-HEADLINE = (
-    ("grain_harvest_t", 1e6, "harvest, mt"),
-    ("grain_procurement_t", 1e6, "procurement, mt"),
-    ("grain_exports_t", 1e6, "exports, mt"),
-    ("horses_head", 1e6, "horses, m"),
-    ("cattle_head", 1e6, "cattle, m"),
-    ("urban_population_persons", 1e6, "urban pop., m"),
-    ("collectivized_share", 0.01, "collectivized, %"),
-    ("industrial_output_index", 1, "industry, 1928=100"),
-    ("gdp_per_capita_index", 1, "GDP/head, 1928=100"),
-    ("excess_deaths_persons", 1e3, "excess deaths, k"),
-    ("food_kcal_per_person_day", 1, "food, kcal/day"),
-)
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
 
 
 @app.command()
@@ -57,7 +53,7 @@ def run(
     households: int | None = typer.Option(
         None, "--households", help="run with this many household rows (the household "
         "engine; up to the real number of 1921, 21,640,321); tables of what only households "
-        "give are written beside the standard one"),
+        "give are written beside the standard one; 0: the cell model, as in ensemble"),
     panel: int = typer.Option(0, "--panel", help="with --households: trace this many sampled "
                               "households month by month (household_panel table)"),
     heterogeneity: bool = typer.Option(
@@ -72,8 +68,13 @@ def run(
         _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet, json)"))
     if freq not in ("annual", "monthly"):
         _fail(SovsimError(f"--freq: unknown {freq!r} (allowed: annual, monthly)"))
+    households = households or None  # 0: the cell model, as in `sovsim ensemble`
     if households is None and (panel or not heterogeneity):
         _fail(SovsimError("--panel and --no-heterogeneity need --households"))
+    check_count("--households", households)
+    check_count("--panel", panel)
+    check_out_dir(out)  # before the run: nothing is computed for an output that cannot be written
+    check_params(params_file)
     try:
         if households is not None:
             res = cli_households.household_run(scenario, households, panel, heterogeneity, seed, params_file)
@@ -83,8 +84,11 @@ def run(
     except SovsimError as exc:
         _fail(exc)
     if out is not None:
-        for path in res.write(out, fmt=fmt, freq=freq):
-            console.print(f"wrote {path}")
+        try:
+            for path in res.write(out, fmt=fmt, freq=freq):
+                say(f"wrote {path}")
+        except (SovsimError, OSError) as exc:
+            _fail(f"--out {out}: cannot write: {exc}")
     else:
         _print_headline([res])
         if "household_grain_per_head" in res.tables:
@@ -113,6 +117,11 @@ def compare(
     from sovsim.research.published import report
 
     own, published = pub.split_names(scenarios)
+    check_count("--members", members)
+    check_count("--workers", workers, least=1)
+    if not members:
+        check_plot(plot)
+        check_params(params_file)
     if members:  # ensembles: bands, and differences member by member
         return cli_ensemble.compare_ensembles(
             own, published, plot, members=members, seed=seed, workers=workers,
@@ -130,23 +139,38 @@ def compare(
     if plot is not None and results:
         from sovsim.plots import compare_figure
 
-        compare_figure(results, plot)
-        console.print(f"wrote {plot}")
+        try:
+            compare_figure(results, plot)
+        except (OSError, ValueError) as exc:
+            _fail(f"--plot {plot}: cannot write the chart: {exc}")
+        say(f"wrote {plot}")
+
+
+def headline_table(results) -> Table:
+    """The headline outcomes, the years as columns and each variable a group of rows (one
+    per scenario): as many scenarios as wanted fit 80 columns. Mt: million tonnes."""
+    table = Table(title="sovsim: headline outcomes (model); Mt = million tonnes",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("variable" if len(results) == 1 else "variable / scenario",
+                     overflow="fold", ratio=1)
+    for y in HEADLINE_YEARS:
+        table.add_column(y, justify="right", no_wrap=True, min_width=8)
+    for var, scale, label in HEADLINE:
+        rows = []
+        for res in results:
+            s = res.series(var)
+            rows.append([f"{s[y] / scale:,.1f}" for y in HEADLINE_YEARS])
+        if len(results) == 1:
+            table.add_row(label, *rows[0])
+            continue
+        table.add_row(f"[bold]{label}[/]", *[""] * len(HEADLINE_YEARS))
+        for res, cells in zip(results, rows):
+            table.add_row("  " + escape(res.scenario), *cells)
+    return table
 
 
 def _print_headline(results) -> None:
-    table = Table(title="sovsim: headline outcomes (model)")
-    table.add_column("variable")
-    for res in results:
-        for y in HEADLINE_YEARS:
-            table.add_column(f"{res.scenario}\n{y}", justify="right")
-    for var, scale, label in HEADLINE:
-        row = [label]
-        for res in results:
-            s = res.series(var)
-            row += [f"{s[y] / scale:,.1f}" for y in HEADLINE_YEARS]
-        table.add_row(*row)
-    console.print(table)
+    console.print(headline_table(results))
 
 
 @app.command()
@@ -175,47 +199,52 @@ def validate(
     scenario: str = typer.Option("historical", "--scenario"),
     params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
 ) -> None:
-    """The model against every historical series and variant, 1926-1940, misses included."""
-    import sovsim
+    """The model against the record: the fit on the declared targets, the series never fitted
+    (out of sample) and every variant with its grade, misses included."""
+    from sovsim.api import run
     from sovsim.results import validate as v
 
+    check_params(params_file)
     try:
-        res = sovsim.run(scenario, params_file=params_file)
+        res = run(scenario, params_file=params_file)
     except SovsimError as exc:
         _fail(exc)
-    table = v.table(res)
-    pts = [p for p in v.points(res) if v.FIT_FROM <= p.year <= v.FIT_TO]
-    famine = v.famine_check(res)
-    coll = v.collectivization_check(res)
+    payload = v.report(res, scenario)
     if as_json:
-        payload = {
-            "scenario": scenario,
-            "series": [
-                {**row, "points": [{"period": p.period, "history": p.history, "model": p.model}
-                                   for p in pts if (p.series, p.region, p.variant) ==
-                                   (row["series"], row["region"], row["variant"])]}
-                for row in table.to_dict(orient="records")
-            ],
-            "famine": famine,
-            "collectivization": coll,
-        }
         sys.stdout.write(json.dumps(payload, indent=1, default=json_default) + "\n")
         return
-    t = Table(title=f"sovsim validate: {scenario} against history, 1926-1940 (MAPE)")
-    for col in ("series", "region", "variant", "n", "MAPE", "nearest", "sources"):
+    famine, coll = payload["famine"], payload["collectivization"]
+    for title, rows in (("fit on the declared targets (data/calibration/targets.toml)", payload["fit"]),
+                        ("out of sample: series and years never fitted", payload["out_of_sample"])):
+        t = Table(title=f"sovsim validate: {escape(scenario)}, {title}; MAPE = mean miss from the band "
+                        "of the best-graded usable rows (0 inside)")
+        cols = ["series", "region", "years", *(["weight"] if "weight" in rows[0] else []),
+                "n", "inside", "MAPE", "grade", "kind", "sources"]
+        for col in cols:
+            t.add_column(col)
+        for r in rows:
+            mape = "n/a" if r["mape"] is None else f"{r['mape']:.1%}"
+            t.add_row(*[str(r[c]) if c != "MAPE" else mape for c in cols],
+                      style="bold" if r["series"] in v.HEADLINE else None)
+        console.print(t)
+    t = Table(title="every variant, 1926-1940 (MAPE; scored: usable rows, graded above popular and "
+                    "not excluded)")
+    for col in ("series", "region", "variant", "grade", "n", "MAPE", "scored", "excluded", "sources"):
         t.add_column(col)
-    for row in table.itertuples(index=False):
-        style = "bold" if row.series in v.HEADLINE and row.nearest else None
-        t.add_row(row.series, row.region, row.variant, str(row.n), f"{row.mape:.1%}",
-                  "*" if row.nearest else "", row.sources, style=style)
+    for r in payload["series"]:
+        mape = "n/a" if r["mape"] is None else f"{r['mape']:.1%}"
+        t.add_row(r["series"], r["region"], r["variant"], r["grade"], str(r["n"]), mape,
+                  "yes" if r["scored"] else "no", r["excluded"], r["sources"])
     console.print(t)
-    pt = Table(title="per-year values, 1926-1940 (history | model)")
-    for col in ("series", "region", "variant", "period", "history", "model", "error"):
+    pt = Table(title="per-year values: fitted and out of sample (band of the best-graded rows | model)")
+    for col in ("series", "region", "period", "role", "history", "model", "error"):
         pt.add_column(col)
-    for p in sorted(pts, key=lambda q: (q.series not in v.HEADLINE, q.series, q.region, q.variant, q.period)):
-        err = f"{(p.model - p.history) / p.history:+.1%}" if p.history else "n/a"
-        pt.add_row(p.series, p.region, p.variant, p.period, f"{p.history:,.4g}",
-                   f"{p.model:,.4g}", err)
+    for role, rows in (("fitted", payload["fit"]), ("out of sample", payload["out_of_sample"])):
+        for r in rows:
+            for p in r["points"]:
+                band = f"{p['lo']:,.4g}" if p["lo"] == p["hi"] else f"{p['lo']:,.4g}-{p['hi']:,.4g}"
+                pt.add_row(r["series"], r["region"], p["period"], role, band, f"{p['model']:,.4g}",
+                           "inside" if p["error"] == 0 else f"{p['error']:.1%}")
     console.print(pt)
     console.print(f"famine 1930-34: model {famine['model_excess_deaths_1930_1934'] / 1e6:.2f} million "
                   f"excess deaths; published {famine['published_min'] / 1e6:.1f}-"
@@ -235,7 +264,7 @@ def scenarios() -> None:
         t.add_column(col)
     for name in sorted(shipped_scenarios()):
         sc = load_scenario(name)
-        t.add_row(name, sc.parent or "", str(len(sc.changes)), sc.title)
+        t.add_row(name, sc.parent or "", str(len(sc.changes)), escape(sc.title))
     console.print(t)
 
 
@@ -270,7 +299,7 @@ def data(
             t.add_row(*[str(x) for x in row])
         console.print(t)
         return
-    cols = ["region", "period", "value", "unit", "variant", "source", "location"]
+    cols = ["region", "period", "value", "unit", "variant", "grade", "excluded", "source", "location"]
     if as_csv:
         sys.stdout.write(df[[*cols, "note"]].to_csv(index=False))
         return
@@ -328,21 +357,25 @@ def bench(
     """Time coarse 1921-1940 runs, or (--households) the household engine beside this
     machine's memory bandwidth and a Mesa 3 model of the household rule (a benchmark that
     prints figures; never a test)."""
+    check_count("--runs", runs, least=1)
+    check_count("--months", months, least=1, most=240)
     if households:
+        for h in households:
+            check_count("--households", h, least=1)
         cli_households.bench_households(households, months, heterogeneity, as_json, repeat,
                                         mesa_agents)
         return
-    import sovsim
     from sovsim.engine.simulation import simulate
     from sovsim.inputs import load_inputs
     from sovsim.params import load_parameters
+    from sovsim.scenario import load_scenario
 
-    sc = sovsim.load_scenario("historical")
+    sc = load_scenario("historical")
     p = load_parameters()
     inputs = load_inputs()
     simulate(sc, p, inputs)  # warm caches
     times = []
-    for _ in range(max(runs, 1)):
+    for _ in range(runs):
         t0 = time.perf_counter()
         simulate(sc, p, inputs)
         times.append(time.perf_counter() - t0)
@@ -362,29 +395,40 @@ def serve(
     workers: int = typer.Option(0, "--workers", help="model worker processes (0: one per core)"),
     rate: float = typer.Option(20.0, "--rate", help="requests per second per client (0: no limit)"),
     burst: int = typer.Option(60, "--burst", help="requests a client may send at once"),
+    allow_host: list[str] | None = typer.Option(
+        None, "--allow-host", help="a host name the server answers for (give it once per "
+        "name); loopback names always, and beyond loopback this machine's names and addresses"),
+    header_timeout: float = typer.Option(10.0, "--header-timeout",
+                                         help="seconds a client has to send its request headers"),
+    body_timeout: float = typer.Option(30.0, "--body-timeout",
+                                       help="seconds a client has to send its request body"),
 ) -> None:
     """Serve the classroom web app (the page, and its JSON API; OpenAPI at /openapi.json)."""
-    import uvicorn
-
     from sovsim.web.app import Settings, create_app, default_workers
+    from sovsim.web.server import allowed_hosts
+    from sovsim.web.server import serve as run_server
 
     if not 0 < port < 65536:
         _fail(SovsimError(f"--port: {port} is not a port number (1-65535)"))
-    if workers < 0 or rate < 0 or burst < 1:
-        _fail(SovsimError("--workers and --rate must be >= 0, --burst >= 1"))
-    settings = Settings(workers=workers or default_workers(), rate=rate, burst=burst)
-    console.print(f"sovsim classroom on http://{host}:{port}/  (Ctrl-C stops it)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    check_count("--workers", workers)
+    check_number("--rate", rate)
+    check_count("--burst", burst, least=1)
+    check_number("--header-timeout", header_timeout, least=0.1)
+    check_number("--body-timeout", body_timeout, least=0.1)
+    hosts = allowed_hosts(host, allow_host or ())
+    settings = Settings(workers=workers or default_workers(), rate=rate, burst=burst,
+                        allowed_hosts=hosts)
+    say(f"sovsim classroom on http://{host}:{port}/  (Ctrl-C stops it); answers for: "
+        + ", ".join(hosts))
+    run_server(create_app(settings), host, port, header_timeout=header_timeout,
+               body_timeout=body_timeout)
 
 
 app.command("ensemble")(cli_ensemble.ensemble)
 app.command("doctrine")(cli_doctrine.doctrine)
+app.command("attribute")(cli_attribute.attribute)
 app.add_typer(cli_ensemble.runs_app, name="runs")
-
-# calibrate and sensitivity live in their own module (cli.py stays under the size limit)
-from sovsim.cli_uncertainty import register as _register_uncertainty  # noqa: E402  (after app: it imports cli)
-
-_register_uncertainty(app)
+_register_uncertainty(app)  # calibrate and sensitivity (cli/uncertainty.py)
 
 
 def main() -> None:  # pragma: no cover

@@ -1,0 +1,5 @@
+"""``python -m sovsim.cli``."""
+
+from sovsim.cli.main import app
+
+app()
