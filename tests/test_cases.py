@@ -185,11 +185,11 @@ def load_cases(path: Path) -> list[Case]:
 _RUNS: dict[str, Any] = {}
 
 
-def _run(scenario: str, changes: list[dict], parameters: dict, label: str):
+def _run(scenario: str, changes: list[dict], parameters: dict, label: str, name: str = ""):
     key = json.dumps([scenario, changes, parameters], sort_keys=True, default=str)
     if key not in _RUNS:
-        sc = scenario_from_dict({"name": label, "extends": scenario, "change": changes},
-                                label=label) if changes else scenario
+        sc = scenario_from_dict({"name": name or scenario, "extends": scenario,
+                                 "change": changes}, label=label) if changes else scenario
         _RUNS[key] = (sc, parameters)
     return key
 
@@ -199,7 +199,8 @@ def _runs(case: Case) -> tuple[str, str]:
     from sovsim.api import shipped_parameters
 
     label = f"{case.file}: case {case.name!r}"
-    changed = _run(case.scenario, case.changes, case.parameters, label)
+    changed = _run(case.scenario, case.changes, case.parameters, label,
+                   name=("case-" + case.id.replace(":", "-"))[:80])  # a scenario name: 80 characters at most
     if case.parameters:
         try:
             shipped_parameters().with_overrides(case.parameters)
