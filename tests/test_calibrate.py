@@ -2,8 +2,8 @@
 
 import pytest
 
-from sovsim import calibrate
 from sovsim.params import load_parameters
+from sovsim.uncertainty import calibrate
 
 
 def test_loss_has_every_target_with_data_and_the_famine_band():

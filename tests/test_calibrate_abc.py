@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sovsim import calibrate_abc as abc
-from sovsim import calibrate_checks as checks
 from sovsim.cli import app
 from sovsim.errors import InputError
 from sovsim.params import Prior, load_overrides, load_parameters
+from sovsim.uncertainty import abc_smc as abc
+from sovsim.uncertainty import checks
 
 runner = CliRunner()
 
@@ -193,11 +193,11 @@ def test_powell_still_runs_from_the_command_line(tmp_path):
     assert set(values) == set(abc.calibration_priors(load_parameters()))
 
 
-# -- resample-move ABC-SMC (calibrate_rm) ---------------------------------------------------
+# -- resample-move ABC-SMC (abc_rm) ---------------------------------------------------
 
 
 def test_resample_move_recovers_the_known_posterior():
-    from sovsim.calibrate_rm import abc_smc_rm
+    from sovsim.uncertainty.abc_rm import abc_smc_rm
 
     np.random.seed(0)  # the toy's noise
     post = abc_smc_rm(gaussian_toy, {"mu": uniform(-5, 5), "nuisance": uniform(0, 2)},
@@ -222,7 +222,7 @@ def test_resample_move_keeps_many_distinct_particles_in_26_dimensions():
     """Where pyabc's importance weights collapse (ESS about 2 of 50 on this toy), resample-move
     keeps most particles distinct, is the same whatever the number of workers, and moves the
     sample towards the minimum."""
-    from sovsim.calibrate_rm import abc_smc_rm
+    from sovsim.uncertainty.abc_rm import abc_smc_rm
 
     priors = {f"p{i}": uniform(0, 1) for i in range(26)}
     one = abc_smc_rm(smooth_26, priors, population=50, generations=4, seed=1)
@@ -233,9 +233,41 @@ def test_resample_move_keeps_many_distinct_particles_in_26_dimensions():
 
 
 def test_resample_move_refuses_bad_settings():
-    from sovsim.calibrate_rm import abc_smc_rm
+    from sovsim.uncertainty.abc_rm import abc_smc_rm
 
     with pytest.raises(InputError, match="moves"):
         abc_smc_rm(smooth_26, {"p0": uniform(0, 1)}, moves=0)
     with pytest.raises(InputError, match="alpha"):
         abc_smc_rm(smooth_26, {"p0": uniform(0, 1)}, alpha=1.5)
+
+
+def test_a_degenerate_sample_warns_the_user(toy_posterior):
+    """The samplers return a degenerate sample with a SovsimWarning (which the test suite turns
+    into an error anywhere it is not expected), and a healthy one without."""
+    import warnings
+
+    from sovsim.errors import SovsimWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert toy_posterior.warn_if_degenerate() is toy_posterior
+    sample = toy_posterior.sample.copy()
+    sample["weight"] = 0.0
+    sample.loc[0, "weight"] = 1.0
+    bad = abc.Posterior(["mu", "nuisance"], toy_posterior.priors, sample, [1.0], 100, 200)
+    with pytest.warns(SovsimWarning, match="degenerate"):
+        bad.warn_if_degenerate()
+
+
+def test_the_sampler_warns_when_its_sample_collapses():
+    """pyabc's importance weights on a sharp distance in three dimensions with 12 particles:
+    by the third generation they rest on one or two particles (ESS 1.6 of 12)."""
+    from sovsim.errors import SovsimWarning
+
+    def sharp(theta):
+        return abs(theta["a"] - 0.999) * 100 + abs(theta["b"] - 0.001) * 100
+
+    with pytest.warns(SovsimWarning, match="degenerate"):
+        post = abc.abc_smc(sharp, {"a": uniform(0, 1), "b": uniform(0, 1), "c": uniform(0, 1)},
+                           population=12, generations=3, seed=0)
+    assert post.degenerate()

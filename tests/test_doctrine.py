@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 import sovsim
-from sovsim import doctrine
 from sovsim.cli import app
 from sovsim.errors import DataError
+from sovsim.research import doctrine
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ def test_headline_formulas_are_checked(tmp_path):
                                        'coercion = "open(1)"')
     path = tmp_path / "d.toml"
     path.write_text(text)
-    with pytest.raises(DataError, match="headline.coercion"):
+    with pytest.raises(DataError, match=r"headline\.coercion"):
         doctrine.load_definitions(path)
     path.write_text(shipped.read_text().replace('coercion = "compulsory_procurement_share"',
                                                 'coercion = "grain_harvest_t"'))

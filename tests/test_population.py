@@ -285,5 +285,5 @@ def test_more_than_a_regions_households_is_refused():
 
 def test_unreachable_zero_shares_are_refused():
     p = load_parameters().with_overrides({"initial.horses_per_household_poor": 0.1}).values()
-    with pytest.raises(DataError, match="horses in .*poor"):
+    with pytest.raises(DataError, match=r"horses in .*poor"):
         design(p, 1921)

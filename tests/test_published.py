@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from sovsim.cli import app
 from sovsim.errors import InputError, ParameterError
-from sovsim.published import allen, cggt, feldman, reproduce
-from sovsim.published.table import KEYS, TOLERANCE, load_toml
+from sovsim.research.published import allen, cggt, feldman, reproduce
+from sovsim.research.published.table import KEYS, TOLERANCE, load_toml
 
 runner = CliRunner()
 
@@ -113,23 +113,23 @@ def test_allen_nep_market_block_solves_its_two_equations():
 
 # ---- CGGT --------------------------------------------------------------------------------------
 
-def _marginal_products(cal, l, K, N, xa, xm, tl, tk, ym_inv):
+def _marginal_products(cal, l_a, K, N, xa, xm, tl, tk, ym_inv):
     rho = (1 + tk) / (1 + tl) * (cal.alpha_k_a / cal.alpha_l_a) * ((1 - cal.alpha_k_m)
                                                                    / cal.alpha_k_m)
-    k = rho * l / (rho * l + 1 - l)
-    ya = xa * (k * K) ** cal.alpha_k_a * (l * N) ** cal.alpha_l_a
-    ym = xm * ((1 - k) * K) ** cal.alpha_k_m * ((1 - l) * N) ** (1 - cal.alpha_k_m)
+    k = rho * l_a / (rho * l_a + 1 - l_a)
+    ya = xa * (k * K) ** cal.alpha_k_a * (l_a * N) ** cal.alpha_l_a
+    ym = xm * ((1 - k) * K) ** cal.alpha_k_m * ((1 - l_a) * N) ** (1 - cal.alpha_k_m)
     ca, cm = ya / N, (ym - ym_inv) / N
     p = (cal.eta_a / (ca - cal.gamma_a)) / ((1 - cal.eta_a) / cm)
-    return (p * cal.alpha_l_a * ya / (l * N), (1 - cal.alpha_k_m) * ym / ((1 - l) * N),
+    return (p * cal.alpha_l_a * ya / (l_a * N), (1 - cal.alpha_k_m) * ym / ((1 - l_a) * N),
             p * cal.alpha_k_a * ya / (k * K), cal.alpha_k_m * ym / ((1 - k) * K))
 
 
 @pytest.mark.parametrize("tl,tk", [(0.0, 0.0), (1.0, 0.5), (0.3, 1.2)])
 def test_cggt_static_allocation_holds_both_wedges(tl, tk):
     cal, _ = cggt.placeholder_economy("tsarist", horizon=5)
-    l, *_ = cggt._static(cal, 3.0, 1.0, 0.1, 1.0, 1.0, tl, tk)
-    mpl_a, mpl_m, mpk_a, mpk_m = _marginal_products(cal, l, 3.0, 1.0, 1.0, 1.0, tl, tk, 0.1)
+    l_a, *_ = cggt._static(cal, 3.0, 1.0, 0.1, 1.0, 1.0, tl, tk)
+    mpl_a, mpl_m, mpk_a, mpk_m = _marginal_products(cal, l_a, 3.0, 1.0, 1.0, 1.0, tl, tk, 0.1)
     assert mpl_m == pytest.approx((1 + tl) * mpl_a, rel=1e-9)
     assert mpk_m == pytest.approx((1 + tk) * mpk_a, rel=1e-9)
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import sovsim
+from sovsim import history
 from sovsim.errors import ScenarioError
 from sovsim.scenario import catalogue, load_scenario, shipped_scenarios
-from sovsim import history
 
 SHIPPED = ("historical", "nep", "left", "permanent-revolution")
 
@@ -102,7 +102,7 @@ def test_bad_files_are_refused_with_file_key_and_reason(tmp_path, kind):
 
 def test_out_of_range_names_the_allowed_range(tmp_path):
     path = write(tmp_path, "bad.toml", BAD["out of range"][0])
-    with pytest.raises(ScenarioError, match="allowed: a number from 0 to 0.6"):
+    with pytest.raises(ScenarioError, match=r"allowed: a number from 0 to 0\.6"):
         load_scenario(path)
 
 

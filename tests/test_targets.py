@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sovsim import calendar, calibrate, history
+from sovsim import calendar
 from sovsim.engine.accounts import BY_NAME
 from sovsim.errors import DataError, SovsimError
+from sovsim.history import series as history
 from sovsim.history import targets as declared
 from sovsim.regions import REGIONS
 from sovsim.results import validate as v
 from sovsim.results.results import Results
+from sovsim.uncertainty import calibrate
 
 # -- grades -----------------------------------------------------------------------------------
 

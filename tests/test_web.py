@@ -62,7 +62,7 @@ def test_run_returns_series_beside_the_historical_run(client):
     assert set(doc["axes"]) == {"exchange", "ownership", "coercion", "internationalism", "producers_share",
                               "state"}
     assert all(len(v["value"]) == 20 for v in doc["indicators"].values())
-    # the doctrine lens is the same computation as sovsim.doctrine
+    # the doctrine lens is the same computation as sovsim.research.doctrine
     assert base["doctrine"]["indicators"]["deportations_per_thousand"]["value"][9] > 1
     assert body["famine"]["published_min"] < body["famine"]["published_max"]
 
@@ -154,7 +154,7 @@ def test_openapi_is_published(client):
 
 # Property-based: requests generated from the published OpenAPI document; no 5xx, and every
 # answer matches the schema it declares.
-import schemathesis
+import schemathesis  # noqa: E402  (the property tests' import, kept beside them)
 
 _app = create_app(Settings(workers=0, rate=0, cache_size=8))
 # A request the schema forbids may be refused as too large (413) as well as malformed (4xx).

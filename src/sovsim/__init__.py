@@ -7,17 +7,39 @@ industry, towns and foreign trade; the outcomes are checked against the historic
 >>> res = sovsim.run("historical")
 >>> sorted(res.annual().columns)
 ['period', 'region', 'scenario', 'unit', 'value', 'variable']
+
+Importing ``sovsim`` has no side effects and loads nothing heavy: the public names below are
+loaded from the modules that define them on first use (``sovsim.run`` is
+``sovsim.api.run``). Modules inside the package import those modules, never this one
+(docs/design/0013-package-layout.md).
 """
 
-__version__ = "0.1.0"
+from importlib import import_module
 
-from sovsim._numba_cache import keyed_cache_dir  # noqa: E402  (before numba is imported)
+from sovsim._version import __version__
 
-keyed_cache_dir()
+# public name -> the module that defines it ("" for a subpackage of that name)
+_PUBLIC = {
+    "Results": "sovsim.results",
+    "Scenario": "sovsim.scenario",
+    "compare": "sovsim.api",
+    "ensemble": "",
+    "load_scenario": "sovsim.scenario",
+    "run": "sovsim.api",
+}
 
-from sovsim import ensemble  # noqa: E402  (sovsim.ensemble.run: docs/ensembles.md)
-from sovsim.api import compare, run  # noqa: E402
-from sovsim.results import Results  # noqa: E402
-from sovsim.scenario import Scenario, load_scenario  # noqa: E402
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'sovsim' has no attribute {name!r}")
+    module = _PUBLIC[name]
+    value = import_module(f"sovsim.{name}") if not module else getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __all__ = ["Results", "Scenario", "__version__", "compare", "ensemble", "load_scenario", "run"]

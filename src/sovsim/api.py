@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from sovsim import __version__
+from sovsim._version import __version__
 from sovsim.engine.simulation import simulate
 from sovsim.inputs import load_inputs
 from sovsim.params import ParameterSet, load_overrides, load_parameters, parameter_files
@@ -30,7 +31,7 @@ def run(scenario: str | Path | Scenario = "historical", *, seed: int = 0,
     params, overrides, params_file : the parameter set, and changes to it (a dict, or a
         calibration file with a ``[values]`` table).
     weather : which variant of the weather input to use (``main`` or an alternative).
-    households : run the household engine (``sovsim.population.engine``) with this many
+    households : run the household engine (``sovsim.households.engine``) with this many
         household rows (up to the real number, about 21.6 million in 1921); the household
         tables come in ``Results.tables``.
     panel, heterogeneity, progress : with ``households``: trace ``panel`` sampled households
@@ -52,7 +53,7 @@ def run(scenario: str | Path | Scenario = "historical", *, seed: int = 0,
     if households is None:
         return results_of(sc, p, simulate(sc, p, load_inputs(weather)), seed=seed,
                           weather=weather)
-    from sovsim.population.engine import simulate_households
+    from sovsim.households.engine import simulate_households
 
     records, out = simulate_households(sc, p, load_inputs(weather), households=households,
                                        seed=seed, heterogeneity=heterogeneity, panel=panel,
@@ -103,7 +104,7 @@ def _git_commit() -> str | None:
     try:
         here = Path(__file__).resolve().parent
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5)
+                             text=True, timeout=5, check=False)
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None

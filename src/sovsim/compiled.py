@@ -12,8 +12,8 @@ with ``NUMBA_DISABLE_JIT=1`` (for debugging). The numbers are the same either wa
 over units go through ``total``, in order, in both.
 
 Kernels call kernels and read constants of other modules freely: numba's cache would not see
-such a change, so the cache lives in a directory keyed on the whole package's source
-(``sovsim._numba_cache``).
+such a change, so the cache lives in a directory keyed on the sources the kernels are compiled
+from (``sovsim._numba_cache``, installed here before any kernel is defined).
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ try:
     import numba
 except ImportError:  # pragma: no cover - numba is a declared dependency
     numba = None
+else:  # the package's kernels are cached under a key of their sources
+    from sovsim._numba_cache import install
+
+    install()
 
 
 def kernel(fn: F) -> F:
@@ -49,7 +53,7 @@ def prange(*args):  # replaced by numba.prange inside compiled kernels
 
 
 if numba is not None:
-    prange = numba.prange  # noqa: F811
+    prange = numba.prange
 
 
 @kernel

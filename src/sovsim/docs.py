@@ -168,7 +168,7 @@ def sources_grades_markdown() -> str:
               "| --- | --- | --- | --- | --- | --- |"]
     for e in sorted(grading.get("source", []), key=lambda e: (e["key"], len(e))):
         mask = df["source"] == e["key"]
-        for key, col in history._FILTER_COLUMN.items():
+        for key, col in history.series._FILTER_COLUMN.items():
             if key in e:
                 mask &= df[col].isin(e[key])
         rows = df[mask]

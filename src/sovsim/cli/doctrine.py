@@ -33,8 +33,8 @@ def doctrine(
     """The doctrine lens: each indicator (a formula over the outputs, tied to a passage of
     Marx, Engels, Lenin, Trotsky, Bukharin or Preobrazhensky) by year, and its distance from
     the value the passage implies. An operationalisation, not a verdict."""
-    from sovsim import doctrine as dl
     from sovsim.api import run
+    from sovsim.research import doctrine as dl
 
     check_plot(plot)
     if events and plot is None:
@@ -60,7 +60,7 @@ def doctrine(
 
     table = pd.concat(tables, ignore_index=True)
     if plot is not None:
-        from sovsim.plots.doctrine import doctrine_figure
+        from sovsim.research.doctrine_plot import doctrine_figure
 
         try:
             from sovsim.cli.essay import timeline

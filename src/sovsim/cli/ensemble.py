@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -37,8 +36,8 @@ BAND_YEARS = ("1928", "1932", "1933", "1937", "1940")
 __all__ = ["json_default"]  # (re-exported: older imports of it from here)
 
 
-def one_run(scenario: str, store: Optional[Path], no_store: bool, *, seed: int = 0,
-            params_file: Optional[Path] = None):
+def one_run(scenario: str, store: Path | None, no_store: bool, *, seed: int = 0,
+            params_file: Path | None = None):
     """A single run, recorded in the results store (read from it if the same manifest was
     run before) unless ``no_store``."""
     from sovsim.api import run
@@ -53,7 +52,7 @@ def one_run(scenario: str, store: Optional[Path], no_store: bool, *, seed: int =
     return res
 
 
-def compare_ensembles(scenarios, published, plot: Optional[Path], events=None, **kw) -> None:
+def compare_ensembles(scenarios, published, plot: Path | None, events=None, **kw) -> None:
     """``sovsim compare --members``: bands per scenario, differences member by member."""
     if published:
         _fail(SovsimError("--members: published models (name:scenario) have no ensembles; "
@@ -171,13 +170,13 @@ def ensemble(
                                    "(written with --out); 0: the cell model"),
     seed: int = typer.Option(0, "--seed", help="seed of the draws (member i: draw (seed, i))"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
-    out: Optional[Path] = typer.Option(None, "--out", help="write the band tables here"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    out: Path | None = typer.Option(None, "--out", help="write the band tables here"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
     draw_weather: bool = typer.Option(False, "--draw-weather", help=WEATHER_HELP),
-    weather_from: Optional[int] = typer.Option(None, "--weather-from", help="first year of drawn weather"),
-    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    weather_from: int | None = typer.Option(None, "--weather-from", help="first year of drawn weather"),
+    params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the ensemble"),
 ) -> None:
     """Ensembles: parameters drawn from their priors (`sovsim params --priors`), bands
@@ -204,7 +203,7 @@ def ensemble(
 runs_app = typer.Typer(no_args_is_help=True, help="The results store: list, show, export, rm.")
 
 
-def _open_store(store: Optional[Path]):
+def _open_store(store: Path | None):
     from sovsim.store import Store
 
     try:
@@ -215,7 +214,7 @@ def _open_store(store: Optional[Path]):
 
 @runs_app.command("list")
 def runs_list(
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     all_: bool = typer.Option(False, "--all", help="also the members of ensembles"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
@@ -242,7 +241,7 @@ def runs_list(
 @runs_app.command("show")
 def runs_show(
     run_id: str = typer.Argument(..., help="an id (or its first characters) from `sovsim runs list`"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """The manifest of a run or ensemble, its files and (ensembles) its members."""
     st = _open_store(store)
@@ -264,7 +263,7 @@ def runs_export(
     out: Path = typer.Option(..., "--out", help="directory to write to"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
     freq: str = typer.Option("annual", "--freq", help="runs: annual | monthly"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Write a stored run's tidy table, or an ensemble's bands and its members' annual table."""
     from sovsim.results import Results
@@ -311,7 +310,7 @@ def runs_export(
 @runs_app.command("rm")
 def runs_rm(
     run_ids: list[str] = typer.Argument(..., help="ids (or their first characters)"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Remove runs, or ensembles with the members no other ensemble uses."""
     st = _open_store(store)

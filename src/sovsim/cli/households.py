@@ -47,7 +47,7 @@ def household_run(scenario, households, panel, heterogeneity, seed, params_file)
 
 def bench_households(households: list[int], months: int, heterogeneity: bool, as_json: bool,
                      repeat: int = 1, mesa_agents: int = 0) -> None:
-    from sovsim.population import bench
+    from sovsim.households import bench
 
     try:
         out = bench.bench_households(households[0] if len(households) == 1 else households,

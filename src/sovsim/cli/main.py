@@ -7,7 +7,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -45,14 +44,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 @app.command()
 def run(
     scenario: str = typer.Argument(..., help="a shipped scenario name or a path to a .toml file"),
-    out: Optional[Path] = typer.Option(None, "--out", help="directory to write tables to"),
+    out: Path | None = typer.Option(None, "--out", help="directory to write tables to"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet | json"),
     freq: str = typer.Option("annual", "--freq", help="annual | monthly"),
     seed: int = typer.Option(0, "--seed", help="random seed (recorded in the manifest)"),
-    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the run"),
-    households: Optional[int] = typer.Option(
+    households: int | None = typer.Option(
         None, "--households", help="run with this many household rows (the household "
         "engine; up to the real number of 1921, 21,640,321); tables of what only households "
         "give are written beside the standard one; 0: the cell model, as in ensemble"),
@@ -100,16 +99,16 @@ def run(
 @app.command()
 def compare(
     scenarios: list[str] = typer.Argument(..., help="scenario names or .toml paths"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="write the chart to this PNG/SVG/PDF"),
-    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
+    plot: Path | None = typer.Option(None, "--plot", help="write the chart to this PNG/SVG/PDF"),
+    params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
     members: int = typer.Option(0, "--members", help="ensembles of N members per scenario "
                                 "(0: one run each): bands, and differences member by member"),
     seed: int = typer.Option(0, "--seed", help="seed of the ensemble draws"),
     workers: int = typer.Option(1, "--workers", help="local worker processes for ensembles"),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     draw_weather: bool = typer.Option(False, "--draw-weather", help=WEATHER_HELP),
-    weather_from: Optional[int] = typer.Option(None, "--weather-from", help="first year of drawn weather"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    weather_from: int | None = typer.Option(None, "--weather-from", help="first year of drawn weather"),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the runs"),
     events: bool = typer.Option(False, "--events", help="with --plot: mark the political "
                                 "timeline (data/essay/events.csv) on the chart"),
@@ -117,8 +116,8 @@ def compare(
     """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
     A published model's scenario (``allen:nep``) is set beside the runs on common variables.
     With --members N: ensembles (median, 5-95 % band), differences member by member."""
-    from sovsim.published import compare as pub
-    from sovsim.published import report
+    from sovsim.research.published import compare as pub
+    from sovsim.research.published import report
 
     own, published = pub.split_names(scenarios)
     check_count("--members", members)
@@ -186,7 +185,7 @@ def reproduce(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """A published model's figures beside their reproduction (docs/published/NAME.md)."""
-    from sovsim.published import report
+    from sovsim.research.published import report
 
     try:
         if as_json:
@@ -204,7 +203,7 @@ def reproduce(
 def validate(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     scenario: str = typer.Option("historical", "--scenario"),
-    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
+    params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
 ) -> None:
     """The model against the record: the fit on the declared targets, the series never fitted
     (out of sample) and every variant with its grade, misses included."""
@@ -277,7 +276,7 @@ def scenarios() -> None:
 
 @app.command()
 def data(
-    series: Optional[str] = typer.Argument(None, help="a series name; omit to list them all"),
+    series: str | None = typer.Argument(None, help="a series name; omit to list them all"),
     as_csv: bool = typer.Option(False, "--csv", help="print CSV"),
     gaps: bool = typer.Option(False, "--gaps", help="list what was looked for and not found"),
     sources: bool = typer.Option(False, "--sources", help="print the bibliography"),
@@ -348,7 +347,7 @@ def params(
 @app.command()
 def bench(
     runs: int = typer.Option(20, "--runs", help="how many coarse runs to time"),
-    households: Optional[list[int]] = typer.Option(
+    households: list[int] | None = typer.Option(
         None, "--households", help="time the household engine with this many households "
         "(give it more than once for a sweep of sizes, run in rounds)"),
     months: int = typer.Option(240, "--months", help="with --households: months to run"),
@@ -402,7 +401,7 @@ def serve(
     workers: int = typer.Option(0, "--workers", help="model worker processes (0: one per core)"),
     rate: float = typer.Option(20.0, "--rate", help="requests per second per client (0: no limit)"),
     burst: int = typer.Option(60, "--burst", help="requests a client may send at once"),
-    allow_host: Optional[list[str]] = typer.Option(
+    allow_host: list[str] | None = typer.Option(
         None, "--allow-host", help="a host name the server answers for (give it once per "
         "name); loopback names always, and beyond loopback this machine's names and addresses"),
     header_timeout: float = typer.Option(10.0, "--header-timeout",

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
 
 from sovsim.cli.common import check_count, check_number, check_out_dir, check_plot, console, err
 from sovsim.cli.common import fail as _fail
-from sovsim.errors import SovsimError
+from sovsim.errors import SovsimError, SovsimWarning
 
 
 def _consoles():
@@ -30,13 +30,13 @@ def calibrate(
     out: Path = typer.Option(Path("calibrated.toml"), "--out", help="where to write fitted values (abc: the posterior sample goes beside it, NAME.posterior.parquet)"),
     maxfev: int = typer.Option(600, "--maxfev", help="powell: model evaluations allowed"),
     apply: bool = typer.Option(False, "--apply", help="also write the values into the shipped parameter files"),
-    report: Optional[Path] = typer.Option(None, "--report", help="write a markdown report"),
+    report: Path | None = typer.Option(None, "--report", help="write a markdown report"),
     population: int = typer.Option(100, "--population", help="abc: particles per generation"),
     generations: int = typer.Option(5, "--generations", help="abc: generations at most"),
     max_runs: int = typer.Option(3000, "--max-runs", help="abc: stop after this many model runs (the progress bar counts against it, so its time left is an upper bound)"),
     min_epsilon: float = typer.Option(0.0, "--min-epsilon", help="abc: stop once the tolerance reaches this"),
-    params: Optional[str] = typer.Option(None, "--params", help="abc: comma-separated parameters to fit (default: every calibrated one); the rest keep their values"),
-    hold_out: Optional[str] = typer.Option(None, "--hold-out", help="abc: target series held back for out-of-sample checks, series[:region],... or none (default: grain_procurement_t, horses_head, urban_population_persons)"),
+    params: str | None = typer.Option(None, "--params", help="abc: comma-separated parameters to fit (default: every calibrated one); the rest keep their values"),
+    hold_out: str | None = typer.Option(None, "--hold-out", help="abc: target series held back for out-of-sample checks, series[:region],... or none (default: grain_procurement_t, horses_head, urban_population_persons)"),
     point: str = typer.Option("median", "--point", help="abc: values written: median (posterior) | best (particle nearest the record)"),
     draws: int = typer.Option(20, "--draws", help="abc: posterior and prior draws run for the checks"),
     workers: int = typer.Option(0, "--workers", help="abc: local processes (0: every CPU)"),
@@ -46,7 +46,7 @@ def calibrate(
     """Fit the calibrated parameters to history across 1926-1940 (docs/calibration.md):
     Powell least squares, or ABC-SMC with the parameter files' priors, giving a posterior."""
     console, _ = _consoles()
-    from sovsim import calibrate as cal
+    from sovsim.uncertainty import calibrate as cal
 
     for option, value, least in (("--maxfev", maxfev, 1), ("--population", population, 2),
                                  ("--generations", generations, 1), ("--max-runs", max_runs, 1),
@@ -72,11 +72,11 @@ def calibrate(
             console.print(f"updated {path}")
 
 
-def _calibrate_powell(out: Path, report: Optional[Path], maxfev: int) -> dict:
+def _calibrate_powell(out: Path, report: Path | None, maxfev: int) -> dict:
     console, err = _consoles()
     from rich.progress import Progress
 
-    from sovsim import calibrate as cal
+    from sovsim.uncertainty import calibrate as cal
 
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("calibrating", total=maxfev)
@@ -117,10 +117,10 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
     console, err = _consoles()
     import time as _time
 
-    from sovsim import calibrate as cal
-    from sovsim import calibrate_abc as abc
-    from sovsim import calibrate_checks as checks
-    from sovsim.pool import default_workers
+    from sovsim.uncertainty import abc_smc as abc
+    from sovsim.uncertainty import calibrate as cal
+    from sovsim.uncertainty import checks
+    from sovsim.uncertainty.pool import default_workers
 
     workers = workers or default_workers()
     names = [n.strip() for n in params.split(",") if n.strip()] if params else None
@@ -139,10 +139,12 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
                 bar.update(task, completed=min(n, max_runs), description=desc,
                            rate=f"{rate:.1f} runs/s")
 
-            post = abc.calibrate(names=names, hold_out=held, population=population,
-                                 generations=generations, max_runs=max_runs,
-                                 min_epsilon=min_epsilon, workers=workers, seed=seed,
-                                 progress=show, kernel=kernel, moves=moves)
+            with warnings.catch_warnings():  # a degenerate sample is reported below
+                warnings.simplefilter("ignore", SovsimWarning)
+                post = abc.calibrate(names=names, hold_out=held, population=population,
+                                     generations=generations, max_runs=max_runs,
+                                     min_epsilon=min_epsilon, workers=workers, seed=seed,
+                                     progress=show, kernel=kernel, moves=moves)
         values = post.point(point)
         console.print(f"ABC-SMC: {len(post.names)} parameters, {post.runs} runs, "
                       f"{len(post.epsilons)} generations, effective sample size {post.ess:.1f}, "
@@ -195,10 +197,10 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
 def sensitivity(
     scenario: str = typer.Argument("historical", help="a shipped name or a .toml path"),
     n: int = typer.Option(64, "--n", help="base points (a power of 2); runs = N x (parameters + 2)"),
-    params: Optional[str] = typer.Option(None, "--params", help="comma-separated parameters varied (default: every one with a prior)"),
-    out: Optional[Path] = typer.Option(None, "--out", help="directory for sobol_indices and sobol_runs tables"),
+    params: str | None = typer.Option(None, "--params", help="comma-separated parameters varied (default: every one with a prior)"),
+    out: Path | None = typer.Option(None, "--out", help="directory for sobol_indices and sobol_runs tables"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="write the bar chart (PNG/SVG/PDF)"),
+    plot: Path | None = typer.Option(None, "--plot", help="write the bar chart (PNG/SVG/PDF)"),
     workers: int = typer.Option(0, "--workers", help="local processes (0: every CPU)"),
     seed: int = typer.Option(0, "--seed", help="seeds the Sobol sequence and the bootstrap"),
 ) -> None:
@@ -208,10 +210,10 @@ def sensitivity(
     console, _ = _consoles()
     import time as _time
 
-    from sovsim import sensitivity as sa
     from sovsim.params import load_parameters
-    from sovsim.pool import default_workers
     from sovsim.scenario import load_scenario
+    from sovsim.uncertainty import sensitivity as sa
+    from sovsim.uncertainty.pool import default_workers
 
     check_out_dir(out)
     check_plot(plot)

@@ -104,7 +104,7 @@ macro.urban_persons, macro.state_grain_t, macro.capital_a_rub, macro.capital_b_r
 _MACRO_CHECKED = ("urban_persons", "state_grain_t", "capital_a_rub", "capital_b_rub",
                   "utilisation", "tractors_hp", "free_price_ratio", "urban_food_ratio",
                   "goods_availability")
-assert _MACRO_CHECKED == MACRO_DTYPE.names, "month_checks must check every macro value"
+assert MACRO_DTYPE.names == _MACRO_CHECKED, "month_checks must check every macro value"
 
 
 def raise_for(code: int, err: np.ndarray, month: int, h: HouseholdTable, macro: MacroState

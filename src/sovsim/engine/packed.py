@@ -15,6 +15,7 @@ to a fixed offset, so reading a parameter costs what reading an array element co
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from functools import lru_cache
 
 import numpy as np
@@ -73,10 +74,8 @@ def param_record(pv: Mapping) -> np.recarray:
             flat.extend(np.asarray(value, dtype=float).ravel().tolist())
     rec = np.array(flat).view(dtype).view(np.recarray)  # (every field a float: one row of them)
     rec.setflags(write=False)
-    try:
+    with suppress(AttributeError):  # a plain dict: not kept
         pv._record = rec
-    except AttributeError:  # a plain dict: not kept
-        pass
     return rec
 
 

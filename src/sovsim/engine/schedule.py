@@ -363,7 +363,7 @@ def outputs_by_name(o: Outputs, lab, before_coll: np.ndarray | None, cm: int) ->
         "outputs": o,  # the same, as arrays (accounts.Ledger.book)
     }
     if before_coll is not None:
-        # What the household engine (sovsim.population.engine) needs to share the month's
+        # What the household engine (sovsim.households.engine) needs to share the month's
         # changes among the households of each unit: the moves and the stocks they acted on.
         out["micro"] = {
             "herds_before": uo[U_HERDS_BEFORE:U_HERDS_BEFORE + 4],

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sovsim import __version__, calendar
+from sovsim import calendar
+from sovsim._version import __version__
 from sovsim.ensemble.bands import QUANTILES, REGION_LABELS, YEARS, annualize, band_table
 from sovsim.ensemble.draws import divergence_month, member_weather, weather_first_year
 from sovsim.ensemble.workers import connect, execute, simulate_member
@@ -354,7 +355,7 @@ def stored_run(scenario: str | Path | Scenario, *, store: Any = None, seed: int 
                params_file: str | Path | None = None) -> tuple[Results, bool]:
     """``sovsim.run`` recorded in the store; an identical manifest returns the stored result
     without running. Returns (results, True if it came from the store)."""
-    import sovsim
+    from sovsim import api
     from sovsim.api import _git_commit, _shipped_parameters
     from sovsim.store import Store, run_id
 
@@ -370,7 +371,7 @@ def stored_run(scenario: str | Path | Scenario, *, store: Any = None, seed: int 
     entry = st.get(rid)
     if entry is not None:
         return Results(sc.name, st.records(rid), entry.manifest), True
-    res = sovsim.run(sc, seed=seed, params=p)
+    res = api.run(sc, seed=seed, params=p)
     st.put_run(res.manifest, res.records, kind="run")
     return res, False
 

@@ -19,8 +19,8 @@ def simulate_member(scenario: Scenario, params: ParameterSet, overrides: dict[st
     ``households`` (rows, seed) the household engine, returning (records, its summary)."""
     if households is None:
         return simulate_members(scenario, params, [(overrides, weather)])[0]
-    from sovsim.population.engine import simulate_households
-    from sovsim.population.tables import member_summary
+    from sovsim.households.engine import simulate_households
+    from sovsim.households.tables import member_summary
 
     records, out = simulate_households(scenario, params.with_overrides(overrides),
                                        _inputs(weather), households=households[0],

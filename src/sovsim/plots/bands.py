@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib as mpl
 import numpy as np
 
 from sovsim import history
@@ -16,6 +13,7 @@ from sovsim.plots.compare import (
     PALETTE,
     PANELS,
     chart_style,
+    figure,
     history_points,
     label_panel,
     save,
@@ -32,8 +30,9 @@ def band_figure(ens, path: Path | None = None, from_year: int = 1921,
 
     hist = history.load()
     keep = from_year <= YEARS
-    with plt.rc_context(chart_style()):
-        fig, axes = plt.subplots(3, 3, figsize=(12, 9), constrained_layout=True)
+    with mpl.rc_context(chart_style()):
+        fig = figure(figsize=(12, 9))
+        axes = fig.subplots(3, 3)
         for ax, (var, scale, label) in zip(axes.flat, PANELS):
             history_points(ax, hist, var, scale, from_year)
             for i, name in enumerate(ens.scenarios):

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib as mpl
 import numpy as np
+from matplotlib.figure import Figure
 
 from sovsim import history
 from sovsim.calendar import decimal_year
@@ -44,8 +42,9 @@ def compare_figure(results: list[Results], path: Path | None = None, from_year: 
     from sovsim.plots.events import events_key, mark_events
 
     hist = history.load()
-    with plt.rc_context(chart_style()):
-        fig, axes = plt.subplots(3, 3, figsize=(12, 9), constrained_layout=True)
+    with mpl.rc_context(chart_style()):
+        fig = figure(figsize=(12, 9))
+        axes = fig.subplots(3, 3)
         for ax, (var, scale, label) in zip(axes.flat, PANELS):
             history_points(ax, hist, var, scale, from_year)
             for i, res in enumerate(results):
@@ -80,6 +79,12 @@ def label_panel(ax, var: str, scale: float, label: str) -> None:
     ax.legend(fontsize=5, loc="best")
 
 
+def figure(**kwargs) -> Figure:
+    """A figure of matplotlib's object API, with constrained layout: no pyplot, so the user's
+    backend is left as it is (a notebook keeps its own) and nothing is kept open after use."""
+    return Figure(layout="constrained", **kwargs)
+
+
 def save(fig, path: Path | None):
     """Write the figure (atomically: a partial file is renamed when complete); return it."""
     if path is not None:
@@ -88,5 +93,4 @@ def save(fig, path: Path | None):
         tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
         fig.savefig(tmp, dpi=150)
         tmp.replace(path)
-        plt.close(fig)
     return fig

@@ -11,6 +11,10 @@ try:
     import numba
 except ImportError:  # pragma: no cover - numba is a declared dependency
     numba = None
+else:  # the package's kernels are cached under a key of their sources
+    from sovsim._numba_cache import install
+
+    install()
 
 
 def jit(fn):

@@ -160,7 +160,9 @@ class _Plan:
         cum = np.cumsum(d.class_share[self.idx], axis=1)
         cum[:, -1] = 1.0
         self.class_cum = cum
-        sub = lambda a: np.ascontiguousarray(a[self.idx])
+        def sub(a):
+            return np.ascontiguousarray(a[self.idx])
+
         size_lam, horses_lam, cattle_lam, sown_mu = _cell_tables(d)
         self.cells = (sub(size_lam), sub(d.horses_zero), sub(horses_lam), sub(d.cattle_zero),
                       sub(cattle_lam), sub(d.sown_zero), sub(sown_mu), float(d.sown_log_sd),

@@ -20,6 +20,7 @@ same id replaces.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -144,10 +145,8 @@ class Store:
             self._rollback()
 
         def _rollback(self) -> None:
-            try:
+            with contextlib.suppress(sqlite3.Error):  # no transaction left to roll back
                 self.db.execute("ROLLBACK")
-            except sqlite3.Error:  # no transaction left to roll back
-                pass
 
     def _write(self) -> Store._Txn:
         return Store._Txn(self)
@@ -295,7 +294,7 @@ class Store:
 
         path = self.path(rid) / f"{name}.parquet"
         if not path.exists():
-            raise SovsimError(f"run {rid} has no table {name!r} in the store")
+            raise StoreError(f"run {rid} has no table {name!r} in the store")
         return pd.read_parquet(path)
 
     def bands(self, rid: str):

@@ -46,7 +46,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from sovsim import __version__
+from sovsim._version import __version__
 from sovsim.errors import ScenarioError, SovsimError
 from sovsim.scenario import (
     Scenario,

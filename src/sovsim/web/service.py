@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sovsim import calendar, doctrine, history
+from sovsim import calendar, history
 from sovsim.engine.accounts import BY_NAME
 from sovsim.engine.simulation import Trace, simulate_traced, stacked_timeline
 from sovsim.inputs import load_inputs
 from sovsim.regions import USSR
+from sovsim.research import doctrine
 from sovsim.results import validate
 from sovsim.scenario import catalogue, load_scenario, scenario_from_dict, shipped_scenarios
 from sovsim.scenario.loader import Scenario

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sovsim.households import engine_kernels as K
+from sovsim.households.tables import STOCK_NAMES
 from sovsim.mechanisms.context import Step
-from sovsim.population import engine_kernels as K
 from sovsim.population.cells import N_CELLS
-from sovsim.population.tables import STOCK_NAMES
 from sovsim.regions import CLASSES, TENURES
 from sovsim.state.table import ROW
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from sovsim.published.table import Row, cite, load_toml
+from sovsim.research.published.table import Row, cite, load_toml
 
 DATA = "allen_2003.toml"
 SCENARIOS = ("collectivization", "nep", "hard_budget")

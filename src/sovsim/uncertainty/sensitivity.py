@@ -22,7 +22,7 @@ import pandas as pd
 
 from sovsim.errors import InputError, SovsimError
 from sovsim.params import Prior
-from sovsim.pool import parallel_map
+from sovsim.uncertainty.pool import parallel_map
 
 #: The headline outcomes: name -> (output variable, years summed, unit, meaning).
 #: Years are those of the variable's annual rule; procurement is by harvest year, so
@@ -188,16 +188,14 @@ def write_table(result: SobolResult, out: Path, fmt: str = "csv") -> list[Path]:
 def plot(result: SobolResult, path: Path) -> Path:
     """One panel per outcome: S1 and ST of every parameter as bars with their confidence
     intervals, parameters ordered by total index."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     k = len(result.outcomes)
     cols = min(k, 2)
     rows = -(-k // cols)
     height = max(2.6, 0.26 * len(result.names) + 1.2)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, height * rows), squeeze=False)
+    fig = Figure(figsize=(6.0 * cols, height * rows))  # no pyplot: the user's backend stays
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat[k:]:
         ax.set_visible(False)
     for ax, outcome in zip(axes.flat, result.outcomes):
@@ -219,7 +217,6 @@ def plot(result: SobolResult, path: Path) -> Path:
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 

@@ -1,7 +1,7 @@
 """ABC-SMC by resample-move (``sovsim calibrate --method abc-rm``;
 docs/design/0007-abc-calibration.md).
 
-pyabc's ABC-SMC (``calibrate_abc.abc_smc``) weights each particle by prior over the proposal
+pyabc's ABC-SMC (``abc_smc.abc_smc``) weights each particle by prior over the proposal
 density; with 26 parameters those densities differ by orders of magnitude and the weights
 collapse onto one or two particles (effective sample size 1.1 of 50 on the model, 6 of 400 on
 a smooth 26-dimensional toy). The resample-move variant keeps the weights equal instead
@@ -29,10 +29,10 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from sovsim.calibrate_abc import CLI, Posterior
 from sovsim.errors import InputError
 from sovsim.params import Prior
-from sovsim.pool import parallel_map
+from sovsim.uncertainty.pool import parallel_map
+from sovsim.uncertainty.posterior import CLI, Posterior
 
 
 def abc_smc_rm(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[str, Prior], *,
@@ -43,7 +43,7 @@ def abc_smc_rm(discrepancy: Callable[[dict[str, float]], float], priors: Mapping
                progress: Callable[[int, int, float], None] | None = None) -> Posterior:
     """Resample-move ABC-SMC of ``priors`` against ``discrepancy`` (0 = the record).
 
-    Parameters are as for ``calibrate_abc.abc_smc``, plus ``alpha`` (the share of particles
+    Parameters are as for ``abc_smc.abc_smc``, plus ``alpha`` (the share of particles
     kept at each new tolerance) and ``moves`` to ``max_moves``, the Metropolis-Hastings steps
     per generation (each costs up to one run per particle): as many as give each particle a
     95 % chance of moving at the last generation's acceptance rate (Drovandi & Pettitt 2011),
@@ -109,7 +109,7 @@ def abc_smc_rm(discrepancy: Callable[[dict[str, float]], float], priors: Mapping
     post = Posterior(names, dict(priors), sample, epsilons, runs[0], population)
     post.method = "resample-move"
     post.acceptance = acceptance
-    return post
+    return post.warn_if_degenerate()
 
 
 __all__ = ["abc_smc_rm"]

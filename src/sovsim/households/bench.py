@@ -66,8 +66,8 @@ def bench_households(households: int | Sequence[int], months: int, *,
 
     With ``mesa_agents`` the result's ``mesa`` is ``mesa_comparison`` at that many agents,
     against the lowest of the sizes' rates."""
-    from sovsim.api import shipped_parameters
-    from sovsim.population.engine import simulate_households
+    from sovsim.households.engine import simulate_households
+    from sovsim.params import load_parameters
     from sovsim.scenario import load_scenario
 
     single = isinstance(households, (int, np.integer)) and not isinstance(households, bool)
@@ -81,8 +81,8 @@ def bench_households(households: int | Sequence[int], months: int, *,
         raise InputError("sovsim bench", "mesa_agents", f"{mesa_agents!r} is not a whole "
                          "number of at least 0")
     sc = load_scenario(scenario)
-    p = shipped_parameters()
-    simulate_households(sc, p, households=min(min(sizes), 5000), months=min(months, 13),
+    p = load_parameters()
+    simulate_households(sc, p, households=min(*sizes, 5000), months=min(months, 13),
                         heterogeneity=heterogeneity, seed=seed)  # load the kernels
     runs: dict[int, list] = {n: [] for n in sizes}
     for _ in range(repeat):

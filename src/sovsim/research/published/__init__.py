@@ -22,7 +22,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from sovsim.errors import InputError
-from sovsim.published.table import Row
+from sovsim.research.published.table import Row
 
 MODELS = {
     "feldman": "Feldman (1928) two-sector model, Domar's formulation (1957)",
@@ -38,7 +38,7 @@ def module(name: str):
     if name not in MODELS:
         raise InputError("sovsim reproduce", name, "unknown published model",
                          ", ".join(MODELS))
-    return import_module(f"sovsim.published.{name}")
+    return import_module(f"sovsim.research.published.{name}")
 
 
 def reproduce(name: str) -> list[Row]:

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
-from sovsim.published import MODELS, reproduce
-from sovsim.published.table import Row, fmt
+from sovsim.research.published import MODELS, reproduce
+from sovsim.research.published.table import Row, fmt
 
 
 def reproduce_json(name: str) -> str:

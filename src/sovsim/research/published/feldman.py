@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sovsim.errors import ParameterError
-from sovsim.published.table import Row, load_toml
+from sovsim.research.published.table import Row, load_toml
 
-WHERE = "sovsim.published.feldman"
+WHERE = "sovsim.research.published.feldman"
 
 
 @dataclass(frozen=True)

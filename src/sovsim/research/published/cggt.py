@@ -40,7 +40,7 @@ import numpy as np
 from scipy.optimize import brentq, root
 
 from sovsim.errors import ParameterError
-from sovsim.published.table import Row, cite, load_toml
+from sovsim.research.published.table import Row, cite, load_toml
 
 DATA = "cggt.toml"
 WHERE = "data/published/cggt.toml"
@@ -86,31 +86,31 @@ class Solution:
 
 def _static(cal: Calibration, K: float, N: float, inv: float, xa: float, xm: float,
             tl: float, tk: float) -> tuple[float, float, float, float]:
-    """The within-year allocation: labour share in farming ``l`` solving the labour wedge, the
-    capital share following from the ratio of the two wedges. Returns (l, c_a, c_m, Y_m)."""
+    """The within-year allocation: labour share in farming ``l_a`` solving the labour wedge, the
+    capital share following from the ratio of the two wedges. Returns (l_a, c_a, c_m, Y_m)."""
     ak, al, mk = cal.alpha_k_a, cal.alpha_l_a, cal.alpha_k_m
     rho = (1 + tk) / (1 + tl) * (ak / al) * ((1 - mk) / mk)
 
-    def parts(l: float) -> tuple[float, ...]:
-        k = rho * l / (rho * l + 1 - l)
-        ya = xa * (k * K) ** ak * (l * N) ** al
-        ym = xm * ((1 - k) * K) ** mk * ((1 - l) * N) ** (1 - mk)
+    def parts(l_a: float) -> tuple[float, ...]:
+        k = rho * l_a / (rho * l_a + 1 - l_a)
+        ya = xa * (k * K) ** ak * (l_a * N) ** al
+        ym = xm * ((1 - k) * K) ** mk * ((1 - l_a) * N) ** (1 - mk)
         return ya, ym, ya / N, (ym - inv) / N
 
-    def resid(l: float) -> float:
-        ya, ym, ca, cm = parts(l)
+    def resid(l_a: float) -> float:
+        ya, ym, ca, cm = parts(l_a)
         if ca <= cal.gamma_a:
             return -1e3                      # farm good short of subsistence: p infinite
         if cm <= 0:
             return 1e3                       # nothing left of the other good: p <= 0
         p = (cal.eta_a / (ca - cal.gamma_a)) / ((1 - cal.eta_a) / cm)
-        mpl_m = (1 - mk) * ym / ((1 - l) * N)
-        mpl_a = al * ya / (l * N)
+        mpl_m = (1 - mk) * ym / ((1 - l_a) * N)
+        mpl_a = al * ya / (l_a * N)
         return float(np.log(mpl_m) - np.log((1 + tl) * p * mpl_a))
 
-    l = brentq(resid, 1e-9, 1 - 1e-9, xtol=1e-14)
-    _, ym, ca, cm = parts(l)
-    return l, ca, cm, ym
+    l_a = brentq(resid, 1e-9, 1 - 1e-9, xtol=1e-14)
+    _, ym, ca, cm = parts(l_a)
+    return l_a, ca, cm, ym
 
 
 def _path(cal: Calibration, econ: Economy, k_next: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -128,10 +128,10 @@ def _path(cal: Calibration, econ: Economy, k_next: np.ndarray) -> tuple[np.ndarr
 def _euler(cal: Calibration, econ: Economy, log_k: np.ndarray) -> np.ndarray:
     k_next = np.exp(log_k)
     try:
-        K, l, _, cm, ym = _path(cal, econ, k_next)
+        K, l_a, _, cm, ym = _path(cal, econ, k_next)
     except ValueError:                                 # no feasible within-year allocation
         return np.full_like(log_k, 1e3)
-    k_m = K[1:] * (1 - _capital_share_farm(cal, econ, l)[1:])
+    k_m = K[1:] * (1 - _capital_share_farm(cal, econ, l_a)[1:])
     mpk_m = cal.alpha_k_m * ym[1:] / k_m
     lhs = np.log((1 - cal.eta_a) / cm[:-1])
     rhs = np.log(cal.beta * (1 - econ.tau_i[1:]) * (1 - cal.delta + mpk_m)
@@ -139,10 +139,10 @@ def _euler(cal: Calibration, econ: Economy, log_k: np.ndarray) -> np.ndarray:
     return lhs - rhs
 
 
-def _capital_share_farm(cal: Calibration, econ: Economy, l: np.ndarray) -> np.ndarray:
+def _capital_share_farm(cal: Calibration, econ: Economy, l_a: np.ndarray) -> np.ndarray:
     rho = ((1 + econ.tau_k) / (1 + econ.tau_l) * (cal.alpha_k_a / cal.alpha_l_a)
            * ((1 - cal.alpha_k_m) / cal.alpha_k_m))
-    return rho * l / (rho * l + 1 - l)
+    return rho * l_a / (rho * l_a + 1 - l_a)
 
 
 def solve(cal: Calibration, econ: Economy) -> Solution:
@@ -151,9 +151,9 @@ def solve(cal: Calibration, econ: Economy) -> Solution:
     T = len(econ.years)
     guess = np.log(econ.capital_0) + 0.03 * np.arange(1, T)
     sol = root(lambda x: _euler(cal, econ, x), guess, method="hybr", tol=1e-11)
-    K, l, ca, cm, ym = _path(cal, econ, np.exp(sol.x))
+    K, l_a, ca, cm, ym = _path(cal, econ, np.exp(sol.x))
     ok = bool(sol.success and np.max(np.abs(_euler(cal, econ, sol.x))) < 1e-8)
-    return Solution(econ.years, K, l, ca, cm, ym, ok)
+    return Solution(econ.years, K, l_a, ca, cm, ym, ok)
 
 
 def utility(cal: Calibration, c_a: np.ndarray, c_m: np.ndarray) -> np.ndarray:

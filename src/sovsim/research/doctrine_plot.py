@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib as mpl
 import numpy as np
 
 from sovsim import calendar
-from sovsim.plots.compare import PALETTE, chart_style, save
+from sovsim.plots.compare import PALETTE, chart_style, figure, save
 from sovsim.words import chart_text
 
 
@@ -26,9 +23,9 @@ def doctrine_figure(shares: dict[str, dict[str, np.ndarray]], axes_text: dict[st
     names = list(axes_text)
     cols = 3
     rows = (len(names) + cols - 1) // cols
-    with plt.rc_context(chart_style()):
-        fig, grid = plt.subplots(rows, cols, figsize=(12, 3.6 * rows), constrained_layout=True,
-                                 squeeze=False)
+    with mpl.rc_context(chart_style()):
+        fig = figure(figsize=(12, 3.6 * rows))
+        grid = fig.subplots(rows, cols, squeeze=False)
         for ax, axis in zip(grid.flat, names):
             for i, (scenario, by_axis) in enumerate(shares.items()):
                 if axis in by_axis:

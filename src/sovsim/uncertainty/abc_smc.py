@@ -10,7 +10,7 @@ last generation. The implementation is pyabc's (Klinger, Rickert & Hasenauer 201
 Schaelte et al. 2022): ``ABCSMC`` with its default adaptive multivariate normal transition and
 median (``QuantileEpsilon``) tolerance schedule.
 
-The distance between a run and the record is the calibration loss of ``sovsim.calibrate``
+The distance between a run and the record is the calibration loss of ``sovsim.uncertainty.calibrate``
 (weighted mean log distances from the bands of the best-graded rows of the declared targets,
 plus the famine-band penalties) over the target series *less those held back*; the held-back
 series (default: USSR procurement, horses and town population) and the out-of-sample series
@@ -31,16 +31,23 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sovsim.calibrate import loss
 from sovsim.errors import InputError
 from sovsim.history import targets as declared
 from sovsim.params import ParameterSet, Prior, load_parameters
+from sovsim.uncertainty.calibrate import loss
+from sovsim.uncertainty.posterior import (
+    CLI,
+    Posterior,
+    read_posterior,
+    sample_draws,
+    weighted_quantile,
+    write_posterior,
+)
 
 #: Target series held back from the ABC fit by default and checked out of sample.
 DEFAULT_HOLD_OUT: tuple[tuple[str, str], ...] = (
@@ -56,7 +63,6 @@ def never_fitted() -> tuple[tuple[str, str], ...]:
     keys = sorted(set(zip(oos["series"], oos["region"])))
     return tuple(k for k in keys if k[0] not in ("grain_exports_t", "kolkhoz_households")
                  and k not in declared.weights())
-CLI = "<command line>"
 
 log = logging.getLogger(__name__)
 
@@ -108,107 +114,6 @@ def _pyabc_prior(priors: Mapping[str, Prior]):
             return float(integrate.quad(lambda t: prior_pdf(self.prior, t), lo, x)[0]) if x > lo else 0.0
 
     return pyabc.Distribution(**{name: PriorRV(p) for name, p in priors.items()})
-
-
-# -- the posterior ------------------------------------------------------------------------------
-
-@dataclass
-class Posterior:
-    """The last ABC-SMC generation: particles (``sample``: one column per parameter, plus
-    ``weight`` summing to 1 and ``distance``), with the tolerance of every generation."""
-
-    names: list[str]
-    priors: dict[str, Prior]
-    sample: pd.DataFrame
-    epsilons: list[float]
-    runs: int
-    population: int
-    targets: dict[tuple[str, str], float] = field(default_factory=dict)
-    held_out: tuple[tuple[str, str], ...] = ()
-    method: str = "importance"  # pyabc's weights; "resample-move": calibrate_rm
-    acceptance: list[float] = field(default_factory=list)  # resample-move, per generation
-
-    @property
-    def ess(self) -> float:
-        """Effective sample size of the weighted particles, 1 / sum(w^2) over distinct
-        particles: how many independent draws they are worth (a few dominant or repeated
-        particles make a falsely narrow posterior)."""
-        w = self.sample.groupby(self.names)["weight"].sum().to_numpy()  # duplicates are one
-        return float(1.0 / np.sum((w / w.sum()) ** 2))
-
-    def degenerate(self) -> bool:
-        """True when the weights rest on few particles (ESS under a tenth of the population,
-        or under 10): the posterior's spread is then not to be believed."""
-        return self.ess < max(10.0, 0.1 * self.population)
-
-    def summary(self) -> pd.DataFrame:
-        """Per parameter: weighted mean, sd, 5/50/95 % quantiles, and the prior's bounds."""
-        w = self.sample["weight"].to_numpy()
-        rows = []
-        for name in self.names:
-            x = self.sample[name].to_numpy()
-            mean = float(np.sum(w * x))
-            q05, q50, q95 = weighted_quantile(x, w, (0.05, 0.5, 0.95))
-            rows.append({"parameter": name, "mean": mean,
-                         "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
-                         "q05": q05, "q50": q50, "q95": q95,
-                         "prior": self.priors[name].dist, "prior_lo": self.priors[name].lo,
-                         "prior_hi": self.priors[name].hi})
-        return pd.DataFrame(rows)
-
-    def point(self, how: str = "median") -> dict[str, float]:
-        """One value per parameter: the weighted marginal medians, or ``best``, the particle
-        nearest the record (the ABC stand-in for the mode of the posterior)."""
-        if how == "median":
-            s = self.summary()
-            return dict(zip(s["parameter"], map(float, s["q50"])))
-        if how == "best":
-            row = self.sample.loc[self.sample["distance"].idxmin()]
-            return {name: float(row[name]) for name in self.names}
-        raise InputError(CLI, "--point", f"unknown {how!r}", "median, best")
-
-    def draws(self, n: int, seed: int = 0) -> list[dict[str, float]]:
-        """``n`` parameter sets resampled from the particles by weight."""
-        return sample_draws(self.sample, n, seed)
-
-
-def sample_draws(sample: pd.DataFrame, n: int, seed: int = 0) -> list[dict[str, float]]:
-    """``n`` override dicts resampled by weight from a posterior sample (``read_posterior``),
-    for ensembles that draw from a calibration's posterior instead of the priors."""
-    names = [c for c in sample.columns if c not in ("weight", "distance")]
-    w = sample["weight"].to_numpy(dtype=float)
-    idx = np.random.default_rng(seed).choice(len(sample), size=n, p=w / w.sum())
-    return [{name: float(sample[name].iloc[i]) for name in names} for i in idx]
-
-
-def weighted_quantile(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> list[float]:
-    """Quantiles of ``x`` under weights ``w`` (the inverse of the weighted empirical CDF,
-    interpolated at mid-points of the weights)."""
-    order = np.argsort(x)
-    x, w = np.asarray(x, float)[order], np.asarray(w, float)[order]
-    cdf = (np.cumsum(w) - 0.5 * w) / np.sum(w)
-    return [float(np.interp(q, cdf, x)) for q in qs]
-
-
-def write_posterior(post: Posterior, path: Path) -> Path:
-    """The particles (parameters, weight, distance) as Parquet or CSV, by the suffix, so that
-    later runs and ensembles can draw from the posterior (``read_posterior``)."""
-    path = Path(path)
-    if path.suffix == ".parquet":
-        post.sample.to_parquet(path, index=False)
-    else:
-        post.sample.to_csv(path, index=False)
-    return path
-
-
-def read_posterior(path: Path) -> pd.DataFrame:
-    """A posterior sample written by ``write_posterior``; weights renormalised."""
-    path = Path(path)
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    if "weight" not in frame:
-        raise InputError(str(path), "weight", "missing column; not a sovsim posterior sample")
-    frame["weight"] = frame["weight"] / frame["weight"].sum()
-    return frame
 
 
 # -- ABC-SMC ------------------------------------------------------------------------------------
@@ -325,7 +230,7 @@ def abc_smc(discrepancy: Callable[[dict[str, float]], float], priors: Mapping[st
                             "distance": float(q.distance)} for q in particles])
     sample["weight"] = sample["weight"] / sample["weight"].sum()
     epsilons = [float(e) for e in pops.loc[pops["t"] >= 0, "epsilon"]]
-    return Posterior(names, dict(priors), sample, epsilons, runs, population)
+    return Posterior(names, dict(priors), sample, epsilons, runs, population).warn_if_degenerate()
 
 
 # -- the model ----------------------------------------------------------------------------------
@@ -378,13 +283,13 @@ def calibrate(*, names: Sequence[str] | None = None, hold_out=DEFAULT_HOLD_OUT,
               p: ParameterSet | None = None, kernel: str = "importance", **kwargs) -> Posterior:
     """ABC-SMC of the calibrated parameters (or ``names``) against the historical run:
     pyabc's importance-weighted sampler (``kernel="importance"``) or resample-move
-    (``"resample-move"``, ``calibrate_rm``; keyword ``moves``)."""
+    (``"resample-move"``, ``abc_rm``; keyword ``moves``)."""
     p = p or load_parameters()
     priors = calibration_priors(p, names)
     targets = fit_targets(hold_out)
     distance = functools.partial(model_distance, targets=targets)
     if kernel == "resample-move":
-        from sovsim.calibrate_rm import abc_smc_rm
+        from sovsim.uncertainty.abc_rm import abc_smc_rm
 
         post = abc_smc_rm(distance, priors, **kwargs)
     elif kernel == "importance":

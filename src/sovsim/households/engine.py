@@ -41,18 +41,18 @@ from sovsim import calendar
 from sovsim.engine import accounts, schedule
 from sovsim.engine.packed import memory
 from sovsim.errors import InputError
+from sovsim.households import engine_kernels as K
+from sovsim.households import month_inputs as MI
+from sovsim.households import tables as T
+from sovsim.households.tables import STOCK_NAMES
 from sovsim.inputs import load_inputs
 from sovsim.mechanisms.context import Inputs, Step
 from sovsim.mechanisms.policy import instruments_by_month
 from sovsim.params import ParameterSet
-from sovsim.population import engine_kernels as K
-from sovsim.population import month_inputs as MI
-from sovsim.population import tables as T
 from sovsim.population._jit import threads
 from sovsim.population.build import build_population, full_size
 from sovsim.population.cells import N_CELLS, cell_of
 from sovsim.population.rng import stream_key
-from sovsim.population.tables import STOCK_NAMES
 from sovsim.regions import REGIONS, TENURES
 from sovsim.scenario import Scenario
 from sovsim.state import initial_state

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sovsim import calendar
-from sovsim.population import engine_kernels as K
+from sovsim.households import engine_kernels as K
 from sovsim.population.cells import N_CELLS
 from sovsim.regions import CLASSES, REGIONS, TENURES
 

@@ -51,7 +51,7 @@ def points(name: str) -> list[dict[str, Any]]:
     allowed = ", ".join(f"{m}:{s}" for m, ss in PUBLISHED_SCENARIOS.items() for s in ss)
     if model not in PUBLISHED_SCENARIOS or scenario not in PUBLISHED_SCENARIOS[model]:
         raise InputError("sovsim compare", name, "unknown published scenario", allowed)
-    from sovsim.published import allen
+    from sovsim.research.published import allen
 
     # Allen's sweep over e ("collectivization e=0.07") belongs to the collectivization model
     # but at e values other than the historical one, so only exact matches are placed here.
