@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sovsim import doctrine
+from sovsim.research import doctrine
 from sovsim.cli import app
 from sovsim.errors import DataError
 from sovsim.research import essay as es
@@ -245,7 +245,7 @@ def test_cli_essay_refuses_a_bad_claims_file_in_one_line(tmp_path):
 
 
 def test_events_on_plots(tmp_path):
-    from sovsim.plots.doctrine import doctrine_figure
+    from sovsim.research.doctrine_plot import doctrine_figure
 
     ev = es.events()
     shares = {"historical": {"state": np.zeros(20)}}

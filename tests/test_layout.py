@@ -9,7 +9,7 @@ The packages stand in layers; a module imports from its own layer or below, neve
     outputs       results
     model         mechanisms, engine, state, inputs, population, households
     declarations  params, scenario, history
-    base          errors, regions, calendar, compiled, _numba_cache, _version
+    base          errors, regions, calendar, compiled, _numba_cache, _version, fingerprint
 
 and, within and across the layers, a few rules that say what a part of the model is:
 the mechanisms are arithmetic on arrays, the state knows no mechanism, the model never reads
@@ -28,7 +28,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "src" / "sovsim"
 
 LAYERS = {
-    "base": ("errors", "regions", "calendar", "compiled", "_numba_cache", "_version"),
+    "base": ("errors", "regions", "calendar", "compiled", "_numba_cache", "_version",
+             "fingerprint"),
     "declarations": ("params", "scenario", "history"),
     "model": ("mechanisms", "engine", "state", "inputs", "population", "households"),
     "outputs": ("results",),

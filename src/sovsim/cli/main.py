@@ -15,9 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 import sovsim.cli.attribute as cli_attribute
-import sovsim.cli.essay as cli_essay
 import sovsim.cli.doctrine as cli_doctrine
 import sovsim.cli.ensemble as cli_ensemble
+import sovsim.cli.essay as cli_essay
 import sovsim.cli.households as cli_households
 from sovsim import history
 from sovsim.cli.common import (

@@ -126,7 +126,7 @@ def _data(name: str) -> Path:
 def load_claims(path: str | Path | None = None, definitions=None) -> Claims:
     """Read and check a claims file (the shipped one by default). Every error names the file,
     the claim and the field."""
-    from sovsim import doctrine as dl
+    from sovsim.research import doctrine as dl
 
     p = default_path() if path is None else Path(path)
     file = str(p)
@@ -421,7 +421,7 @@ def _fmt(x: float) -> str:
 def report(claims: Claims, runs: dict[str, Any], definitions=None) -> dict[str, Any]:
     """Every claim with its evidence and verdict, as JSON-ready data. ``runs`` maps scenario
     names to results (``historical`` should be among them)."""
-    from sovsim import doctrine as dl
+    from sovsim.research import doctrine as dl
 
     defs = definitions or dl.load_definitions()
     by_name = {i.name: i for i in defs.indicators}
