@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sovsim.research import doctrine
 from sovsim.cli import app
 from sovsim.errors import DataError
+from sovsim.research import doctrine, records
 from sovsim.research import essay as es
-from sovsim.research import records
 
 YEARS = np.arange(1921, 1941)
 
