@@ -1,13 +1,12 @@
 """The command line of ensembles and of the results store: ``sovsim ensemble``,
-``sovsim runs list|show|export|rm``, and ``sovsim compare --members`` (registered on the app
-of ``sovsim.cli``)."""
+``sovsim runs list|show|query|export|rm|gc|verify|repair|migrate``, and ``sovsim compare
+--members`` (registered on the app of ``sovsim.cli``)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -38,22 +37,22 @@ def json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj)}")
 
 
-def one_run(scenario: str, store: Optional[Path], no_store: bool, *, seed: int = 0,
-            params_file: Optional[Path] = None):
+def one_run(scenario: str, store: Path | None, no_store: bool, *, seed: int = 0,
+            params_file: Path | None = None):
     """A single run, recorded in the results store (read from it if the same manifest was
     run before) unless ``no_store``."""
-    import sovsim
-    from sovsim.ensemble import stored_run
+    from sovsim.api import run
+    from sovsim.ensemble.runner import stored_run
 
     if no_store:
-        return sovsim.run(scenario, seed=seed, params_file=params_file)
+        return run(scenario, seed=seed, params_file=params_file)
     res, cached = stored_run(scenario, store=store, seed=seed, params_file=params_file)
     if cached:
         err.print(f"({res.scenario}: read from the results store, same manifest as before)")
     return res
 
 
-def compare_ensembles(scenarios, published, plot: Optional[Path], **kw) -> None:
+def compare_ensembles(scenarios, published, plot: Path | None, **kw) -> None:
     """``sovsim compare --members``: bands per scenario, differences member by member."""
     if published:
         _fail(SovsimError("--members: published models (name:scenario) have no ensembles; "
@@ -87,33 +86,69 @@ def _progress_columns():
             TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
 
 
+def _model_compiled() -> bool:
+    """Whether numba's cache holds the compiled month (else the first run compiles it)."""
+    import os
+
+    cache = os.environ.get("NUMBA_CACHE_DIR")
+    return bool(cache) and any(Path(cache).rglob("simulation.run_*.nbi"))
+
+
+class _Interrupted(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Interrupted()
+
+
 def run_ensemble(scenarios, **kw):
-    """Run ensembles with a Rich progress bar on stderr (members done, rate, time left); the
-    bar appears once the inputs are checked and the members are counted."""
+    """Run ensembles with a Rich progress bar on stderr from the first second (preparing,
+    compiling the model the first time, then members done, rate, time left). Ctrl-C or
+    SIGTERM stops every worker, keeps what was stored, and says how to resume."""
+    import signal
+
     from rich.progress import Progress
 
-    from sovsim import ensemble
+    from sovsim.ensemble import runner
 
     if kw.pop("no_store"):
         kw["store"] = False
     bar = Progress(*_progress_columns(), console=err)
-    task = None
+    first = ("compiling the model once, about a minute" if not _model_compiled()
+             else "preparing the members")
+    bar.start()
+    task = [bar.add_task(first, total=None)]
+    state = {"done": 0, "total": 0, "computing": False}
 
     def progress(done: int, total: int) -> None:
-        nonlocal task
-        if task is None:  # members found in the store do not count in the rate
-            bar.start()
-            task = bar.add_task("members", total=total, completed=done)
+        state["done"], state["total"] = done, total
+        if not state["computing"] and done == 0:
+            bar.update(task[0], total=total, completed=0)
+        elif not state["computing"]:  # members found in the store do not count in the rate
+            state["computing"] = True
+            bar.remove_task(task[0])
+            task[0] = bar.add_task("members", total=total, completed=done)
         else:
-            bar.update(task, completed=done)
+            bar.update(task[0], completed=done)
 
+    old_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        ens = ensemble.run(scenarios, progress=progress, **kw)
+        ens = runner.run(scenarios, progress=progress, **kw)
     except SovsimError as exc:
         bar.stop()
         _fail(exc)
+    except KeyboardInterrupt:
+        bar.stop()
+        kept = ("nothing was stored (--no-store)" if kw.get("store") is False else
+                "the members computed so far are stored; run the same command again to "
+                "resume")
+        err.print(f"interrupted after {state['done']} of {state['total']} members: {kept}",
+                  highlight=False)
+        raise typer.Exit(code=130) from None
     finally:
         bar.stop()
+        signal.signal(signal.SIGTERM, old_term)
     for name in ens.scenarios:
         where = f"stored as {ens.ids[name]}" if name in ens.ids else "not stored"
         err.print(f"{name}: {ens.computed.get(name, 0)} of {ens.members} members run now, "
@@ -168,24 +203,27 @@ def ensemble(
                                    "(written with --out); 0: the cell model"),
     seed: int = typer.Option(0, "--seed", help="seed of the draws (member i: draw (seed, i))"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
-    out: Optional[Path] = typer.Option(None, "--out", help="write the band tables here"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    out: Path | None = typer.Option(None, "--out", help="write the band tables here"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
     draw_weather: bool = typer.Option(False, "--draw-weather", help=WEATHER_HELP),
-    weather_from: Optional[int] = typer.Option(None, "--weather-from", help="first year of drawn weather"),
-    params_file: Optional[Path] = typer.Option(None, "--params", help="calibrated parameter file"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    weather_from: int | None = typer.Option(None, "--weather-from", help="first year of drawn weather"),
+    params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the ensemble"),
+    monthly: bool = typer.Option(False, "--monthly", help="store coarse members' monthly "
+                                 "values too (12 times the bytes; default: annual)"),
 ) -> None:
     """Ensembles: parameters drawn from their priors (`sovsim params --priors`), bands
     (5, 25, 50, 75, 95 %) of every output, and differences from the first scenario member by
-    member (common random numbers). Stored as it goes: a killed ensemble resumes."""
+    member (common random numbers). Stored as it goes: a killed ensemble resumes (Ctrl-C
+    too). At most 1,000,000 members per scenario."""
     if fmt not in ("csv", "parquet"):
         _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet)"))
     ens = run_ensemble(scenarios, members=members, households=households, seed=seed,
                         workers=workers, scheduler=scheduler, store=store, no_store=no_store,
                         params_file=params_file, draw_weather=draw_weather,
-                        weather_from=weather_from)
+                        weather_from=weather_from, monthly=monthly)
     if out is not None:
         try:
             for path in ens.write(out, fmt=fmt):
@@ -196,33 +234,51 @@ def ensemble(
         print_bands(ens)
 
 
-runs_app = typer.Typer(no_args_is_help=True, help="The results store: list, show, export, rm.")
+runs_app = typer.Typer(no_args_is_help=True, help="The results store: list, show, query, "
+                       "export, rm, gc, verify, repair, migrate.")
 
 
-def _open_store(store: Optional[Path]):
-    from sovsim.store import Store
+def _open_store(store: Path | None, readonly: bool = False):
+    """The store; ``readonly``: opened without writing (a store on a read-only medium)."""
+    import os
 
+    from sovsim.store import Store, default_dir
+
+    root = store if store is not None else default_dir()
+    if not readonly and root.exists() and not os.access(root, os.W_OK):
+        readonly = True
     try:
-        return Store(store)
+        return Store(store, readonly=readonly, report=lambda m: err.print(m, highlight=False))
     except SovsimError as exc:
         _fail(exc)
 
 
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n / 1e3:,.1f} KB"
+
+
 @runs_app.command("list")
 def runs_list(
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     all_: bool = typer.Option(False, "--all", help="also the members of ensembles"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
-    """Runs and ensembles in the store, oldest first."""
-    st = _open_store(store)
-    kinds = ("run", "ensemble", "member") if all_ else ("run", "ensemble")
-    entries = st.entries(kinds)
+    """Runs and ensembles in the store, oldest first, with their size on disk."""
+    st = _open_store(store, readonly=True)
+    try:
+        kinds = ("run", "ensemble", "member") if all_ else ("run", "ensemble")
+        entries = st.entries(kinds)
+        sizes = st.sizes()
+    except SovsimError as exc:
+        _fail(exc)
     if as_json:
-        sys.stdout.write(json.dumps([e.__dict__ for e in entries], indent=1) + "\n")
+        rows = [{**{k: v for k, v in e.__dict__.items() if k != "location"},
+                 "bytes": sizes.get(e.id, 0)} for e in entries]
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
         return
     t = Table(title=f"results store {st.root}")
-    for col in ("id", "kind", "scenario", "members", "seed", "status", "created", "weather"):
+    for col in ("id", "kind", "scenario", "members", "seed", "status", "created", "weather",
+                "size"):
         t.add_column(col)
     for e in entries:
         done = len(st.members(e.id)) if e.kind == "ensemble" else None
@@ -230,27 +286,63 @@ def runs_list(
                                             else f"{done}/{e.members}")
         w = e.manifest.get("weather", "")
         t.add_row(e.id, e.kind, e.scenario, mem, "" if e.seed is None else str(e.seed),
-                  e.status, e.created, w if isinstance(w, str) else f"drawn from {w['drawn_from']}")
+                  e.status, e.created, w if isinstance(w, str) else f"drawn from {w['drawn_from']}",
+                  _mb(sizes.get(e.id, 0)) if e.id in sizes else "")
     console.print(t)
+    total = sum(sizes.values())
+    console.print(f"{len(entries)} entries, {_mb(total)} in {len(st.files())} files "
+                  "(`sovsim runs gc --older-than DAYS` removes old ones)", highlight=False)
 
 
 @runs_app.command("show")
 def runs_show(
     run_id: str = typer.Argument(..., help="an id (or its first characters) from `sovsim runs list`"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """The manifest of a run or ensemble, its files and (ensembles) its members."""
-    st = _open_store(store)
+    st = _open_store(store, readonly=True)
     try:
         e = st.resolve(run_id)
+        files = {p: b for p, (_, b) in st.files().items()
+                 if p.startswith(st.rel(st.path(e.id)) + "/")}
+        out = {"id": e.id, "kind": e.kind, "status": e.status, "created": e.created,
+               "manifest": e.manifest, "path": str(st.path(e.id)), "location": e.location,
+               "files": sorted({p.split("/")[3] for p in files}), "bytes": sum(files.values())}
+        if e.kind == "ensemble":
+            out["members_stored"] = len(st.members(e.id))
     except SovsimError as exc:
         _fail(exc)
-    out = {"id": e.id, "kind": e.kind, "status": e.status, "created": e.created,
-           "manifest": e.manifest, "path": str(st.path(e.id)),
-           "files": sorted(p.name for p in st.path(e.id).glob("*") if not p.name.startswith("."))}
-    if e.kind == "ensemble":
-        out["members_stored"] = len(st.members(e.id))
     sys.stdout.write(json.dumps(out, indent=1) + "\n")
+
+
+@runs_app.command("query")
+def runs_query(
+    run_id: str = typer.Argument(..., help="an ensemble id (or its first characters)"),
+    variable: str = typer.Option(..., "--variable", help="a variable (`sovsim variables`)"),
+    region: str = typer.Option("USSR", "--region", help="USSR or a region"),
+    period: list[str] | None = typer.Option(None, "--period", help="a year (repeatable; "
+                                               "default every year)"),
+    quantiles: bool = typer.Option(False, "--quantiles", help="5, 25, 50, 75, 95 % across "
+                                   "members instead of every member"),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """One variable of a stored ensemble, member by member (CSV on stdout), read from its
+    columnar files without loading the rest."""
+    from sovsim.store.query import query
+
+    st = _open_store(store, readonly=True)
+    try:
+        table = query(st, run_id, variable=variable, region=region, period=period or None)
+    except SovsimError as exc:
+        _fail(exc)
+    if quantiles:
+        from sovsim.ensemble.bands import QUANTILES
+
+        q = table.groupby("period")["value"].quantile(list(QUANTILES))
+        table = q.rename("value").reset_index().rename(columns={"level_1": "quantile"})
+        table.insert(1, "variable", variable)
+        table.insert(2, "region", region)
+    sys.stdout.write(table.to_csv(index=False))
 
 
 @runs_app.command("export")
@@ -259,7 +351,7 @@ def runs_export(
     out: Path = typer.Option(..., "--out", help="directory to write to"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
     freq: str = typer.Option("annual", "--freq", help="runs: annual | monthly"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Write a stored run's tidy table, or an ensemble's bands and its members' annual table."""
     from sovsim.results import Results
@@ -267,7 +359,7 @@ def runs_export(
 
     if fmt not in ("csv", "parquet"):
         _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet)"))
-    st = _open_store(store)
+    st = _open_store(store, readonly=True)
     try:
         e = st.resolve(run_id)
         out.mkdir(parents=True, exist_ok=True)
@@ -276,15 +368,8 @@ def runs_export(
             if e.status != "complete":
                 raise SovsimError(f"ensemble {e.id} is partial ({len(st.members(e.id))} of "
                                   f"{e.members} members): rerun it to complete it")
-            import pandas as pd
-
             tables[f"{e.scenario}_{e.id[:8]}_bands"] = st.bands(e.id)
-            frames = []
-            for m, rid in st.members(e.id).items():
-                f = Results(e.scenario, st.records(rid)).annual()
-                f.insert(1, "member", m)
-                frames.append(f)
-            tables[f"{e.scenario}_{e.id[:8]}_members_annual"] = pd.concat(frames, ignore_index=True)
+            tables[f"{e.scenario}_{e.id[:8]}_members_annual"] = _members_annual(st, e)
         else:
             res = Results(e.scenario, st.records(e.id), e.manifest)
             if freq not in ("annual", "monthly"):
@@ -301,10 +386,33 @@ def runs_export(
         _fail(exc)
 
 
+def _members_annual(st, e):
+    """Every member's annual values as a tidy table (scenario, member, period, variable,
+    region, value, unit)."""
+    import pandas as pd
+
+    from sovsim.engine.accounts import BY_NAME
+    from sovsim.ensemble.bands import REGION_LABELS, YEARS
+    from sovsim.store import StoredAnnual
+
+    annual = StoredAnnual(st, e.id, e.members)
+    frames = []
+    for var in annual:
+        arr = annual[var]
+        cols = len(REGION_LABELS) if BY_NAME[var].regional else 1
+        n, ny = arr.shape[0], arr.shape[1]
+        frames.append(pd.DataFrame({
+            "scenario": e.scenario, "member": np.repeat(np.arange(n), ny * cols),
+            "period": np.tile(np.repeat(YEARS.astype(str), cols), n), "variable": var,
+            "region": np.tile(np.array(REGION_LABELS[:cols]), n * ny),
+            "value": arr[:, :, :cols].reshape(-1), "unit": BY_NAME[var].unit}))
+    return pd.concat(frames, ignore_index=True)
+
+
 @runs_app.command("rm")
 def runs_rm(
     run_ids: list[str] = typer.Argument(..., help="ids (or their first characters)"),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_HELP),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """Remove runs, or ensembles with the members no other ensemble uses."""
     st = _open_store(store)
@@ -316,3 +424,82 @@ def runs_rm(
                                                          if len(gone) > 1 else ""))
     except SovsimError as exc:
         _fail(exc)
+
+
+@runs_app.command("gc")
+def runs_gc(
+    older_than: float | None = typer.Option(None, "--older-than", help="also remove runs "
+                                               "and ensembles created more than DAYS ago"),
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """Remove what nothing uses: leftovers of killed writers (.*.partial), files no stored run
+    uses; with --older-than, old runs and ensembles too."""
+    from sovsim.store.maintenance import gc
+
+    if older_than is not None and older_than < 0:
+        _fail(SovsimError(f"--older-than {older_than}: a number of days >= 0"))
+    st = _open_store(store)
+    try:
+        rep = gc(st, older_than)
+    except SovsimError as exc:
+        _fail(exc)
+    for line in rep.actions:
+        console.print(line, highlight=False)
+    console.print(f"freed {_mb(rep.bytes)}", highlight=False)
+
+
+@runs_app.command("verify")
+def runs_verify(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """Check every stored file against its checksum and the index against the files; one
+    line per problem, naming the file; exit code 1 if any."""
+    from sovsim.store.maintenance import verify
+
+    st = _open_store(store, readonly=True)
+    try:
+        rep = verify(st)
+    except SovsimError as exc:
+        _fail(exc)
+    for line in rep.problems:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"checked {rep.checked} files ({_mb(rep.bytes)}): "
+                  + ("all whole" if rep.ok else f"{len(rep.problems)} problems "
+                     "(`sovsim runs repair` fixes them)"), highlight=False)
+    if not rep.ok:
+        raise typer.Exit(code=1)
+
+
+@runs_app.command("repair")
+def runs_repair(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """Rebuild an unreadable index from the manifests and part files; drop files that fail
+    their check (their members are computed again on the ensemble's next run); remove
+    leftovers."""
+    from sovsim.store.maintenance import repair
+
+    try:
+        rep = repair(store)
+    except SovsimError as exc:
+        _fail(exc)
+    for line in rep.problems + rep.actions:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print("repaired" if rep.ok else "repaired; the problems above were left as they "
+                  "are", highlight=False)
+
+
+@runs_app.command("migrate")
+def runs_migrate(
+    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
+) -> None:
+    """Bring a store of the first layout (a directory per member, no checksums) to the
+    current one; its runs stay readable."""
+    from sovsim.store.maintenance import migrate
+
+    try:
+        rep = migrate(store)
+    except SovsimError as exc:
+        _fail(exc)
+    for line in rep.actions:
+        console.print(line, highlight=False)

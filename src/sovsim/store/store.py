@@ -108,7 +108,8 @@ class Store:
     """
 
     def __init__(self, root: str | Path | None = None, *, timeout: float = 60.0,
-                 readonly: bool = False, report: Callable[[str], None] | None = None):
+                 readonly: bool = False, report: Callable[[str], None] | None = None,
+                 rebuild: bool = False):
         self.root = Path(root).expanduser() if root is not None else default_dir()
         self.timeout = timeout
         self.readonly = readonly
@@ -118,9 +119,12 @@ class Store:
         self._verified: dict[str, tuple[int, int]] = {}  # rel path -> (size, mtime) checked
         if readonly:
             if not (self.root / INDEX).exists():
+                if (self.root / "runs").is_dir():  # the index lost
+                    raise StoreError(f"--store {self.root}: its index ({INDEX}) is missing; "
+                                     f"`sovsim runs repair --store {self.root}` rebuilds it")
                 raise StoreError(f"--store {self.root}: no results store there (no {INDEX})")
         else:
-            _check_dir(self.root)
+            _check_dir(self.root, rebuild)
         self._init_schema()
 
     # -- connection ------------------------------------------------------------------------
@@ -691,7 +695,9 @@ class StoredAnnual(Mapping):
 
 def part_bytes(ensemble_id: str, freq: str, links: Mapping[int, str],
                uniq: Mapping[str, tuple]) -> bytes:
-    """A part file: a row group per variable, rows (run_id, column, values: the periods)."""
+    """A part file: a row group per variable, rows (variable, run_id, column: 0 the USSR then
+    the regions, values: the periods), and in its metadata the ensemble, the frequency, the
+    members it records (member -> run id) and their manifests."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -700,13 +706,15 @@ def part_bytes(ensemble_id: str, freq: str, links: Mapping[int, str],
     meta = {"ensemble": ensemble_id, "freq": freq, "row_groups": variables,
             "members": {str(m): r for m, r in sorted(links.items())},
             "manifests": {r: uniq[r][0] for r in rids}}
-    schema = pa.schema([("run_id", pa.dictionary(pa.int32(), pa.string())),
+    schema = pa.schema([("variable", pa.string()),
+                        ("run_id", pa.dictionary(pa.int32(), pa.string())),
                         ("column", pa.int16()), ("values", pa.list_(pa.float64()))],
                        metadata={PART_META: json.dumps(meta).encode()})
     sink = pa.BufferOutputStream()
-    with pq.ParquetWriter(sink, schema, compression="zstd", write_statistics=False,
-                          use_dictionary=["run_id"], use_byte_stream_split=["values.list.element"]
-                          ) as w:
+    # statistics of ``variable`` let a dataset filter skip the other variables' row groups
+    with pq.ParquetWriter(sink, schema, compression="zstd", write_statistics=["variable"],
+                          use_dictionary=["variable", "run_id"],
+                          use_byte_stream_split=["values.list.element"]) as w:
         dict_rids = pa.array(rids, pa.string())
         for v in variables:
             stack = np.stack([uniq[r][1][v] for r in rids])  # (runs, periods, columns)
@@ -714,6 +722,7 @@ def part_bytes(ensemble_id: str, freq: str, links: Mapping[int, str],
             flat = np.ascontiguousarray(stack.transpose(0, 2, 1)).reshape(-1)
             offsets = pa.array(np.arange(0, n * c * t + 1, t, dtype=np.int32))
             table = pa.table({
+                "variable": pa.array([v] * (n * c), pa.string()),
                 "run_id": pa.DictionaryArray.from_arrays(
                     pa.array(np.repeat(np.arange(n, dtype=np.int32), c)), dict_rids),
                 "column": pa.array(np.tile(np.arange(c, dtype=np.int16), n)),
@@ -749,10 +758,13 @@ def _annualize_rows(variable: str, vals: np.ndarray) -> np.ndarray:
 
 
 # -- helpers --------------------------------------------------------------------------------
-def _check_dir(root: Path) -> None:
+def _check_dir(root: Path, rebuild: bool = False) -> None:
     if root.exists() and not root.is_dir():
         raise StoreError(f"--store {root}: exists and is not a directory")
-    if root.is_dir() and not (root / INDEX).exists() and any(
+    if (root / "runs").is_dir() and not (root / INDEX).exists() and not rebuild:
+        raise StoreError(f"--store {root}: its index ({INDEX}) is missing; `sovsim runs "
+                         f"repair --store {root}` rebuilds it from the manifests and files")
+    if root.is_dir() and not (root / INDEX).exists() and not rebuild and any(
             p for p in root.iterdir() if not p.name.startswith(".")):
         raise StoreError(f"--store {root}: a non-empty directory that is not a sovsim store "
                          f"(no {INDEX}); give an empty or new directory")
