@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -34,8 +35,10 @@ HOUSEHOLD_SUMMARY = "household_summary"  # a member's table in the store (househ
 # parameter draw and manifest take about 2 KB while the ensemble runs, and its stored annual
 # values about 20 KB: a million members is 2 GB of memory and 20 GB of disk.
 MAX_MEMBERS = 1_000_000
-FLUSH_MEMBERS = 512   # coarse members written to the store in one part file at most ...
-FLUSH_SECONDS = 5.0   # ... or after this long, whichever comes first
+# Coarse members are written to the store in one part file every FLUSH_MEMBERS members
+# (``$SOVSIM_STORE_FLUSH`` to change it) or FLUSH_SECONDS, whichever comes first.
+FLUSH_MEMBERS = int(os.environ.get("SOVSIM_STORE_FLUSH", "512"))
+FLUSH_SECONDS = 5.0
 
 
 def check_members(members: Any) -> int:
@@ -54,6 +57,7 @@ class _MemberWriter:
     def __init__(self, store, eid: str, scenario: str, freq: str):
         self.store, self.eid, self.scenario, self.freq = store, eid, scenario, freq
         self.rows: list[tuple] = []
+        self.links: dict[int, str] = {}  # members stored by themselves (household runs)
         self.last = time.monotonic()
 
     def add(self, member: int, rid: str, manifest: dict, values: dict) -> None:
@@ -61,10 +65,15 @@ class _MemberWriter:
         if len(self.rows) >= FLUSH_MEMBERS or time.monotonic() - self.last > FLUSH_SECONDS:
             self.flush()
 
+    def link(self, member: int, rid: str) -> None:
+        self.links[member] = rid
+        if len(self.links) >= FLUSH_MEMBERS or time.monotonic() - self.last > FLUSH_SECONDS:
+            self.flush()
+
     def flush(self) -> None:
-        if self.rows:
-            rows, self.rows = self.rows, []
-            self.store.put_members(self.eid, self.scenario, rows, freq=self.freq)
+        if self.rows or self.links:
+            rows, links, self.rows, self.links = self.rows, self.links, [], {}
+            self.store.put_members(self.eid, self.scenario, rows, freq=self.freq, links=links)
         self.last = time.monotonic()
 
 
@@ -222,8 +231,9 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             # (coarse members without a store come back as annual values already)
             stacks[name][i] = records if annual_back and not households else annualize(records)
         elif households:
-            st.put_run(manifests[k, i], records, kind="member", ensemble=(ens.ids[name], i),
-                       tables={HOUSEHOLD_SUMMARY: summary})
+            rid = st.put_run(manifests[k, i], records, kind="member",
+                             ensemble=(ens.ids[name], i), tables={HOUSEHOLD_SUMMARY: summary})
+            writers[name].link(i, rid)  # recorded in a part too, for a rebuilt index
         else:
             writers[name].add(i, ens.member_ids[name][i], manifests[k, i], records)
         done += 1

@@ -222,6 +222,10 @@ class Store:
     def _write(self) -> Store._Txn:
         return Store._Txn(self)
 
+    def _writable(self) -> None:
+        if self.readonly:
+            raise StoreError(f"results store {self.root}: opened read-only")
+
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
@@ -384,6 +388,7 @@ class Store:
         (and their checksums, in the manifest) are written before the index rows."""
         import pyarrow as pa
 
+        self._writable()
         rid = run_id(manifest)
         folder = self.path(rid)
         written: list[tuple[Path, str]] = []
@@ -421,6 +426,7 @@ class Store:
 
     def begin_ensemble(self, manifest: Mapping[str, Any]) -> str:
         """Record an ensemble as partial (if it is not already there); return its id."""
+        self._writable()
         rid = run_id(manifest)
         folder = self.path(rid)
         entry = self.get(rid)
@@ -444,6 +450,7 @@ class Store:
         column): ``rows`` are (member, run id, manifest, values: variable -> (periods,
         columns)); ``links`` are further members whose run is stored already. Identical runs
         (same id) are written once. Returns the part's path (relative)."""
+        self._writable()
         links = dict(links or {})
         uniq: dict[str, tuple] = {}
         for m, rid, man, vals in rows:
@@ -477,6 +484,7 @@ class Store:
 
     def finish_ensemble(self, rid: str, bands) -> None:
         """Write the ensemble's band table and mark it complete."""
+        self._writable()
         import pyarrow as pa
 
         data = F.parquet_bytes(pa.Table.from_pandas(bands, preserve_index=False))
