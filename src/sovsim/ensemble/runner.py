@@ -157,7 +157,11 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
               "data_hash": data_hash(), "sovsim_version": package_version(),
               "git_commit": _git_commit()}
     # Members' manifests name their stored runs: made only when there is a store.
-    member_hash = [base.with_overrides(d).digest() for d in draws] if st is not None else []
+    # A member's parameters are the central set's and its drawn values: hashed together
+    # (building each member's ParameterSet here would cost a millisecond a member).
+    central = base.digest()
+    member_hash = [hashlib.sha256((central + json.dumps(d, sort_keys=True)).encode()
+                                  ).hexdigest()[:16] for d in draws] if st is not None else []
     weather_hash = [None if w is None else hashlib.sha256(w.tobytes()).hexdigest()[:16]
                     for w in weathers]
     priors = base.priors()
