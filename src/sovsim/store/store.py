@@ -560,9 +560,9 @@ class Store:
                 db.execute("DELETE FROM ensemble_members WHERE run_id = ?", (rid,))
             db.execute("DELETE FROM runs WHERE id = ?", (rid,))
             # the files of the removed entries that no remaining run is stored in
+            gone_set = set(gone)
             doomed = [p for (p,) in db.execute("SELECT path FROM files")
-                      if p.startswith(prefix) or any(p.startswith(self.rel(self.path(g)) + "/")
-                                                     for g in gone[1:50])]
+                      if p.startswith(prefix) or p.split("/")[2] in gone_set]
             held = {loc for (loc,) in db.execute("SELECT DISTINCT location FROM runs "
                                                  "WHERE location IS NOT NULL")}
             doomed = [p for p in doomed if p not in held]
