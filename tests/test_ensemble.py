@@ -160,7 +160,7 @@ def test_weather_ensemble_shares_weather_across_scenarios(tmp_path):
 def test_bad_inputs_are_refused_clearly(tmp_path, monkeypatch):
     with pytest.raises(SovsimError, match="--households 3: household rows per member"):
         ensemble.run("historical", members=2, households=3, store=False)
-    with pytest.raises(SovsimError, match="--households 2.5"):
+    with pytest.raises(SovsimError, match=r"--households 2\.5"):
         ensemble.run("historical", members=2, households=2.5, store=False)
     with pytest.raises(SovsimError, match="at least 1 member"):
         ensemble.run("historical", members=0, store=False)
