@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sovsim import history
-from sovsim import cli_doctrine, cli_ensemble, cli_households
+from sovsim import cli_doctrine, cli_ensemble, cli_households, cli_runs
 from sovsim.cli_ensemble import SCHEDULER_HELP, STORE_HELP, WEATHER_HELP, json_default
 from sovsim.errors import SovsimError
 
@@ -381,7 +381,7 @@ def serve(
 
 app.command("ensemble")(cli_ensemble.ensemble)
 app.command("doctrine")(cli_doctrine.doctrine)
-app.add_typer(cli_ensemble.runs_app, name="runs")
+app.add_typer(cli_runs.runs_app, name="runs")
 
 # calibrate and sensitivity live in their own module (cli.py stays under the size limit)
 from sovsim.cli_uncertainty import register as _register_uncertainty

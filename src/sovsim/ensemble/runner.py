@@ -110,7 +110,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     """
     from sovsim.api import _git_commit, _shipped_parameters
     from sovsim.store.keys import code_hash, data_hash, package_version, run_id
-    from sovsim.store.store import Store, StoredAnnual
+    from sovsim.store.parts import StoredAnnual
+    from sovsim.store.store import Store
 
     if households:
         _check_households(households)

@@ -11,7 +11,8 @@ from sovsim.store.files import (
     write_records,
 )
 from sovsim.store.keys import code_hash, data_hash, default_dir, run_id
-from sovsim.store.store import INDEX, Entry, Store, StoredAnnual
+from sovsim.store.parts import StoredAnnual
+from sovsim.store.store import INDEX, Entry, Store
 
 __all__ = [
     "INDEX",

@@ -77,9 +77,9 @@ def query(store: Store, ensemble_id: str, *, variable: str, region: str = "USSR"
     n = table.num_rows
     vals = table.column("values").combine_chunks().flatten().to_numpy().reshape(n, -1)
     if vals.shape[1] != len(YEARS):  # monthly values: annual by the variable's rule
-        from sovsim.store.store import _annualize_rows
+        from sovsim.store.parts import annualize_rows
 
-        vals = _annualize_rows(variable, vals)
+        vals = annualize_rows(variable, vals)
     rids = table.column("run_id").to_numpy(zero_copy_only=False)
     first = pd.Series(np.arange(n), index=rids)
     first = first[~first.index.duplicated()]

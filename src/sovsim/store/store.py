@@ -13,24 +13,16 @@ Layout of a store directory (format 2)::
                                   a file (members a column; annual unless monthly was asked)
         bands.parquet             an ensemble: the tidy band table (annual)
 
-Every file's SHA-256 is recorded in the index (a part's is also its name; a run's files' are
-also in its manifest) and checked whenever it is read: a corrupt file is reported by name
-and never used. Files are written under a temporary name and renamed into place before the
-index rows that name them are inserted in one transaction: the index never names a file
-that is not complete.
+Every file's SHA-256 is recorded and checked whenever it is read; files are renamed into
+place before the index rows that name them are inserted (one transaction).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import sqlite3
-import sys
-import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,63 +30,20 @@ import numpy as np
 
 from sovsim.errors import SovsimError, StoreError
 from sovsim.store import files as F
+from sovsim.store.index import (
+    FORMAT,
+    INDEX,
+    PART_META,
+    SCHEMA,
+    Entry,
+    Txn,
+    _check_dir,
+    _now,
+    _retry,
+    _stderr,
+)
 from sovsim.store.keys import default_dir, run_id
-
-INDEX = "index.sqlite"
-FORMAT = "2"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,            -- run | member | ensemble
-    scenario TEXT NOT NULL,
-    status TEXT NOT NULL,          -- complete | partial (an ensemble still filling)
-    members INTEGER,
-    seed INTEGER,
-    created TEXT NOT NULL,
-    manifest TEXT NOT NULL,
-    location TEXT                  -- the file holding its values (relative to the store)
-);
-CREATE TABLE IF NOT EXISTS ensemble_members (
-    ensemble_id TEXT NOT NULL,
-    member INTEGER NOT NULL,
-    run_id TEXT NOT NULL,
-    PRIMARY KEY (ensemble_id, member)
-);
-CREATE INDEX IF NOT EXISTS ensemble_members_run ON ensemble_members (run_id);
-CREATE INDEX IF NOT EXISTS runs_location ON runs (location);
-CREATE TABLE IF NOT EXISTS files (
-    path TEXT PRIMARY KEY,         -- relative to the store
-    sha256 TEXT NOT NULL,
-    bytes INTEGER NOT NULL,
-    created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-PART_META = b"sovsim"  # key of a part's Parquet metadata: ensemble, freq, members, manifests
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One row of the index."""
-
-    id: str
-    kind: str
-    scenario: str
-    status: str
-    members: int | None
-    seed: int | None
-    created: str
-    manifest: dict
-    location: str | None = None
-
-    @classmethod
-    def from_row(cls, row: tuple) -> Entry:
-        return cls(*row[:7], json.loads(row[7]), *row[8:9])
-
-
-def _stderr(msg: str) -> None:
-    sys.stderr.write(f"sovsim: {msg}\n")
-    sys.stderr.flush()
+from sovsim.store.parts import part_bytes, records_of
 
 
 class Store:
@@ -189,38 +138,8 @@ class Store:
                 raise StoreError(f"--store {self.root}: cannot write there ({exc})") from None
             raise self._corrupt(exc) from None
 
-    class _Txn:
-        def __init__(self, store: Store):
-            if store.readonly:
-                raise StoreError(f"results store {store.root}: opened read-only")
-            self.store = store
-            self.db = store._db()
-            self.timeout = store.timeout
-
-        def __enter__(self) -> sqlite3.Connection:
-            _retry(lambda: self.db.execute("BEGIN IMMEDIATE"), self.timeout)
-            return self.db
-
-        def __exit__(self, exc_type, exc, _tb):
-            if exc_type is None:
-                try:
-                    _retry(lambda: self.db.execute("COMMIT"), self.timeout)
-                    return None
-                except StoreError:
-                    self._rollback()
-                    raise
-            self._rollback()
-            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
-                    exc, sqlite3.OperationalError):
-                raise self.store._corrupt(exc) from None
-            return None
-
-        def _rollback(self) -> None:
-            with contextlib.suppress(sqlite3.Error):  # no transaction left to roll back
-                self.db.execute("ROLLBACK")
-
-    def _write(self) -> Store._Txn:
-        return Store._Txn(self)
+    def _write(self) -> Txn:
+        return Txn(self)
 
     def _writable(self) -> None:
         if self.readonly:
@@ -345,7 +264,7 @@ class Store:
         if meta.get("freq") != "monthly":
             raise SovsimError(f"run {rid}: stored as annual values only (an ensemble member); "
                               "run the ensemble with --monthly to keep its months")
-        return _records_of(table, rid)
+        return records_of(table, rid)
 
     def table(self, rid: str, name: str):
         """A tidy table stored with run ``rid`` (``put_run(..., tables=...)``)."""
@@ -494,34 +413,10 @@ class Store:
             db.execute("UPDATE runs SET status = 'complete' WHERE id = ?", (rid,))
 
     def drop_files(self, rels: Iterable[str], why: str = "corrupt") -> list[str]:
-        """Forget files that failed their check: the runs they held are no longer stored
-        (an ensemble that used them is partial again and recomputes them on its next run);
-        the files are deleted. Returns the run ids dropped."""
-        rels = sorted(set(rels))
-        if not rels:
-            return []
-        gone: list[str] = []
-        with self._write() as db:
-            for rel in rels:
-                rids = [r for (r,) in db.execute("SELECT id FROM runs WHERE location = ?",
-                                                 (rel,))]
-                gone += rids
-                db.execute("DELETE FROM runs WHERE location = ?", (rel,))
-                db.execute("DELETE FROM files WHERE path = ?", (rel,))
-                for r in rids:
-                    db.execute("UPDATE runs SET status = 'partial' WHERE kind = 'ensemble' AND "
-                               "id IN (SELECT ensemble_id FROM ensemble_members WHERE run_id = ?)",
-                               (r,))
-                if rel.endswith("bands.parquet"):
-                    db.execute("UPDATE runs SET status = 'partial' WHERE id = ?",
-                               (rel.split("/")[2],))
-        for rel in rels:
-            self._verified.pop(rel, None)
-            with contextlib.suppress(OSError):
-                (self.root / rel).unlink()
-            self.report(f"{self.root / rel}: {why}; dropped"
-                        + (f" ({len(gone)} runs it held will be computed again)" if gone else ""))
-        return gone
+        """Forget files that failed their check (``maintenance.drop_files``)."""
+        from sovsim.store.maintenance import drop_files
+
+        return drop_files(self, rels, why)
 
     def check_runs(self, rids: Iterable[str]) -> set[str]:
         """Those of ``rids`` stored in files that pass their checksum; the files that fail
@@ -532,275 +427,22 @@ class Store:
         return {r for r, rel in locs.items() if rel not in bad}
 
     def remove(self, rid: str) -> list[str]:
-        """Remove a run, or an ensemble with those of its members no other ensemble uses.
-        The index rows go first (one transaction), then the files."""
-        entry = self.get(rid)
-        if entry is None:
-            raise StoreError(f"no run {rid!r} in the store {self.root}")
-        gone = [rid]
-        if entry.kind == "member":
-            used = self._q("SELECT ensemble_id FROM ensemble_members WHERE run_id = ? LIMIT 1",
-                           (rid,))
-            if used:
-                raise StoreError(f"run {rid} is a member of ensemble {used[0][0]}: remove the "
-                                 "ensemble (its members go with it)")
-        prefix = self.rel(self.path(rid)) + "/"
-        with self._write() as db:
-            if entry.kind == "ensemble":
-                mids = [r for (r,) in db.execute(
-                    "SELECT DISTINCT run_id FROM ensemble_members WHERE ensemble_id = ?", (rid,))]
-                db.execute("DELETE FROM ensemble_members WHERE ensemble_id = ?", (rid,))
-                for m in mids:
-                    used = db.execute("SELECT 1 FROM ensemble_members WHERE run_id = ? LIMIT 1",
-                                      (m,)).fetchone()
-                    if not used:
-                        db.execute("DELETE FROM runs WHERE id = ? AND kind = 'member'", (m,))
-                        gone.append(m)
-            else:
-                db.execute("DELETE FROM ensemble_members WHERE run_id = ?", (rid,))
-            db.execute("DELETE FROM runs WHERE id = ?", (rid,))
-            # the files of the removed entries that no remaining run is stored in
-            gone_set = set(gone)
-            doomed = [p for (p,) in db.execute("SELECT path FROM files")
-                      if p.startswith(prefix) or p.split("/")[2] in gone_set]
-            held = {loc for (loc,) in db.execute("SELECT DISTINCT location FROM runs "
-                                                 "WHERE location IS NOT NULL")}
-            doomed = [p for p in doomed if p not in held]
-            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in doomed])
-        for p in doomed:
-            with contextlib.suppress(OSError):
-                (self.root / p).unlink()
-        for g in gone:
-            folder = self.path(g)
-            if folder.exists() and not any(f.is_file() for f in folder.rglob("*")):
-                shutil.rmtree(folder, ignore_errors=True)
-        return gone
+        """Remove a run, or an ensemble with the members no other ensemble uses
+        (``maintenance.remove``)."""
+        from sovsim.store.maintenance import remove
 
-    # -- ensembles' values -----------------------------------------------------------------
+        return remove(self, rid)
+
+    # -- ensembles' values (store.parts) ---------------------------------------------------
     def ensemble_annual(self, ensemble_id: str, members: int,
                         variables: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """Annual values (variable -> (members, years, columns)) of an ensemble's stored
-        members, read from its part files (only the row groups of ``variables`` when
-        given), after their checksums are checked."""
-        from sovsim.ensemble.bands import annualize
+        members (``parts.ensemble_annual``)."""
+        from sovsim.store.parts import ensemble_annual
 
-        links = self.members(ensemble_id)
-        if len(links) < members:
-            raise StoreError(f"ensemble {ensemble_id}: {len(links)} of {members} members "
-                             "stored")
-        locs = self.locations(links.values())
-        by_file: dict[str, list[str]] = {}
-        for rid, loc in locs.items():
-            by_file.setdefault(loc, []).append(rid)
-        missing = set(links.values()) - set(locs)
-        if missing:
-            raise StoreError(f"ensemble {ensemble_id}: {len(missing)} members are not stored "
-                             "any more; run the ensemble again to compute them")
-        want = None if variables is None else list(variables)
-        # canonical member of each run id, and the members that share it
-        canon: dict[str, int] = {}
-        dups: list[tuple[int, int]] = []
-        for m, rid in sorted(links.items()):
-            if m >= members:
-                continue
-            if rid in canon:
-                dups.append((m, canon[rid]))
-            else:
-                canon[rid] = m
-        out: dict[str, np.ndarray] = {}
-        import pandas as pd
-
-        keys = pd.Index(list(canon))
-        pos = np.fromiter(canon.values(), dtype=np.int64, count=len(canon))
-        for rel, rids in sorted(by_file.items()):
-            if rel.endswith("records.parquet"):  # a household member or a first-layout member
-                for rid in rids:
-                    ann = annualize(F.read_records(self.root / rel, self._expected(rel)))
-                    for v, arr in ann.items():
-                        if want is None or v in want:
-                            a = out.setdefault(v, np.zeros((members, *arr.shape)))
-                            a[canon[rid]] = arr
-                continue
-            for v, rid_col, cols, rows, freq in self._part_rows(rel, want):
-                idx = keys.get_indexer(rid_col)
-                ok = idx >= 0
-                vals = _annualize_rows(v, rows) if freq == "monthly" else rows
-                ncol = int(cols.max()) + 1 if len(cols) else 1
-                a = out.setdefault(v, np.zeros((members, vals.shape[1], ncol)))
-                a[pos[idx[ok]], :, cols[ok]] = vals[ok]
-        for m, c in dups:
-            for a in out.values():
-                a[m] = a[c]
-        return out
-
-    def _part_rows(self, rel: str, want: list[str] | None):
-        """(variable, run ids, columns, values) of a part's row groups (those of ``want``)."""
-        import pyarrow.parquet as pq
-
-        if not self.verify_file(rel):
-            self.drop_files([rel])
-            raise StoreError(f"{self.root / rel}: corrupt; dropped: run the ensemble again to "
-                             "compute its members")
-        try:
-            pf = pq.ParquetFile(self.root / rel)
-            meta = json.loads(pf.metadata.metadata[PART_META])
-            freq = meta.get("freq", "annual")
-            for g, v in enumerate(meta.get("row_groups", [])):
-                if want is not None and v not in want:
-                    continue
-                t = pf.read_row_group(g, columns=["run_id", "column", "values"])
-                rid_col = t.column("run_id").to_numpy(zero_copy_only=False)
-                cols = t.column("column").to_numpy()
-                n = t.num_rows
-                vals = t.column("values").combine_chunks().flatten().to_numpy().reshape(n, -1)
-                yield v, rid_col, cols, vals, freq
-        except (OSError, ValueError, KeyError) as exc:
-            raise StoreError(f"{self.root / rel}: cannot read it ({exc})") from None
+        return ensemble_annual(self, ensemble_id, members, variables)
 
     def variables(self, ensemble_id: str) -> list[str]:
-        """The variables stored for an ensemble's members (from the first part)."""
-        import pyarrow.parquet as pq
+        from sovsim.store.parts import variables
 
-        links = self.members(ensemble_id)
-        for rel in sorted(set(self.locations(links.values()).values())):
-            if rel.endswith("records.parquet"):
-                return list(F.read_records(self.root / rel, self._expected(rel)))
-            meta = json.loads(pq.read_metadata(self.root / rel).metadata[PART_META])
-            if meta.get("row_groups"):
-                return list(meta["row_groups"])
-        return []
-
-
-class StoredAnnual(Mapping):
-    """An ensemble's annual values read from the store a variable at a time (members x
-    years x columns), the last few kept: a 100,000-member ensemble never holds them all."""
-
-    def __init__(self, store: Store, ensemble_id: str, members: int, keep_bytes: float = 5e8):
-        self.store, self.eid, self.n = store, ensemble_id, members
-        self._vars = store.variables(ensemble_id)
-        self._cache: dict[str, np.ndarray] = {}
-        self._keep = keep_bytes
-
-    def __getitem__(self, v: str) -> np.ndarray:
-        if v not in self._vars:
-            raise KeyError(v)
-        if v not in self._cache:
-            if not self._cache and self.n * 42 * 20 * 6 * 8 < self._keep:
-                self._cache.update(self.store.ensemble_annual(self.eid, self.n))  # all at once
-            else:
-                arr = self.store.ensemble_annual(self.eid, self.n, [v])[v]
-                while self._cache and (len(self._cache) + 1) * arr.nbytes > self._keep:
-                    self._cache.pop(next(iter(self._cache)))
-                self._cache[v] = arr
-        return self._cache[v]
-
-    def __iter__(self):
-        return iter(self._vars)
-
-    def __len__(self) -> int:
-        return len(self._vars)
-
-
-def part_bytes(ensemble_id: str, freq: str, links: Mapping[int, str],
-               uniq: Mapping[str, tuple]) -> bytes:
-    """A part file: a row group per variable, rows (variable, run_id, column: 0 the USSR then
-    the regions, values: the periods), and in its metadata the ensemble, the frequency, the
-    members it records (member -> run id) and their manifests."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rids = list(uniq)
-    variables = list(next(iter(uniq.values()))[1]) if uniq else []
-    meta = {"ensemble": ensemble_id, "freq": freq, "row_groups": variables,
-            "members": {str(m): r for m, r in sorted(links.items())},
-            "manifests": {r: uniq[r][0] for r in rids}}
-    schema = pa.schema([("variable", pa.string()),
-                        ("run_id", pa.dictionary(pa.int32(), pa.string())),
-                        ("column", pa.int16()), ("values", pa.list_(pa.float64()))],
-                       metadata={PART_META: json.dumps(meta).encode()})
-    sink = pa.BufferOutputStream()
-    # statistics of ``variable`` let a dataset filter skip the other variables' row groups
-    with pq.ParquetWriter(sink, schema, compression="zstd", write_statistics=["variable"],
-                          use_dictionary=["variable", "run_id"],
-                          use_byte_stream_split=["values.list.element"]) as w:
-        dict_rids = pa.array(rids, pa.string())
-        for v in variables:
-            stack = np.stack([uniq[r][1][v] for r in rids])  # (runs, periods, columns)
-            n, t, c = stack.shape
-            flat = np.ascontiguousarray(stack.transpose(0, 2, 1)).reshape(-1)
-            offsets = pa.array(np.arange(0, n * c * t + 1, t, dtype=np.int32))
-            table = pa.table({
-                "variable": pa.array([v] * (n * c), pa.string()),
-                "run_id": pa.DictionaryArray.from_arrays(
-                    pa.array(np.repeat(np.arange(n, dtype=np.int32), c)), dict_rids),
-                "column": pa.array(np.tile(np.arange(c, dtype=np.int16), n)),
-                "values": pa.ListArray.from_arrays(offsets, pa.array(flat))}, schema=schema)
-            w.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
-def _records_of(table, rid: str) -> dict[str, np.ndarray]:
-    """One run's records from a part table (all its row groups)."""
-    meta = json.loads(table.schema.metadata[PART_META])
-    rids = table.column("run_id").to_numpy(zero_copy_only=False)
-    sel = np.flatnonzero(rids == rid)
-    cols = table.column("column").to_numpy()[sel]
-    vals = table.column("values").combine_chunks().flatten().to_numpy().reshape(
-        table.num_rows, -1)[sel]
-    out = {}
-    i = 0
-    per = len(sel) // max(1, len(meta["row_groups"]))
-    for v in meta["row_groups"]:
-        block = vals[i:i + per]
-        out[v] = np.empty((block.shape[1], per))
-        out[v][:, cols[i:i + per]] = block.T
-        i += per
-    return out
-
-
-def _annualize_rows(variable: str, vals: np.ndarray) -> np.ndarray:
-    """Monthly rows (rows, months) to annual rows (rows, years), by the variable's rule."""
-    from sovsim.results import Results
-
-    return Results._annualize(variable, vals.T).T
-
-
-# -- helpers --------------------------------------------------------------------------------
-def _check_dir(root: Path, rebuild: bool = False) -> None:
-    if root.exists() and not root.is_dir():
-        raise StoreError(f"--store {root}: exists and is not a directory")
-    if (root / "runs").is_dir() and not (root / INDEX).exists() and not rebuild:
-        raise StoreError(f"--store {root}: its index ({INDEX}) is missing; `sovsim runs "
-                         f"repair --store {root}` rebuilds it from the manifests and files")
-    if root.is_dir() and not (root / INDEX).exists() and not rebuild and any(
-            p for p in root.iterdir() if not p.name.startswith(".")):
-        raise StoreError(f"--store {root}: a non-empty directory that is not a sovsim store "
-                         f"(no {INDEX}); give an empty or new directory")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        probe = root / f".probe.{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise StoreError(f"--store {root}: cannot write there ({exc.strerror or exc}); "
-                         "a read-only store can still be listed, shown and exported") from None
-
-
-def _retry(fn, timeout: float):
-    """Run ``fn``, retrying while SQLite says the database is locked or busy (the busy
-    handler does not cover every case, e.g. switching to WAL while another process opens)."""
-    deadline = time.monotonic() + timeout
-    delay = 0.005
-    while True:
-        try:
-            return fn()
-        except sqlite3.OperationalError as exc:
-            msg = str(exc)
-            if ("locked" not in msg and "busy" not in msg) or time.monotonic() > deadline:
-                raise StoreError(f"results store index: {msg}") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return variables(self, ensemble_id)
