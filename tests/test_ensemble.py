@@ -281,7 +281,8 @@ def test_household_ensemble_is_stored_and_read_back(tmp_path):
     # household summaries, are read back from their stored runs
     from sovsim.store import Store
 
-    (Store(tmp_path / "s").path(first.ids["historical"]) / "members_annual.parquet").unlink()
+    st = Store(tmp_path / "s")
+    st.drop_files([st.rel(st.path(first.ids["historical"]) / "bands.parquet")], "test")
     third = ensemble.run("historical", **kw)
     assert third.computed["historical"] == 0
     pd.testing.assert_frame_equal(first.household_bands(), third.household_bands())

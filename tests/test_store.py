@@ -1,5 +1,5 @@
 """The results store: manifests, identical requests answered from the store, resume after
-kill -9, concurrent writers, runs list/show/export/rm."""
+kill -9, concurrent writers, runs list/show/export/rm (faults: tests/test_store_faults.py)."""
 
 import json
 import multiprocessing as mp
@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import sovsim
-from sovsim import ensemble
+from sovsim import api, ensemble
 from sovsim.cli import app
 from sovsim.errors import StoreError
 from sovsim.store import INDEX, Store, atomic_write, read_records, run_id, write_records
@@ -25,8 +24,9 @@ runner = CliRunner()
 
 
 def test_records_round_trip_exactly(tmp_path, historical):
-    path = write_records(tmp_path / "r.parquet", historical.records)
-    back = read_records(path)
+    path = tmp_path / "r.parquet"
+    sha = write_records(path, historical.records)
+    back = read_records(path, sha)
     assert list(back) == list(historical.records)
     for k, v in historical.records.items():
         np.testing.assert_array_equal(back[k], v)
@@ -46,30 +46,42 @@ def test_atomic_write_leaves_nothing_half_written(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.txt"]
 
 
-def test_manifest_id_ignores_only_the_creation_time():
-    m = {"scenario": "nep", "scenario_hash": "a", "parameters_hash": "b", "seed": 0}
-    assert run_id(m) == run_id({**m, "created": "now"})
+def test_manifest_id_ignores_only_what_does_not_change_the_numbers():
+    m = {"scenario": "nep", "scenario_hash": "a", "parameters_hash": "b", "seed": 0,
+         "code_hash": "c", "data_hash": "d"}
+    assert run_id(m) == run_id({**m, "created": "now", "git_commit": None})
     assert run_id(m) != run_id({**m, "seed": 1})
-    assert run_id(m) != run_id({**m, "scenario_hash": "c"})
+    for key in ("scenario_hash", "parameters_hash", "code_hash", "data_hash"):
+        assert run_id(m) != run_id({**m, key: "changed"}), key
+    # the cell model draws no random numbers: its seed does not identify a run ...
+    cells = {**m, "resolution": "cells"}
+    assert run_id(cells) == run_id({**cells, "seed": 1})
+    # ... but an ensemble's seed gives its draws
+    ens = {**cells, "kind": "ensemble"}
+    assert run_id(ens) != run_id({**ens, "seed": 1})
 
 
 def test_identical_run_comes_from_the_store(tmp_path, monkeypatch):
     st = Store(tmp_path / "s")
     res, cached = ensemble.stored_run("nep", store=st)
     assert not cached
-    assert res.manifest["scenario_hash"] and res.manifest["parameters_hash"]
+    for key in ("scenario_hash", "parameters_hash", "code_hash", "data_hash"):
+        assert res.manifest[key], key
 
     def no_run(*a, **k):
         raise AssertionError("ran again")
 
-    monkeypatch.setattr(sovsim.api, "run", no_run)  # stored_run calls the defining module
+    monkeypatch.setattr(api, "run", no_run)
     again, cached = ensemble.stored_run("nep", store=st)
     assert cached
     pd.testing.assert_frame_equal(again.annual(), res.annual())
-    assert again.manifest == res.manifest
-    # another seed is another manifest: it runs
+    assert again.manifest["parameters_hash"] == res.manifest["parameters_hash"]
+    # identical cell runs with another seed are stored once
+    _, cached = ensemble.stored_run("nep", store=st, seed=1)
+    assert cached and len(st.entries(["run"])) == 1
+    # another scenario is another manifest: it runs
     with pytest.raises(AssertionError, match="ran again"):
-        ensemble.stored_run("nep", store=st, seed=1)
+        ensemble.stored_run("historical", store=st)
 
 
 def test_identical_ensemble_comes_from_the_store(tmp_path, monkeypatch):
@@ -84,7 +96,7 @@ def test_identical_ensemble_comes_from_the_store(tmp_path, monkeypatch):
     assert entry.status == "complete"
     m = entry.manifest
     for key in ("scenario_hash", "parameters_hash", "priors_hash", "seed", "members",
-                "resolution", "sovsim_version", "git_commit"):
+                "resolution", "sovsim_version", "git_commit", "code_hash", "data_hash"):
         assert key in m
     pd.testing.assert_frame_equal(Store(st).bands(first.ids["historical"]), first.bands())
 
@@ -104,11 +116,12 @@ def _count_members(store_dir) -> int:
 
 
 def test_killed_ensemble_resumes_without_losing_or_duplicating_a_member(tmp_path):
-    n = 120  # members are stored one by one as their batch ends: ~1 s to kill it midway
+    n = 120  # a part file every 4 members (as their batch ends): ~1 s to kill it midway
     store = tmp_path / "killed"
     cmd = [sys.executable, "-m", "sovsim.cli", "ensemble", "historical", "--members", str(n),
            "--seed", "3", "--store", str(store)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "SOVSIM_STORE_FLUSH": "4"})
     deadline = time.monotonic() + 120
     try:
         while _count_members(store) < 3:
@@ -133,9 +146,10 @@ def test_killed_ensemble_resumes_without_losing_or_duplicating_a_member(tmp_path
     whole = ensemble.run("historical", members=n, seed=3, store=tmp_path / "whole")
     assert whole.ids == resumed.ids
     pd.testing.assert_frame_equal(whole.bands(), resumed.bands())
-    for m, rid in members.items():  # every stored member's table is whole
-        np.testing.assert_array_equal(st.records(rid)["grain_harvest_t"],
-                                      whole.member("historical", m).records["grain_harvest_t"])
+    for var in ("grain_harvest_t", "excess_deaths_persons"):  # every stored member is whole
+        np.testing.assert_array_equal(Store(store).ensemble_annual(eid, n)[var],
+                                      whole.annual["historical"][var])
+    assert not list(store.rglob(".*.partial"))  # the killed writer's leftovers are gone
 
 
 N_SHARED = 30
@@ -147,11 +161,12 @@ def _writer(root: str, worker: int, q, start) -> None:
         start.wait(60)  # every writer begins at once
         eid = st.begin_ensemble({"kind": "ensemble", "scenario": "x", "members": N_SHARED,
                                  "seed": 0})
-        rec = {"a": np.arange(24.0).reshape(12, 2), "b": np.ones((12, 1))}
+        rec = {"a": np.arange(24.0).reshape(12, 2), "b": np.ones((12, 2))}
         for i in range(N_SHARED):
             m = i if worker % 2 else N_SHARED - 1 - i  # writers meet on the same members
-            st.put_run({"scenario": "x", "member": m}, {k: v * m for k, v in rec.items()},
-                       kind="member", ensemble=(eid, m))
+            man = {"scenario": "x", "m": m}
+            st.put_members(eid, "x", [(m, run_id(man), man,
+                                       {k: v * m for k, v in rec.items()})], freq="monthly")
             st.put_run({"scenario": f"solo-{worker}", "n": i}, rec)
         q.put("ok")
     except Exception as exc:
@@ -176,7 +191,10 @@ def test_concurrent_writers_do_not_corrupt_the_index(tmp_path):
     assert len(st.entries(["run"])) == 4 * N_SHARED
     for m, rid in st.members(eid).items():
         np.testing.assert_array_equal(st.records(rid)["a"], np.arange(24.0).reshape(12, 2) * m)
-    assert not list(tmp_path.glob("shared/runs/*/*/.*partial"))
+    assert not list(tmp_path.glob("shared/runs/**/.*partial"))
+    from sovsim.store.maintenance import verify
+
+    assert verify(st).ok
 
 
 def test_store_directory_is_checked(tmp_path):
@@ -222,6 +240,7 @@ def test_runs_list_show_export_rm(tmp_path):
     r = runner.invoke(app, ["runs", "show", ens_id[:6], "--store", s])
     shown = json.loads(r.output)
     assert shown["members_stored"] == 2 and "bands.parquet" in shown["files"]
+    assert shown["bytes"] > 0
     out = tmp_path / "out"
     r = runner.invoke(app, ["runs", "export", ens_id, "--out", str(out), "--store", s,
                             "--format", "parquet"])

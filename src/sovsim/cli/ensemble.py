@@ -1,11 +1,8 @@
-"""The command line of ensembles and of the results store: ``sovsim ensemble``,
-``sovsim runs list|show|export|rm``, and ``sovsim compare --members`` (registered on the app
-of ``sovsim.cli``)."""
+"""The command line of ensembles: ``sovsim ensemble`` and ``sovsim compare --members``
+(registered on the app of ``sovsim.cli``; the results store's commands: ``cli_runs``)."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import typer
@@ -24,7 +21,6 @@ from sovsim.cli.common import (
 )
 from sovsim.cli.common import fail as _fail
 from sovsim.errors import SovsimError
-from sovsim.scenario.limits import file_stem
 
 STORE_HELP = "results store directory (default: $SOVSIM_STORE, else ~/.local/share/sovsim/store)"
 SCHEDULER_HELP = "address of a running Dask scheduler (tcp://host:8786): members run there"
@@ -41,7 +37,7 @@ def one_run(scenario: str, store: Path | None, no_store: bool, *, seed: int = 0,
     """A single run, recorded in the results store (read from it if the same manifest was
     run before) unless ``no_store``."""
     from sovsim.api import run
-    from sovsim.ensemble import stored_run
+    from sovsim.ensemble.runner import stored_run
 
     if no_store:
         return run(scenario, seed=seed, params_file=params_file)
@@ -91,33 +87,69 @@ def _progress_columns():
             TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
 
 
+def _model_compiled() -> bool:
+    """Whether numba's cache holds the compiled month (else the first run compiles it)."""
+    import os
+
+    cache = os.environ.get("NUMBA_CACHE_DIR")
+    return bool(cache) and any(Path(cache).rglob("simulation.run_*.nbi"))
+
+
+class _Interrupted(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Interrupted()
+
+
 def run_ensemble(scenarios, **kw):
-    """Run ensembles with a Rich progress bar on stderr (members done, rate, time left); the
-    bar appears once the inputs are checked and the members are counted."""
+    """Run ensembles with a Rich progress bar on stderr from the first second (preparing,
+    compiling the model the first time, then members done, rate, time left). Ctrl-C or
+    SIGTERM stops every worker, keeps what was stored, and says how to resume."""
+    import signal
+
     from rich.progress import Progress
 
-    from sovsim import ensemble
+    from sovsim.ensemble import runner
 
     if kw.pop("no_store"):
         kw["store"] = False
     bar = Progress(*_progress_columns(), console=err)
-    task = None
+    first = ("compiling the model once, about a minute" if not _model_compiled()
+             else "preparing the members")
+    bar.start()
+    task = [bar.add_task(first, total=None)]
+    state = {"done": 0, "total": 0, "computing": False}
 
     def progress(done: int, total: int) -> None:
-        nonlocal task
-        if task is None:  # members found in the store do not count in the rate
-            bar.start()
-            task = bar.add_task("members", total=total, completed=done)
+        state["done"], state["total"] = done, total
+        if not state["computing"] and done == 0:
+            bar.update(task[0], total=total, completed=0)
+        elif not state["computing"]:  # members found in the store do not count in the rate
+            state["computing"] = True
+            bar.remove_task(task[0])
+            task[0] = bar.add_task("members", total=total, completed=done)
         else:
-            bar.update(task, completed=done)
+            bar.update(task[0], completed=done)
 
+    old_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        ens = ensemble.run(scenarios, progress=progress, **kw)
+        ens = runner.run(scenarios, progress=progress, **kw)
     except SovsimError as exc:
         bar.stop()
         _fail(exc)
+    except KeyboardInterrupt:
+        bar.stop()
+        kept = ("nothing was stored (--no-store)" if kw.get("store") is False else
+                "the members computed so far are stored; run the same command again to "
+                "resume")
+        err.print(f"interrupted after {state['done']} of {state['total']} members: {kept}",
+                  highlight=False)
+        raise typer.Exit(code=130) from None
     finally:
         bar.stop()
+        signal.signal(signal.SIGTERM, old_term)
     for name in ens.scenarios:
         where = f"stored as {ens.ids[name]}" if name in ens.ids else "not stored"
         err.print(f"{name}: {ens.computed.get(name, 0)} of {ens.members} members run now, "
@@ -178,10 +210,13 @@ def ensemble(
     params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="do not record the ensemble"),
+    monthly: bool = typer.Option(False, "--monthly", help="store coarse members' monthly "
+                                 "values too (12 times the bytes; default: annual)"),
 ) -> None:
     """Ensembles: parameters drawn from their priors (`sovsim params --priors`), bands
     (5, 25, 50, 75, 95 %) of every output, and differences from the first scenario member by
-    member (common random numbers). Stored as it goes: a killed ensemble resumes."""
+    member (common random numbers). Stored as it goes: a killed ensemble resumes (Ctrl-C
+    too). At most 1,000,000 members per scenario."""
     if fmt not in ("csv", "parquet"):
         _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet)"))
     check_out_dir(out)  # before the members run
@@ -189,7 +224,7 @@ def ensemble(
     ens = run_ensemble(scenarios, members=members, households=households, seed=seed,
                         workers=workers, scheduler=scheduler, store=store, no_store=no_store,
                         params_file=params_file, draw_weather=draw_weather,
-                        weather_from=weather_from)
+                        weather_from=weather_from, monthly=monthly)
     if out is not None:
         try:
             for path in ens.write(out, fmt=fmt):
@@ -198,127 +233,3 @@ def ensemble(
             _fail(exc)
     else:
         print_bands(ens)
-
-
-runs_app = typer.Typer(no_args_is_help=True, help="The results store: list, show, export, rm.")
-
-
-def _open_store(store: Path | None):
-    from sovsim.store import Store
-
-    try:
-        return Store(store)
-    except SovsimError as exc:
-        _fail(exc)
-
-
-@runs_app.command("list")
-def runs_list(
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-    all_: bool = typer.Option(False, "--all", help="also the members of ensembles"),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
-) -> None:
-    """Runs and ensembles in the store, oldest first."""
-    st = _open_store(store)
-    kinds = ("run", "ensemble", "member") if all_ else ("run", "ensemble")
-    entries = st.entries(kinds)
-    if as_json:
-        sys.stdout.write(json.dumps([e.__dict__ for e in entries], indent=1) + "\n")
-        return
-    t = Table(title=f"results store {st.root}")
-    for col in ("id", "kind", "scenario", "members", "seed", "status", "created", "weather"):
-        t.add_column(col)
-    for e in entries:
-        done = len(st.members(e.id)) if e.kind == "ensemble" else None
-        mem = "" if e.members is None else (f"{e.members}" if e.status == "complete"
-                                            else f"{done}/{e.members}")
-        w = e.manifest.get("weather", "")
-        t.add_row(e.id, e.kind, escape(e.scenario), mem, "" if e.seed is None else str(e.seed),
-                  e.status, e.created, w if isinstance(w, str) else f"drawn from {w['drawn_from']}")
-    console.print(t)
-
-
-@runs_app.command("show")
-def runs_show(
-    run_id: str = typer.Argument(..., help="an id (or its first characters) from `sovsim runs list`"),
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-) -> None:
-    """The manifest of a run or ensemble, its files and (ensembles) its members."""
-    st = _open_store(store)
-    try:
-        e = st.resolve(run_id)
-    except SovsimError as exc:
-        _fail(exc)
-    out = {"id": e.id, "kind": e.kind, "status": e.status, "created": e.created,
-           "manifest": e.manifest, "path": str(st.path(e.id)),
-           "files": sorted(p.name for p in st.path(e.id).glob("*") if not p.name.startswith("."))}
-    if e.kind == "ensemble":
-        out["members_stored"] = len(st.members(e.id))
-    sys.stdout.write(json.dumps(out, indent=1) + "\n")
-
-
-@runs_app.command("export")
-def runs_export(
-    run_id: str = typer.Argument(..., help="an id (or its first characters)"),
-    out: Path = typer.Option(..., "--out", help="directory to write to"),
-    fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
-    freq: str = typer.Option("annual", "--freq", help="runs: annual | monthly"),
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-) -> None:
-    """Write a stored run's tidy table, or an ensemble's bands and its members' annual table."""
-    from sovsim.results import Results
-    from sovsim.store import atomic_write, atomic_write_text
-
-    if fmt not in ("csv", "parquet"):
-        _fail(SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet)"))
-    check_out_dir(out)
-    st = _open_store(store)
-    try:
-        e = st.resolve(run_id)
-        out.mkdir(parents=True, exist_ok=True)
-        stem = file_stem(e.scenario)
-        tables = {}
-        if e.kind == "ensemble":
-            if e.status != "complete":
-                raise SovsimError(f"ensemble {e.id} is partial ({len(st.members(e.id))} of "
-                                  f"{e.members} members): rerun it to complete it")
-            import pandas as pd
-
-            tables[f"{stem}_{e.id[:8]}_bands"] = st.bands(e.id)
-            frames = []
-            for m, rid in st.members(e.id).items():
-                f = Results(e.scenario, st.records(rid)).annual()
-                f.insert(1, "member", m)
-                frames.append(f)
-            tables[f"{stem}_{e.id[:8]}_members_annual"] = pd.concat(frames, ignore_index=True)
-        else:
-            res = Results(e.scenario, st.records(e.id), e.manifest)
-            if freq not in ("annual", "monthly"):
-                raise SovsimError(f"--freq: unknown {freq!r} (allowed: annual, monthly)")
-            tables[f"{stem}_{e.id[:8]}_{freq}"] = res.annual() if freq == "annual" else res.monthly()
-        for stem, table in tables.items():
-            path = atomic_write(out / f"{stem}.{fmt}", lambda p, t=table: (
-                t.to_csv(p, index=False) if fmt == "csv" else t.to_parquet(p, index=False)))
-            say(f"wrote {path}")
-        path = atomic_write_text(out / f"{stem}_{e.id[:8]}_manifest.json",
-                                 json.dumps(e.manifest, indent=1))
-        say(f"wrote {path}")
-    except (SovsimError, OSError) as exc:
-        _fail(exc)
-
-
-@runs_app.command("rm")
-def runs_rm(
-    run_ids: list[str] = typer.Argument(..., help="ids (or their first characters)"),
-    store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
-) -> None:
-    """Remove runs, or ensembles with the members no other ensemble uses."""
-    st = _open_store(store)
-    try:
-        for rid in run_ids:
-            e = st.resolve(rid)
-            gone = st.remove(e.id)
-            say(f"removed {e.kind} {e.id}" + (f" and {len(gone) - 1} members"
-                                              if len(gone) > 1 else ""))
-    except SovsimError as exc:
-        _fail(exc)

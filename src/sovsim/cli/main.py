@@ -19,6 +19,7 @@ import sovsim.cli.doctrine as cli_doctrine
 import sovsim.cli.ensemble as cli_ensemble
 import sovsim.cli.essay as cli_essay
 import sovsim.cli.households as cli_households
+import sovsim.cli.runs as cli_runs
 from sovsim import history
 from sovsim.cli.common import (
     HEADLINE,
@@ -434,7 +435,7 @@ app.command("ensemble")(cli_ensemble.ensemble)
 app.command("doctrine")(cli_doctrine.doctrine)
 app.command("attribute")(cli_attribute.attribute)
 app.command("essay")(cli_essay.essay)
-app.add_typer(cli_ensemble.runs_app, name="runs")
+app.add_typer(cli_runs.runs_app, name="runs")
 _register_uncertainty(app)  # calibrate and sensitivity (cli/uncertainty.py)
 
 

@@ -122,30 +122,24 @@ def execute(tasks: list[tuple[Any, int, dict, Any, Any]], scenarios: list[Scenar
             for task, result in zip(batch, _run_batch(scenarios, params, batch, annual)):
                 on_result(task[0], result)
         return None
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    # forkserver, not fork: the caller may run threads (a progress bar, a Dask client) and
-    # forking a threaded process can copy a held lock; the server is a fresh process that
-    # imports sovsim once and forks the workers from there.
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["sovsim.ensemble"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                             initializer=_init_worker, initargs=(scenarios, params)) as pool:
-        pending = {pool.submit(_local_task, batch, annual): batch
-                   for batch in batches(tasks, workers)}
-        try:
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    batch = pending.pop(fut)
-                    for task, result in zip(batch, fut.result()):
-                        on_result(task[0], result)
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+    _execute_local(tasks, scenarios, params, workers, on_result, annual)
     return None
+
+
+def _execute_local(tasks, scenarios, params, workers, on_result, annual) -> None:
+    """Batches on ``workers`` local processes (``pool.run_jobs``: Ctrl-C or an error stops
+    every worker within seconds; workers exit by themselves if this process is killed)."""
+    from sovsim.uncertainty.pool import run_jobs
+
+    todo = batches(tasks, workers)
+
+    def done(idx: int, result: list) -> None:
+        for task, res in zip(todo[idx], result):
+            on_result(task[0], res)
+
+    run_jobs([(_local_task, (batch, annual)) for batch in todo], workers=workers,
+             on_done=done, initializer=_init_worker, initargs=(scenarios, params),
+             preload=["sovsim.ensemble"])
 
 
 def connect(scheduler: Any):
