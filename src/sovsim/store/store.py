@@ -413,8 +413,8 @@ class Store:
             db.execute("UPDATE runs SET status = 'complete' WHERE id = ?", (rid,))
 
     def drop_files(self, rels: Iterable[str], why: str = "corrupt") -> list[str]:
-        """Forget files that failed their check (``maintenance.drop_files``)."""
-        from sovsim.store.maintenance import drop_files
+        """Forget files that failed their check (``removal.drop_files``)."""
+        from sovsim.store.removal import drop_files
 
         return drop_files(self, rels, why)
 
@@ -428,8 +428,8 @@ class Store:
 
     def remove(self, rid: str) -> list[str]:
         """Remove a run, or an ensemble with the members no other ensemble uses
-        (``maintenance.remove``)."""
-        from sovsim.store.maintenance import remove
+        (``removal.remove``)."""
+        from sovsim.store.removal import remove
 
         return remove(self, rid)
 
