@@ -18,6 +18,8 @@ Procurement modes (the instrument ``procurement_mode``):
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from sovsim.compiled import kernel
@@ -27,9 +29,15 @@ from sovsim.regions import CLASSES
 from sovsim.state.table import AREA_LAST, CROP, DELIVERED, GRAIN, PERSONS
 
 KULAK, MIDDLE = CLASSES.index("kulak"), CLASSES.index("middle")
-# The procurement modes, coded for the kernel by their place in this tuple.
-MODES = ("market", "tax_in_kind", "requisition", "extraordinary", "quota")
-MARKET, TAX_IN_KIND, REQUISITION, EXTRAORDINARY, QUOTA = range(len(MODES))
+# The procurement modes, coded for the kernel by their place in this tuple: the order of the
+# instrument's choices in instruments.toml, so that the timeline's codes are the kernel's
+# (engine.packed checks that the two agree).
+MODES = ("requisition", "tax_in_kind", "market", "extraordinary", "quota")
+REQUISITION, TAX_IN_KIND, MARKET, EXTRAORDINARY, QUOTA = range(len(MODES))
+
+# What the mechanisms return, by name (units, or rows by unit).
+Procured = namedtuple("Procured", "procured_t private_sales_t delivered_t")
+Food = namedtuple("Food", "food_t feed_t")
 
 
 @kernel
@@ -116,7 +124,7 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
     # The obligation follows the plan in force (plans were cut, and raised, mid-campaign).
     quota_month = mode == QUOTA and cm != 7
     obligation = set_obligations(hv, lab, p, pol) if quota_month else np.zeros(0)
-    return _procure(
+    flows = _procure(
         mode, quota_month, hv[GRAIN], hv[PERSONS], hv[AREA_LAST],
         p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm),
         feed_need(hv, p, cm, months_to_harvest), harvest_t, obligation, hv[DELIVERED],
@@ -125,6 +133,7 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
         p.procurement_feed_reserve_share, sales_rate, pol.enforcement_efficiency,
         pol.tax_in_kind_share, p.procurement_extraordinary_middle_weight,
         p.procurement_private_share_of_sales if pol.private_trade else 0.0)
+    return Procured(flows[0], flows[1], flows[2])
 
 
 @kernel
@@ -176,13 +185,14 @@ def household_food(hv, free_price_ratio, p, pol, cm, months_to_harvest):
     months). When short, the month's budget is shared between people and animals, the animals
     getting ``livestock.feed_priority`` of their proportional share.
     """
-    return _household_food(
+    flows = _household_food(
         hv[PERSONS], hv[GRAIN], hv[CROP], feed_need(hv, p, cm, 1),
         feed_need(hv, p, cm, months_to_harvest), hv[AREA_LAST],
         p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm),
         p.procurement_seed_protected_share,
         food_norm_kg(free_price_ratio, p, pol.procurement_mode),
         months_to_harvest, p.livestock_feed_priority)
+    return Food(flows[0], flows[1])
 
 
 @kernel
