@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sovsim import calendar
-from sovsim.compiled import kernel, total
+from sovsim.compiled import kernel, lap, tick, total
 from sovsim.engine import invariants
 from sovsim.engine.flows import (
     GRAIN_IN,
@@ -104,7 +104,8 @@ class Scratch(NamedTuple):
     (``uo``, rows ``flows.U``) and economy-wide (``so``, ``flows.S``), the shares moved by
     deportation and collectivization, the collectivized units' columns before they moved
     (``micro`` only), the failed check's figures, the kolkhoz share by region at the start
-    of the month, and what one step hands the next beside the flows (``carry``, ``C``)."""
+    of the month, what one step hands the next beside the flows (``carry``, ``C``), and the
+    cycles each step took when the run is profiled (``engine.profile``)."""
 
     uo: np.ndarray
     so: np.ndarray
@@ -114,6 +115,7 @@ class Scratch(NamedTuple):
     err: np.ndarray
     share_r: np.ndarray
     carry: np.ndarray
+    ticks: np.ndarray  # cycles by step (``STEPS``, then the ledger) when profiled; else empty
 
 
 class Clock(NamedTuple):
@@ -154,17 +156,30 @@ def month_step(st, lab, P, POL, sc, t):
     ``PEOPLE``, ``STATE``; details in ``sc.err``). With ``t.micro`` also what the household
     engine needs (rows ``U.persons_before_*``, ``U.area_before``, ``U.herds_before``, and
     ``sc.before_coll``: the columns of the collectivized units before they moved)."""
+    c = tick(sc.ticks)  # (``lap``: the cycles of each step, when profiled; else nothing)
     step_start(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 0, c)
     step_prices(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 1, c)
     step_sowing_harvest(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 2, c)
     step_procurement_food(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 3, c)
     step_livestock(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 4, c)
     step_state_grain(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 5, c)
     step_trade(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 6, c)
     step_industry(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 7, c)
     step_demography(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 8, c)
     step_accounts(st, lab, P, POL, sc, t)
-    return step_checks(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 9, c)
+    code = step_checks(st, lab, P, POL, sc, t)
+    lap(sc.ticks, 10, c)
+    return code
 
 
 # The steps. Each takes the same bundles (state, labels, parameters, instruments, scratch,
@@ -387,6 +402,7 @@ STEPS: tuple[Phase, ...] = (
     Phase("accounts inputs", step_accounts, "engine.schedule"),
     Phase("invariants", step_checks, "engine.invariants"),
 )
+N_STEPS = len(STEPS)
 
 
 @kernel
@@ -436,13 +452,16 @@ def _gdp_month(hv, p, ind, harvest_value_rub):
     return ind[ind_.OUTPUT_A] + ind[ind_.OUTPUT_B] + agri + other
 
 
-def scratch(n_units: int, lab, micro: bool = False, n_rows: int = 0) -> Scratch:
+def scratch(n_units: int, lab, micro: bool = False, n_rows: int = 0, profiled: bool = False
+            ) -> Scratch:
     """Scratch arrays of a month for a table of ``lab``'s units (reused month by month);
-    with ``micro`` room for the collectivized units' ``n_rows`` columns."""
+    with ``micro`` room for the collectivized units' ``n_rows`` columns; ``profiled``: count
+    each step's cycles."""
     return Scratch(np.zeros((N_UNIT_OUT, n_units)), np.zeros(N_SCALAR_OUT),
                    np.zeros(lab.kulak_units.size), np.zeros(lab.move_src.size),
                    np.zeros((n_rows, lab.move_src.size)) if micro else np.zeros((0, 0)),
-                   np.zeros(4), np.zeros(N_REGIONS), np.zeros(len(C)))
+                   np.zeros(4), np.zeros(N_REGIONS), np.zeros(len(C)),
+                   np.zeros(N_STEPS + 1 if profiled else 0, dtype=np.int64))
 
 
 class Month(NamedTuple):

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sovsim import calendar
-from sovsim.compiled import kernel, parallel_kernel, prange
+from sovsim.compiled import kernel, lap, parallel_kernel, prange, tick
 from sovsim.engine import accounts, invariants, schedule
 from sovsim.engine.flows import N_SCALAR_OUT, N_UNIT_OUT
 from sovsim.engine.packed import MEMORY_DTYPE, instrument_records, memory, param_record
@@ -193,7 +193,8 @@ def _run_member(m, hv, lab, MA, MAf, ME, MEf, P, POL, W, world_price, first_year
     sc = schedule.Scratch(  # the run's own scratch
         np.empty((N_UNIT_OUT, n_units)), np.empty(N_SCALAR_OUT),
         np.empty(lab.kulak_units.size), np.empty(lab.move_src.size), np.zeros((0, 0)),
-        errs[m], np.empty(schedule.N_REGIONS), np.empty(len(schedule.C)))
+        errs[m], np.empty(schedule.N_REGIONS), np.empty(len(schedule.C)),
+        np.zeros(0, dtype=np.int64))
     jan = Januaries(np.empty((n_years, hv.shape[1], n_units)),  # (not kept)
                     np.empty((n_years, MAf.shape[1])), np.empty((n_years, MEf.shape[1])),
                     MAf[m], MEf[m])
@@ -247,6 +248,8 @@ def run_months(st, lab, P, POL, ex, sc, led, jan, start, end):
         code = schedule.month_step(st, lab, P, POL, sc, t)
         if code != 0:
             return month, code
+        c = tick(sc.ticks)
         accounts.book_month(led.regional[month], led.scalars[month], st.hv, lab, st.MA, P,
                             sc.uo, sc.so)
+        lap(sc.ticks, schedule.N_STEPS, c)
     return end, 0
