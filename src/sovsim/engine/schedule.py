@@ -1,9 +1,10 @@
 """THE monthly order, written once (model.md, "Mechanisms"). Each step calls one mechanism,
-applies its flows to the state, and books them for the accounts. Nothing else changes state.
+applies its flows to the state, and writes them, by name, to the month's outputs. Nothing
+else changes state.
 
-| # | step                | mechanism module         |
+| # | step (``STEPS``)    | mechanism module         |
 |---|---------------------|--------------------------|
-| 1 | instruments         | mechanisms.policy        |
+| 1 | start of month      | (instruments: ``POL[t.pm]``, packed.instrument_records) |
 | 2 | free price          | mechanisms.prices        |
 | 3 | sowing, harvest     | mechanisms.agriculture   |
 | 4 | procurement, food   | mechanisms.procurement   |
@@ -12,15 +13,21 @@ applies its flows to the state, and books them for the accounts. Nothing else ch
 | 7 | trade               | mechanisms.trade         |
 | 8 | industry            | mechanisms.industry      |
 | 9 | demography          | mechanisms.demography    |
-|10 | accounts            | engine.accounts          |
+|10 | accounts inputs     | engine.schedule          |
+|11 | invariants          | engine.invariants        |
 
 The month is compiled (``month_step``, numba): at the coarse resolution its arrays have 45
 units, and the same month as a few hundred numpy calls cost about 200 microseconds, nearly all
-of it the calls' overhead; compiled it is one call (docs/design/0010-compiled-month.md). It
-reads the state block ``h.values`` and changes it in place, reads parameters and instruments
-as records (``engine.packed``), and writes the month's flows by unit into ``uo`` (rows
-``U_*``) and its economy-wide numbers into ``so`` (``S_*``). ``step`` is the same month called
-from Python, its flows returned by name (the household engine calls it).
+of it the calls' overhead; compiled it is one call (docs/design/0010-compiled-month.md).
+
+Every step takes the same few bundles (docs/design/0012-declared-month.md): the state
+(``State``: the block ``h.values``, changed in place, the macro and memory records), the
+labels, the parameters and instruments as records (``engine.packed``), the month's scratch
+(``Scratch``: the flows by unit ``uo`` and economy-wide ``so``, in the rows that
+``engine.flows`` declares and names, ``uo[U.seed_t]``), and the month (``Clock``). The steps
+hand each other the flows through the scratch. ``STEPS`` is the order as data
+(``sovsim run --profile`` times each). ``step`` is the same month called from Python, its
+flows returned by name (the household engine calls it).
 """
 
 from __future__ import annotations

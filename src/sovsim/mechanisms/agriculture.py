@@ -181,20 +181,16 @@ def livestock(hv, lab, p, pol, cm, feed_t, share_r):
     """Births, deaths and slaughter this month (head): (3, herds, units), herds in HERDS
     order."""
     growth, capacity = herd_parameters(p)
-    flows = _livestock(
-        hv[HERD_ROWS:HERD_ROWS + 4], lab.region, feed_t, STALL[cm, 1],
-        p.livestock_horse_feed_t_per_year, p.livestock_cattle_feed_t_per_year,
-        p.livestock_pig_feed_t_per_year, lab.individual, pol.collectivization_target_share,
-        share_r, pol.collectivization_pace_per_month, pol.dekulakization_rate_per_month,
-        lab.kolkhoz, growth, capacity, p.livestock_starvation_mortality_per_month,
-        p.livestock_kolkhoz_horse_mortality_per_year, p.livestock_slaughter_per_pressure)
-    return Herds(flows[0], flows[1], flows[2])
-
-
-@kernel
-def _livestock(stock, region, feed_t, stall_months, horse_feed, cattle_feed, pig_feed, individual,
-               target_share, share_r, pace, dekulakization_rate, kolkhoz, growth, capacity,
-               starvation_mortality, kolkhoz_horse_mortality_per_year, slaughter_per_pressure):
+    # What the rules below read, by short names.
+    stock, region = hv[HERD_ROWS:HERD_ROWS + 4], lab.region
+    kolkhoz, individual, stall_months = lab.kolkhoz, lab.individual, STALL[cm, 1]
+    horse_feed = p.livestock_horse_feed_t_per_year
+    cattle_feed, pig_feed = p.livestock_cattle_feed_t_per_year, p.livestock_pig_feed_t_per_year
+    target_share, pace = pol.collectivization_target_share, pol.collectivization_pace_per_month
+    dekulakization_rate = pol.dekulakization_rate_per_month
+    starvation_mortality = p.livestock_starvation_mortality_per_month
+    kolkhoz_horse_mortality_per_year = p.livestock_kolkhoz_horse_mortality_per_year
+    slaughter_per_pressure = p.livestock_slaughter_per_pressure
     need = feed_in_stall(stock[HORSE], stock[COW], stock[PIG], horse_feed, cattle_feed,
                          pig_feed, stall_months)
     pressure = _pressure(individual, region, target_share, share_r, pace, dekulakization_rate)
@@ -218,7 +214,7 @@ def _livestock(stock, region, feed_t, stall_months, horse_feed, cattle_feed, pig
             flows[0, herd, unit] = births
             flows[1, herd, unit] = np.minimum(deaths, head - slaughter)
             flows[2, herd, unit] = slaughter
-    return flows
+    return Herds(flows[0], flows[1], flows[2])
 
 
 @kernel
