@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sovsim import calendar
-from sovsim.compiled import kernel, lap, tick, total
+from sovsim.compiled import kernel, lap, step_kernel, tick, total
 from sovsim.engine import invariants
 from sovsim.engine.flows import (
     GRAIN_IN,
@@ -191,7 +191,7 @@ def month_step(st, lab, P, POL, sc, t):
 
 # The steps. Each takes the same bundles (state, labels, parameters, instruments, scratch,
 # clock), so that the order is data (``STEPS``) that a profile can walk step by step.
-@kernel
+@step_kernel
 def step_start(st, lab, P, POL, sc, t):
     """1 The month begins: outputs cleared, the stocks the balances start from kept, the
     agricultural year's sums reset in July, the kolkhoz share by region taken."""
@@ -206,7 +206,7 @@ def step_start(st, lab, P, POL, sc, t):
     sc.share_r[:] = kolkhoz_share(hv, lab)
 
 
-@kernel
+@step_kernel
 def step_prices(st, lab, P, POL, sc, t):
     """2 The free price, and the peasants' terms of trade."""
     macro, mem, p, pol = st.MA[0], st.ME[0], P[0], POL[t.pm]
@@ -215,7 +215,7 @@ def step_prices(st, lab, P, POL, sc, t):
     sc.carry[C.tot] = terms_of_trade(macro.free_price_ratio, macro.goods_availability, p, pol)
 
 
-@kernel
+@step_kernel
 def step_sowing_harvest(st, lab, P, POL, sc, t):
     """3 Sowing, the crop set in July, and the harvest brought in."""
     hv, macro, mem, p, pol, uo = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.uo
@@ -240,7 +240,7 @@ def step_sowing_harvest(st, lab, P, POL, sc, t):
     uo[U.losses_t] = got.losses_t
 
 
-@kernel
+@step_kernel
 def step_procurement_food(st, lab, P, POL, sc, t):
     """4 Procurement, then the households' food and feed."""
     hv, macro, p, pol, uo = st.hv, st.MA[0], P[0], POL[t.pm], sc.uo
@@ -258,7 +258,7 @@ def step_procurement_food(st, lab, P, POL, sc, t):
     uo[U.food_t], uo[U.feed_t] = fd.food_t, fd.feed_t
 
 
-@kernel
+@step_kernel
 def step_livestock(st, lab, P, POL, sc, t):
     """5 Livestock: births, deaths, slaughter."""
     hv, p, pol, uo = st.hv, P[0], POL[t.pm], sc.uo
@@ -272,7 +272,7 @@ def step_livestock(st, lab, P, POL, sc, t):
     uo[U.slaughter:U.slaughter + 4] = lv.slaughter
 
 
-@kernel
+@step_kernel
 def step_state_grain(st, lab, P, POL, sc, t):
     """6 The state's grain: the army, the towns, exports, relief and sales to the villages."""
     hv, macro, mem, p, pol, uo, so = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.uo, sc.so
@@ -292,7 +292,7 @@ def step_state_grain(st, lab, P, POL, sc, t):
     so[S.urban_grain_ratio], so[S.urban_need_t] = al.urban_grain_ratio, al.urban_need_t
 
 
-@kernel
+@step_kernel
 def step_trade(st, lab, P, POL, sc, t):
     """7 Trade: export earnings and credit buy machinery."""
     so = sc.so
@@ -302,7 +302,7 @@ def step_trade(st, lab, P, POL, sc, t):
     so[S.credit_rub] = tr.credit_rub
 
 
-@kernel
+@step_kernel
 def step_industry(st, lab, P, POL, sc, t):
     """8 Industry (investment planned on last month's output)."""
     hv, macro, mem, p, pol, so = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.so
@@ -321,7 +321,7 @@ def step_industry(st, lab, P, POL, sc, t):
     so[S_INDUSTRY:] = ind
 
 
-@kernel
+@step_kernel
 def step_demography(st, lab, P, POL, sc, t):
     """9 Demography: food energy, births and deaths, deportation, collectivization,
     migration."""
@@ -363,7 +363,7 @@ def step_demography(st, lab, P, POL, sc, t):
     so[S.urban_food_ratio], so[S.net_migrants] = uv.food_ratio, net_migrants
 
 
-@kernel
+@step_kernel
 def step_accounts(st, lab, P, POL, sc, t):
     """10 What the accounts need besides the flows: gross output, all births and deaths, the
     terms of trade at the month's end."""
@@ -377,7 +377,7 @@ def step_accounts(st, lab, P, POL, sc, t):
                                           pol)
 
 
-@kernel
+@step_kernel
 def step_checks(st, lab, P, POL, sc, t):
     """The month's invariants: grain balance, people, a valid state (``month_checks``)."""
     hv, macro, so = st.hv, st.MA[0], sc.so
