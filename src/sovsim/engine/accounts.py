@@ -96,8 +96,10 @@ SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
 _S = {name: i for i, name in enumerate(SCALAR_SERIES)}
 # The booking generated from the declared flows (``engine.flows``): each unit flow summed by
 # region into the series its ``ledger`` names ((series, row) pairs) ...
-_BOOKED = tuple((REGIONAL_SERIES.index(series), U[i]) for i, f in enumerate(UNIT_FLOWS)
-                for series in f.ledger)
+# (a constant array: numba indexes a global tuple of tuples by building it each time)
+_BOOKED = np.array([(REGIONAL_SERIES.index(series), U[i]) for i, f in enumerate(UNIT_FLOWS)
+                    for series in f.ledger], dtype=np.int64)
+_BOOKED.setflags(write=False)
 # ... and each scalar series that is a flow of the month taken from ``so`` by its name; the
 # rest are the economy's state after the month (``_FROM_MACRO``).
 _FROM_SO = tuple((i, SCALAR_FLOWS.index(SCALAR_BY_NAME[name]))
@@ -152,8 +154,8 @@ def book_month(regional, scalars, hv, lab, MA, P, uo, so):
         if lab.individual[u]:
             regional[R_IND_AREA, r] += uo[U.area_harvested_ha, u]
             regional[R_IND_LU, r] += lu
-        for k in range(len(_BOOKED)):  # the flows (declared in engine.flows)
-            regional[_BOOKED[k][0], r] += uo[_BOOKED[k][1], u]
+        for k in range(_BOOKED.shape[0]):  # the flows (declared in engine.flows)
+            regional[_BOOKED[k, 0], r] += uo[_BOOKED[k, 1], u]
         for k in range(4):
             regional[R_HORSES + k, r] += hv[HORSES + k, u]
         regional[R_LU, r] += lu
