@@ -191,20 +191,20 @@ def test_slaughter_draw_keeps_the_cells_expected_herd():
     from sovsim.households.month_inputs import slaughter_inputs
 
     cp = np.zeros((3, K.N_CP))
-    cp[:, K.CP_FH] = [0.9, 0.5, 1.0]
-    cp[:, K.CP_FC] = [0.95, 0.6, 1.0]
+    cp[:, K.CP.fh] = [0.9, 0.5, 1.0]
+    cp[:, K.CP.fc] = [0.95, 0.6, 1.0]
     before = np.array([[100.0, 100.0, 100.0], [50.0, 50.0, 50.0]])
     slaughter = np.array([[10.0, 60.0, 0.0], [5.0, 30.0, 0.0]])  # shares 0.1, 0.6, 0
     slaughter_inputs(cp, before, slaughter, np.ones(3), 0.5)
-    q = cp[:, K.CP_SQ]
+    q = cp[:, K.CP.sq]
     assert q == pytest.approx([0.2, 1.0, 0.0])
-    expected_h = (1 - q) * cp[:, K.CP_FHK] + q * cp[:, K.CP_FHS]
-    expected_c = (1 - q) * cp[:, K.CP_FCK] + q * cp[:, K.CP_FCS]
-    assert expected_h == pytest.approx(cp[:, K.CP_FH])
-    assert expected_c == pytest.approx(cp[:, K.CP_FC])
+    expected_h = (1 - q) * cp[:, K.CP.fhk] + q * cp[:, K.CP.fhs]
+    expected_c = (1 - q) * cp[:, K.CP.fck] + q * cp[:, K.CP.fcs]
+    assert expected_h == pytest.approx(cp[:, K.CP.fh])
+    assert expected_c == pytest.approx(cp[:, K.CP.fc])
     # heterogeneity off: no draw, every household the cell's factor
     slaughter_inputs(cp, before, slaughter, np.zeros(3), 0.5)
-    assert (cp[:, K.CP_SQ] == 0).all() and (cp[:, K.CP_FHK] == cp[:, K.CP_FH]).all()
+    assert (cp[:, K.CP.sq] == 0).all() and (cp[:, K.CP.fhk] == cp[:, K.CP.fh]).all()
 
 
 def test_vital_counts_are_independent_poisson_counts():

@@ -62,6 +62,8 @@ def run(
         True, "--heterogeneity/--no-heterogeneity", help="with --households: share the cells' "
         "changes by the households' own yields, hunger, and draws of who slaughters, dies and "
         "leaves, or by their stocks alone (which reproduces the cell run exactly)"),
+    profile: bool = typer.Option(False, "--profile", help="run the month step by step and "
+                                 "print each step's share of the run's time (not stored)"),
 ) -> None:
     """Run one scenario; print headline outcomes, or write the tidy table to --out.
     The run is recorded in the results store; the same manifest again is read from it.
@@ -77,6 +79,13 @@ def run(
     check_count("--panel", panel)
     check_out_dir(out)  # before the run: nothing is computed for an output that cannot be written
     check_params(params_file)
+    if profile:
+        from sovsim.engine.profile import profile_scenario
+        try:
+            console.print(profile_scenario(scenario, params_file), highlight=False)
+        except SovsimError as exc:
+            _fail(exc)
+        return
     try:
         if households is not None:
             res = cli_households.household_run(scenario, households, panel, heterogeneity, seed, params_file)

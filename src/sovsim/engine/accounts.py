@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sovsim.compiled import kernel
-from sovsim.engine import schedule as S
+from sovsim.engine.flows import SCALAR_BY_NAME, SCALAR_FLOWS, UNIT_FLOWS, U
 from sovsim.engine.packed import param_record
 from sovsim.mechanisms.demography import unit_labels
-from sovsim.mechanisms.industry import RESULTS, Y_, base_1928
+from sovsim.mechanisms.industry import Y_, base_1928
 from sovsim.regions import REGIONS
 from sovsim.state import HouseholdTable, MacroState
 from sovsim.state.table import CATTLE, HORSES, HOUSEHOLDS, PERSONS, PIGS, SHEEP_GOATS
@@ -94,16 +94,21 @@ SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
  R_HORSES, R_CATTLE, R_PIGS, R_SHEEP, R_KCAL, R_EXCESS, R_DEPORTED, R_IND_AREA, R_LU, R_IND_LU,
  R_COMPULSORY) = range(len(REGIONAL_SERIES))
 _S = {name: i for i, name in enumerate(SCALAR_SERIES)}
-# Where the scalars come from in the month's outputs (schedule.SCALAR_OUT and the industry
-# results after it): (series, row) pairs.
-_FROM_SO = tuple(
-    [(_S[name], S.SCALAR_OUT.index(name)) for name in (
-        "exports_t", "births", "deaths", "net_migrants", "gdp_rub", "machinery_imports_rub",
-        "terms_of_trade", "export_earnings_rub", "credit_rub")]
-    + [(_S["urban_kcal"], S.S_URBAN_KCAL), (_S["urban_excess_deaths"], S.S_URBAN_EXCESS)]
-    + [(_S[name], S.S_INDUSTRY + RESULTS.index(name)) for name in (
-        "output_a_rub", "output_b_rub", "investment_rub", "nonagricultural_employment_persons")])
-assert (_S["urban_persons"], _S["state_grain_t"], _S["tractors_hp"]) == (0, 2, 14)
+# The booking generated from the declared flows (``engine.flows``): each unit flow summed by
+# region into the series its ``ledger`` names ((series, row) pairs) ...
+# (a constant array: numba indexes a global tuple of tuples by building it each time)
+_BOOKED = np.array([(REGIONAL_SERIES.index(series), U[i]) for i, f in enumerate(UNIT_FLOWS)
+                    for series in f.ledger], dtype=np.int64)
+_BOOKED.setflags(write=False)
+# ... and each scalar series that is a flow of the month taken from ``so`` by its name; the
+# rest are the economy's state after the month (``_FROM_MACRO``).
+_FROM_SO = tuple((i, SCALAR_FLOWS.index(SCALAR_BY_NAME[name]))
+                 for i, name in enumerate(SCALAR_SERIES) if name in SCALAR_BY_NAME)
+_FROM_MACRO = ("urban_persons", "state_grain_t", "tractors_hp")
+_SC_URBAN, _SC_STATE_GRAIN, _SC_TRACTORS = (_S[name] for name in _FROM_MACRO)
+_UNBOOKED = set(SCALAR_SERIES) - set(SCALAR_BY_NAME) - set(_FROM_MACRO)
+if _UNBOOKED:
+    raise ValueError(f"scalar series of the accounts neither a flow nor state: {_UNBOOKED}")
 
 
 class Ledger:
@@ -116,7 +121,7 @@ class Ledger:
 
     def book(self, month: int, h: HouseholdTable, macro: MacroState, o, p) -> None:
         """Keep what ``records`` needs of this month (after the month's step; ``o``: the
-        month's ``schedule.Outputs``, ``p`` the parameter values)."""
+        month's ``schedule.Scratch``, ``p`` the parameter values)."""
         book_month(self.regional[month], self.scalars[month], h.values, h.labelled(unit_labels),
                    macro.values, param_record(p), o.uo, o.so)
 
@@ -141,27 +146,22 @@ def book_month(regional, scalars, hv, lab, MA, P, uo, so):
         if farm:
             regional[R_RURAL, r] += persons
             regional[R_PEASANT_HH, r] += hv[HOUSEHOLDS, u]
-            regional[R_KCAL, r] += uo[S.U_KCAL, u] * persons
+            regional[R_KCAL, r] += uo[U.kcal, u] * persons
         else:
             regional[R_SETTLE, r] += persons
         if lab.kolkhoz[u]:
             regional[R_KOLKHOZ_HH, r] += hv[HOUSEHOLDS, u]
         if lab.individual[u]:
-            regional[R_IND_AREA, r] += uo[S.U_AREA_HARVESTED, u]
+            regional[R_IND_AREA, r] += uo[U.area_harvested_ha, u]
             regional[R_IND_LU, r] += lu
-        regional[R_PRODUCTION, r] += uo[S.U_PRODUCTION, u]
-        regional[R_AREA, r] += uo[S.U_AREA_HARVESTED, u]
-        regional[R_PRIVATE, r] += uo[S.U_PRIVATE, u]
-        regional[R_PROCURED, r] += uo[S.U_PROCURED, u] + uo[S.U_CONFISCATED, u]
+        for k in range(_BOOKED.shape[0]):  # the flows (declared in engine.flows)
+            regional[_BOOKED[k, 0], r] += uo[_BOOKED[k, 1], u]
         for k in range(4):
             regional[R_HORSES + k, r] += hv[HORSES + k, u]
-        regional[R_EXCESS, r] += uo[S.U_EXCESS, u]
-        regional[R_DEPORTED, r] += uo[S.U_DEPORTED, u]
         regional[R_LU, r] += lu
-        regional[R_COMPULSORY, r] += uo[S.U_DELIVERED, u] + uo[S.U_CONFISCATED, u]
-    scalars[0] = macro.urban_persons
-    scalars[2] = macro.state_grain_t
-    scalars[14] = macro.tractors_hp
+    scalars[_SC_URBAN] = macro.urban_persons
+    scalars[_SC_STATE_GRAIN] = macro.state_grain_t
+    scalars[_SC_TRACTORS] = macro.tractors_hp
     for series, row in _FROM_SO:
         scalars[series] = so[row]
 

@@ -7,8 +7,10 @@ The compiled month reads parameters and instruments by name, as attributes of a 
 to a fixed offset, so reading a parameter costs what reading an array element costs.
 
 - ``param_record(pv)``: the parameter values as one record (regional ones as sub-arrays);
-- ``instrument_records(timeline)``: the scenario's instruments, one record per month; a choice
-  (the procurement mode) is coded by its place in ``procurement.MODES``, a switch as a bool;
+- ``instrument_records(timeline)``: the scenario's instruments, one record per month, for the
+  cell run and the household engine alike; a choice keeps the timeline's code, its place
+  among the instrument's choices in instruments.toml, which is the kernels' code too
+  (``CHOICE_CODES``: checked when the layout is made), a switch is a bool;
 - ``memory()``: what the schedule carries from month to month beside the state.
 """
 
@@ -79,6 +81,10 @@ def param_record(pv: Mapping) -> np.recarray:
     return rec
 
 
+# The kernels' codes of each choice instrument: the place of a choice in the tuple.
+CHOICE_CODES = {"procurement_mode": MODES}
+
+
 @lru_cache(maxsize=1)
 def _instrument_layout() -> tuple[np.dtype, tuple]:
     fields, order = [], []
@@ -86,6 +92,10 @@ def _instrument_layout() -> tuple[np.dtype, tuple]:
         if inst.regional:
             fields.append((name, "f8", (len(REGIONS),)))
         elif inst.kind == "choice":
+            if tuple(inst.choices) != CHOICE_CODES.get(name):
+                raise ValueError(
+                    f"instruments.toml: the choices of {name} {tuple(inst.choices)} are not the "
+                    f"kernels' codes {CHOICE_CODES.get(name)} (engine.packed.CHOICE_CODES)")
             fields.append((name, "i8"))
         elif inst.kind == "bool":
             fields.append((name, "?"))
@@ -105,22 +115,11 @@ def instrument_records(timeline: Mapping[str, np.ndarray]) -> np.recarray:
         col = np.asarray(timeline[name])
         if inst.regional:
             out[name] = col
-        elif inst.kind == "choice":
-            codes = np.array([MODES.index(c) for c in inst.choices], dtype=np.int64)
-            out[name] = codes[col[:, 0].astype(np.int64)]
+        elif inst.kind == "choice":  # the timeline's code is the kernels'
+            out[name] = col[:, 0].astype(np.int64)
         elif inst.kind == "bool":
             out[name] = col[:, 0] != 0
         else:
             out[name] = col[:, 0]
     out.setflags(write=False)
-    return out
-
-
-def instrument_record(pol: Mapping) -> np.recarray:
-    """One month's instruments (as ``policy.instruments_at`` decodes them) as a record."""
-    dtype, order = _instrument_layout()
-    out = np.zeros(1, dtype).view(np.recarray)
-    for name, inst in order:
-        value = pol[name]
-        out[name][0] = MODES.index(value) if inst.kind == "choice" else value
     return out

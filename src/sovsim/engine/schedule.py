@@ -1,9 +1,10 @@
 """THE monthly order, written once (model.md, "Mechanisms"). Each step calls one mechanism,
-applies its flows to the state, and books them for the accounts. Nothing else changes state.
+applies its flows to the state, and writes them, by name, to the month's outputs. Nothing
+else changes state.
 
-| # | step                | mechanism module         |
+| # | step (``STEPS``)    | mechanism module         |
 |---|---------------------|--------------------------|
-| 1 | instruments         | mechanisms.policy        |
+| 1 | start of month      | (instruments: ``POL[t.pm]``, packed.instrument_records) |
 | 2 | free price          | mechanisms.prices        |
 | 3 | sowing, harvest     | mechanisms.agriculture   |
 | 4 | procurement, food   | mechanisms.procurement   |
@@ -12,25 +13,45 @@ applies its flows to the state, and books them for the accounts. Nothing else ch
 | 7 | trade               | mechanisms.trade         |
 | 8 | industry            | mechanisms.industry      |
 | 9 | demography          | mechanisms.demography    |
-|10 | accounts            | engine.accounts          |
+|10 | accounts inputs     | engine.schedule          |
+|11 | invariants          | engine.invariants        |
 
 The month is compiled (``month_step``, numba): at the coarse resolution its arrays have 45
 units, and the same month as a few hundred numpy calls cost about 200 microseconds, nearly all
-of it the calls' overhead; compiled it is one call (docs/design/0010-compiled-month.md). It
-reads the state block ``h.values`` and changes it in place, reads parameters and instruments
-as records (``engine.packed``), and writes the month's flows by unit into ``uo`` (rows
-``U_*``) and its economy-wide numbers into ``so`` (``S_*``). ``step`` is the same month called
-from Python, its flows returned by name (the household engine calls it).
+of it the calls' overhead; compiled it is one call (docs/design/0010-compiled-month.md).
+
+Every step takes the same few bundles (docs/design/0012-declared-month.md): the state
+(``State``: the block ``h.values``, changed in place, the macro and memory records), the
+labels, the parameters and instruments as records (``engine.packed``), the month's scratch
+(``Scratch``: the flows by unit ``uo`` and economy-wide ``so``, in the rows that
+``engine.flows`` declares and names, ``uo[U.seed_t]``), and the month (``Clock``). The steps
+hand each other the flows through the scratch. ``STEPS`` is the order as data
+(``sovsim run --profile`` times each). ``step`` is the same month called from Python, its
+flows returned by name (the household engine calls it).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from sovsim import calendar
-from sovsim.compiled import kernel, total
+from sovsim.compiled import kernel, lap, step_kernel, tick, total
 from sovsim.engine import invariants
-from sovsim.engine.packed import instrument_record, param_record
+from sovsim.engine.flows import (
+    GRAIN_IN,
+    GRAIN_OUT,
+    N_SCALAR_OUT,
+    N_UNIT_OUT,
+    S_INDUSTRY,
+    S,
+    U,
+    by_name,
+)
+from sovsim.engine.packed import param_record
 from sovsim.mechanisms import industry as ind_
 from sovsim.mechanisms.agriculture import crop, harvest, livestock, sowing
 from sovsim.mechanisms.context import Step
@@ -50,6 +71,7 @@ from sovsim.mechanisms.prices import free_price_ratio, smoothed_market_ratio, te
 from sovsim.mechanisms.procurement import household_food, procure
 from sovsim.mechanisms.state_grain import allocate
 from sovsim.mechanisms.trade import machinery_imports
+from sovsim.regions import REGIONS
 from sovsim.state import HouseholdTable, MacroState
 from sovsim.state.table import (
     AREA_LAST,
@@ -71,193 +93,323 @@ from sovsim.state.table import (
 )
 
 START_YEAR = calendar.START_YEAR
+N_REGIONS = len(REGIONS)
 
-# The month's flows by unit (rows of ``uo``); the herds take four rows each, in HERDS order.
-UNIT_OUT = ("confiscated_t", "seed_t", "production_t", "area_harvested_ha", "harvest_t",
-            "losses_t", "procured_t", "private_sales_t", "delivered_t", "food_t", "feed_t",
-            "relief_t", "births", "deaths", "excess_deaths", "food_ratio", "kcal",
-            "deported_persons", "migrants", "returners", "persons_before_moves",
-            "persons_before_migration", "area_before")
-(U_CONFISCATED, U_SEED, U_PRODUCTION, U_AREA_HARVESTED, U_HARVEST, U_LOSSES, U_PROCURED,
- U_PRIVATE, U_DELIVERED, U_FOOD, U_FEED, U_RELIEF, U_BIRTHS, U_DEATHS, U_EXCESS, U_FOOD_RATIO,
- U_KCAL, U_DEPORTED, U_MIGRANTS, U_RETURNERS, U_PERSONS_BEFORE_MOVES,
- U_PERSONS_BEFORE_MIGRATION, U_AREA_BEFORE) = range(len(UNIT_OUT))
-U_HERDS_BEFORE = len(UNIT_OUT)
-U_HERDS_AFTER = U_HERDS_BEFORE + 4
-U_SLAUGHTER = U_HERDS_AFTER + 4
-N_UNIT_OUT = U_SLAUGHTER + 4
-# The month's economy-wide numbers (``so``); then industry's results (``industry.produce``).
-SCALAR_OUT = ("army_t", "to_towns_t", "exports_t", "urban_grain_ratio", "urban_need_t",
-              "urban_births", "urban_deaths", "urban_excess_deaths", "urban_kcal",
-              "urban_food_ratio", "export_earnings_rub", "machinery_imports_rub", "credit_rub",
-              "gdp_rub", "net_migrants", "births", "deaths", "terms_of_trade",
-              "collectivize_copied")
-(S_ARMY, S_TO_TOWNS, S_EXPORTS, S_URBAN_GRAIN_RATIO, S_URBAN_NEED, S_URBAN_BIRTHS,
- S_URBAN_DEATHS, S_URBAN_EXCESS, S_URBAN_KCAL, S_URBAN_FOOD_RATIO, S_EARNINGS, S_IMPORTS,
- S_CREDIT, S_GDP, S_NET_MIGRANTS, S_BIRTHS, S_DEATHS, S_TOT, S_COPIED) = range(len(SCALAR_OUT))
-S_INDUSTRY = len(SCALAR_OUT)
-N_SCALAR_OUT = S_INDUSTRY + ind_.N_RESULTS
+
+# The bundles a step takes (numba passes a named tuple of arrays as one argument).
+class State(NamedTuple):
+    """What a month changes: the units' state block, the economy's (one record), and what the
+    schedule carries from month to month (``packed.MEMORY_DTYPE``, one record)."""
+
+    hv: np.ndarray
+    MA: np.ndarray
+    ME: np.ndarray
+
+
+class Scratch(NamedTuple):
+    """What a month writes besides the state, reused month by month: its flows by unit
+    (``uo``, rows ``flows.U``) and economy-wide (``so``, ``flows.S``), the shares moved by
+    deportation and collectivization, the collectivized units' columns before they moved
+    (``micro`` only), the failed check's figures, the kolkhoz share by region at the start
+    of the month, what one step hands the next beside the flows (``carry``, ``C``), and the
+    cycles each step took when the run is profiled (``engine.profile``)."""
+
+    uo: np.ndarray
+    so: np.ndarray
+    fr_dep: np.ndarray
+    fr_col: np.ndarray
+    before_coll: np.ndarray
+    err: np.ndarray
+    share_r: np.ndarray
+    carry: np.ndarray
+    ticks: np.ndarray  # cycles by step (``STEPS``, then the ledger) when profiled; else empty
+
+
+class Clock(NamedTuple):
+    """The month and its calendar facts, its weather and world price, and the row of the
+    instruments in force (``pm``); ``micro``: keep what the household engine needs."""
+
+    month: int
+    pm: int
+    cm: int
+    year: int
+    to_harvest: int
+    weather: np.ndarray
+    world_price: float
+    micro: bool
+
+
+# ``carry``: the stocks the month's balances start from, and the terms of trade in force.
+Carry = namedtuple("Carry", "grain_before people_before tot")
+C = Carry(0, 1, 2)
 
 
 @kernel
-def month_step(hv, lab, MA, ME, P, POL, pm, month, weather_class, world_price, first_year,
-               micro, uo, so, fr_dep, fr_col, before_coll, err):
-    """Advance the state one month (``POL[pm]`` in force); return 0, or the code of the
-    invariant that failed (``invariants.GRAIN``, ``PEOPLE``, ``STATE``; details in ``err``).
-    With ``micro`` also what the household engine needs (rows ``U_PERSONS_BEFORE_*``,
-    ``U_AREA_BEFORE``, ``U_HERDS_*``, and ``before_coll``: the columns of the collectivized
-    units before they moved)."""
-    macro, mem, p, pol = MA[0], ME[0], P[0], POL[pm]
+def clock(month, pm, weather_class, world_price, first_year, micro):
+    """The :class:`Clock` of ``month`` (the instruments of row ``pm``)."""
     cm = month % 12 + 1
     year = START_YEAR + month // 12
     to_harvest = (7 - cm) % 12
     if to_harvest == 0:
         to_harvest = 12
-    weather = weather_class[year - first_year]
-    uo[:] = 0.0
+    return Clock(month, pm, cm, year, to_harvest, weather_class[year - first_year],
+                 world_price[year - first_year], micro)
+
+
+@kernel
+def month_step(st, lab, P, POL, sc, t):
+    """Advance the state one month (``POL[t.pm]`` in force): the steps of ``STEPS``, in
+    their order. Returns 0, or the code of the invariant that failed (``invariants.GRAIN``,
+    ``PEOPLE``, ``STATE``; details in ``sc.err``). With ``t.micro`` also what the household
+    engine needs (rows ``U.persons_before_*``, ``U.area_before``, ``U.herds_before``, and
+    ``sc.before_coll``: the columns of the collectivized units before they moved)."""
+    c = tick(sc.ticks)  # (``lap``: the cycles of each step, when profiled; else nothing)
+    step_start(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 0, c)
+    step_prices(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 1, c)
+    step_sowing_harvest(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 2, c)
+    step_procurement_food(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 3, c)
+    step_livestock(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 4, c)
+    step_state_grain(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 5, c)
+    step_trade(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 6, c)
+    step_industry(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 7, c)
+    step_demography(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 8, c)
+    step_accounts(st, lab, P, POL, sc, t)
+    c = lap(sc.ticks, 9, c)
+    code = step_checks(st, lab, P, POL, sc, t)
+    lap(sc.ticks, 10, c)
+    return code
+
+
+# The steps. Each takes the same bundles (state, labels, parameters, instruments, scratch,
+# clock), so that the order is data (``STEPS``) that a profile can walk step by step.
+@step_kernel
+def step_start(st, lab, P, POL, sc, t):
+    """1 The month begins: outputs cleared, the stocks the balances start from kept, the
+    agricultural year's sums reset in July, the kolkhoz share by region taken."""
+    hv, macro, mem = st.hv, st.MA[0], st.ME[0]
+    sc.uo[:] = 0.0
     grain_before, rural_before = invariants.stock_totals(hv[GRAIN], hv[PERSONS])
-    people_before = rural_before + macro.urban_persons
-    if cm == 7:
+    sc.carry[C.grain_before] = grain_before
+    sc.carry[C.people_before] = rural_before + macro.urban_persons
+    if t.cm == 7:
         mem.exported_in_year = 0.0
         mem.relief_in_year = 0.0
-    share_r = kolkhoz_share(hv, lab)
+    sc.share_r[:] = kolkhoz_share(hv, lab)
 
-    # 2 prices
+
+@step_kernel
+def step_prices(st, lab, P, POL, sc, t):
+    """2 The free price, and the peasants' terms of trade."""
+    macro, mem, p, pol = st.MA[0], st.ME[0], P[0], POL[t.pm]
     macro.free_price_ratio = free_price_ratio(macro.free_price_ratio, p, pol,
                                               max(1.0 - mem.market_ratio, 0.0))
-    tot = terms_of_trade(macro.free_price_ratio, macro.goods_availability, p, pol)
+    sc.carry[C.tot] = terms_of_trade(macro.free_price_ratio, macro.goods_availability, p, pol)
 
-    # 3 sowing and harvest
-    sown = sowing(hv, lab, macro.tractors_hp, tot, p, cm)
-    uo[U_SEED] = sown * p.agriculture_seed_norm_t_per_ha
-    hv[GRAIN] -= uo[U_SEED]
+
+@step_kernel
+def step_sowing_harvest(st, lab, P, POL, sc, t):
+    """3 Sowing, the crop set in July, and the harvest brought in."""
+    hv, macro, mem, p, pol, uo = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.uo
+    sown = sowing(hv, lab, macro.tractors_hp, sc.carry[C.tot], p, t.cm)
+    uo[U.seed_t] = sown * p.agriculture_seed_norm_t_per_ha
+    hv[GRAIN] -= uo[U.seed_t]
     hv[SOWN] += sown
-    if micro and cm == 7:
-        uo[U_AREA_BEFORE] = hv[AREA_LAST]
-    if cm == 7:
-        standing = crop(hv, lab, p, pol, weather, year)
+    if t.micro and t.cm == 7:
+        uo[U.area_before] = hv[AREA_LAST]
+    if t.cm == 7:
+        standing = crop(hv, lab, p, pol, t.weather, t.year)
         hv[CROP] += standing
-        uo[U_PRODUCTION] = standing
-        uo[U_AREA_HARVESTED] = hv[SOWN]
+        uo[U.production_t] = standing
+        uo[U.area_harvested_ha] = hv[SOWN]
         hv[AREA_LAST] = hv[SOWN]
         hv[SOWN] = 0.0
         mem.harvest_value_rub = total(standing) * p.accounts_grain_value_rub_per_t
-    got, lost = harvest(hv, p, cm)
-    hv[CROP] -= got
-    hv[GRAIN] += got - lost
-    uo[U_HARVEST] = got
-    uo[U_LOSSES] = lost
+    got = harvest(hv, p, t.cm)
+    hv[CROP] -= got.harvest_t
+    hv[GRAIN] += got.harvest_t - got.losses_t
+    uo[U.harvest_t] = got.harvest_t
+    uo[U.losses_t] = got.losses_t
 
-    # 4 procurement, then household food and feed
-    pr = procure(hv, lab, macro.free_price_ratio, tot, p, pol, cm, to_harvest, got)
-    hv[GRAIN] -= pr[0] + pr[1]
-    if cm == 7:  # a new agricultural year: deliveries count afresh
+
+@step_kernel
+def step_procurement_food(st, lab, P, POL, sc, t):
+    """4 Procurement, then the households' food and feed."""
+    hv, macro, p, pol, uo = st.hv, st.MA[0], P[0], POL[t.pm], sc.uo
+    pr = procure(hv, lab, macro.free_price_ratio, sc.carry[C.tot], p, pol, t.cm, t.to_harvest,
+                 uo[U.harvest_t])
+    hv[GRAIN] -= pr.procured_t + pr.private_sales_t
+    if t.cm == 7:  # a new agricultural year: deliveries count afresh
         hv[DELIVERED] = 0.0
-    hv[DELIVERED] += pr[2]
-    procured_t, private_t = total(pr[0]), total(pr[1])
-    macro.state_grain_t = macro.state_grain_t + procured_t
-    uo[U_PROCURED], uo[U_PRIVATE], uo[U_DELIVERED] = pr[0], pr[1], pr[2]
-    fd = household_food(hv, macro.free_price_ratio, p, pol, cm, to_harvest)
-    hv[GRAIN] -= fd[0] + fd[1]
-    uo[U_FOOD], uo[U_FEED] = fd[0], fd[1]
+    hv[DELIVERED] += pr.delivered_t
+    macro.state_grain_t = macro.state_grain_t + total(pr.procured_t)
+    uo[U.procured_t], uo[U.private_sales_t] = pr.procured_t, pr.private_sales_t
+    uo[U.delivered_t] = pr.delivered_t
+    fd = household_food(hv, macro.free_price_ratio, p, pol, t.cm, t.to_harvest)
+    hv[GRAIN] -= fd.food_t + fd.feed_t
+    uo[U.food_t], uo[U.feed_t] = fd.food_t, fd.feed_t
 
-    # 5 livestock
-    lv = livestock(hv, lab, p, pol, cm, fd[1], share_r)
+
+@step_kernel
+def step_livestock(st, lab, P, POL, sc, t):
+    """5 Livestock: births, deaths, slaughter."""
+    hv, p, pol, uo = st.hv, P[0], POL[t.pm], sc.uo
+    lv = livestock(hv, lab, p, pol, t.cm, uo[U.feed_t], sc.share_r)
     herds = hv[HERD_ROWS:HERD_ROWS + 4]
-    if micro:
-        uo[U_HERDS_BEFORE:U_HERDS_BEFORE + 4] = herds
-    herds += lv[0] - lv[1] - lv[2]
+    if t.micro:
+        uo[U.herds_before:U.herds_before + 4] = herds
+    herds += lv.births - lv.deaths - lv.slaughter
     herds[:] = np.maximum(herds, 0.0)
-    uo[U_HERDS_AFTER:U_HERDS_AFTER + 4] = herds
-    uo[U_SLAUGHTER:U_SLAUGHTER + 4] = lv[2]
+    uo[U.herds_after:U.herds_after + 4] = herds
+    uo[U.slaughter:U.slaughter + 4] = lv.slaughter
 
-    # 6 state grain
-    army, to_towns, exports, relief_rows, release_rows, urban_grain_ratio, urban_need = allocate(
-        hv, lab, macro.state_grain_t, macro.urban_persons, p, pol, cm, private_t,
-        mem.exported_in_year, mem.relief_in_year)
-    inflow = relief_rows + release_rows  # famine relief, and sales from surplus stocks
-    spent = army + to_towns + exports + total(inflow)
+
+@step_kernel
+def step_state_grain(st, lab, P, POL, sc, t):
+    """6 The state's grain: the army, the towns, exports, relief and sales to the villages."""
+    hv, macro, mem, p, pol, uo, so = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.uo, sc.so
+    procured_t, private_t = total(uo[U.procured_t]), total(uo[U.private_sales_t])
+    al = allocate(hv, lab, macro.state_grain_t, macro.urban_persons, p, pol, t.cm, private_t,
+                  mem.exported_in_year, mem.relief_in_year)
+    inflow = al.relief_t + al.released_t  # famine relief, and sales from surplus stocks
+    spent = al.army_t + al.to_towns_t + al.exports_t + total(inflow)
     macro.state_grain_t = max(macro.state_grain_t - spent, 0.0)
     hv[GRAIN] += inflow
-    uo[U_RELIEF] = inflow
-    mem.exported_in_year += exports
-    mem.relief_in_year += total(relief_rows)
+    uo[U.relief_t] = inflow
+    mem.exported_in_year += al.exports_t
+    mem.relief_in_year += total(al.relief_t)
     mem.market_ratio = smoothed_market_ratio(mem.market_ratio, procured_t + private_t,
-                                             urban_need, p)
+                                             al.urban_need_t, p)
+    so[S.army_t], so[S.to_towns_t], so[S.exports_t] = al.army_t, al.to_towns_t, al.exports_t
+    so[S.urban_grain_ratio], so[S.urban_need_t] = al.urban_grain_ratio, al.urban_need_t
 
-    # 7 trade
-    earnings, imports, credit = machinery_imports(p, pol, world_price[year - first_year],
-                                                  exports)
 
-    # 8 industry (investment planned on last month's output)
+@step_kernel
+def step_trade(st, lab, P, POL, sc, t):
+    """7 Trade: export earnings and credit buy machinery."""
+    so = sc.so
+    tr = machinery_imports(P[0], POL[t.pm], t.world_price, so[S.exports_t])
+    so[S.export_earnings_rub] = tr.export_earnings_rub
+    so[S.machinery_imports_rub] = tr.machinery_imports_rub
+    so[S.credit_rub] = tr.credit_rub
+
+
+@step_kernel
+def step_industry(st, lab, P, POL, sc, t):
+    """8 Industry (investment planned on last month's output)."""
+    hv, macro, mem, p, pol, so = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.so
     # Grain in hand for the towns: the smoothed marketings plus the stock, over the towns' need
     # and the reserve the state means to keep.
-    annual_need = max(12 * urban_need, 1e-300)
+    annual_need = max(12 * so[S.urban_need_t], 1e-300)
     bread = ((mem.market_ratio + macro.state_grain_t / annual_need)
              / (1 + p.state_grain_reserve_months_of_town_supply / 12))
-    ind = produce(macro, p, pol, year, cm, imports, mem.gdp_rub_month, bread)
+    ind = produce(macro, p, pol, t.year, t.cm, so[S.machinery_imports_rub], mem.gdp_rub_month,
+                  bread)
     macro.utilisation = ind[ind_.UTILISATION]
     macro.capital_a_rub += ind[ind_.CAPITAL_A_ADDED] - ind[ind_.CAPITAL_A_RETIRED]
     macro.capital_b_rub += ind[ind_.CAPITAL_B_ADDED] - ind[ind_.CAPITAL_B_RETIRED]
     macro.tractors_hp += ind[ind_.TRACTORS_ADDED] - ind[ind_.TRACTORS_RETIRED]
     macro.goods_availability = goods_availability(p, ind[ind_.OUTPUT_B], total(hv[PERSONS]))
+    so[S_INDUSTRY:] = ind
 
-    # 9 demography
-    kcal = food_energy(hv, lab, p, fd[0], lv[2])
+
+@step_kernel
+def step_demography(st, lab, P, POL, sc, t):
+    """9 Demography: food energy, births and deaths, deportation, collectivization,
+    migration."""
+    hv, macro, p, pol, uo, so = st.hv, st.MA[0], P[0], POL[t.pm], sc.uo, sc.so
+    kcal = food_energy(hv, lab, p, uo[U.food_t], uo[U.slaughter:U.slaughter + 4])
     vt = vital(hv, lab, p, kcal)
-    _scale(hv[HOUSEHOLDS], hv[PERSONS], hv[PERSONS] + vt[0] - vt[1])
-    hv[FOOD_RATIO] = vt[3]
-    ub, ud, ux, ukcal, uratio = urban_vital(macro.urban_persons, p, urban_grain_ratio)
-    macro.urban_persons = macro.urban_persons + ub - ud
-    if micro:
-        uo[U_PERSONS_BEFORE_MOVES] = hv[PERSONS]
-    _deport(hv, lab, macro, pol, uo, fr_dep)
-    fr_col[:] = collectivize(lab, p, pol, share_r)
-    so[S_COPIED] = 0.0
-    if micro and (fr_col > 0).any():
-        before_coll[:] = hv[:, lab.move_src]
-        so[S_COPIED] = 1.0
-    move_totals(hv[:N_EXTENSIVE], lab.move_src, lab.move_dst, fr_col)
-    labour_gap = (ind[ind_.LABOUR_DEMAND] / p.industry_urban_labour_participation
+    _scale(hv[HOUSEHOLDS], hv[PERSONS], hv[PERSONS] + vt.births - vt.deaths)
+    hv[FOOD_RATIO] = vt.food_ratio
+    uv = urban_vital(macro.urban_persons, p, so[S.urban_grain_ratio])
+    macro.urban_persons = macro.urban_persons + uv.births - uv.deaths
+    _deport(hv, lab, macro, pol, uo, sc.fr_dep)
+    sc.fr_col[:] = collectivize(lab, p, pol, sc.share_r)
+    so[S.collectivize_copied] = 0.0
+    if t.micro and (sc.fr_col > 0).any():
+        sc.before_coll[:] = hv[:, lab.move_src]
+        so[S.collectivize_copied] = 1.0
+    move_totals(hv[:N_EXTENSIVE], lab.move_src, lab.move_dst, sc.fr_col)
+    labour_gap = (so[S_INDUSTRY + ind_.LABOUR_DEMAND] / p.industry_urban_labour_participation
                   - macro.urban_persons)
-    mig = migration(hv, lab, p, pol, labour_gap, uratio, urban_grain_ratio)
-    back = return_migration(macro.urban_persons, p, uratio)
+    mig = migration(hv, lab, p, pol, labour_gap, uv.food_ratio, so[S.urban_grain_ratio])
+    back = return_migration(macro.urban_persons, p, uv.food_ratio)
     farming = lab.farming * hv[PERSONS]
     back_rows = back * farming / max(total(farming), 1e-300)
-    uo[U_PERSONS_BEFORE_MIGRATION] = hv[PERSONS]
+    uo[U.persons_before_migration] = hv[PERSONS]
     _scale(hv[HOUSEHOLDS], hv[PERSONS], hv[PERSONS] - mig + back_rows)
     net_migrants = total(mig) - back
     macro.urban_persons += net_migrants
-    macro.urban_food_ratio = uratio
-    if cm == 1:  # after the main campaign: what members kept shapes next year's effort
+    macro.urban_food_ratio = uv.food_ratio
+    if t.cm == 1:  # after the main campaign: what members kept shapes next year's effort
         for unit in range(hv.shape[1]):
             persons = hv[PERSONS, unit]
             hv[RETAINED, unit] = hv[GRAIN, unit] * 1000.0 / persons if persons > 0 else 0.0
-    uo[U_BIRTHS], uo[U_DEATHS], uo[U_EXCESS], uo[U_FOOD_RATIO] = vt[0], vt[1], vt[2], vt[3]
-    uo[U_KCAL] = kcal
-    uo[U_MIGRANTS], uo[U_RETURNERS] = mig, back_rows
+    uo[U.births], uo[U.deaths] = vt.births, vt.deaths
+    uo[U.excess_deaths] = vt.excess_deaths
+    uo[U.kcal] = kcal
+    uo[U.migrants], uo[U.returners] = mig, back_rows
+    so[S.urban_births], so[S.urban_deaths] = uv.births, uv.deaths
+    so[S.urban_excess_deaths], so[S.urban_kcal] = uv.excess_deaths, uv.kcal
+    so[S.urban_food_ratio], so[S.net_migrants] = uv.food_ratio, net_migrants
 
-    # 10 accounts inputs
-    gdp = _gdp_month(hv, p, ind, mem.harvest_value_rub)
+
+@step_kernel
+def step_accounts(st, lab, P, POL, sc, t):
+    """10 What the accounts need besides the flows: gross output, all births and deaths, the
+    terms of trade at the month's end."""
+    hv, macro, mem, p, pol, uo, so = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.uo, sc.so
+    gdp = _gdp_month(hv, p, so[S_INDUSTRY:], mem.harvest_value_rub)
     mem.gdp_rub_month = gdp
-    births = total(vt[0]) + ub
-    deaths = total(vt[1]) + ud
-    so[S_ARMY], so[S_TO_TOWNS], so[S_EXPORTS] = army, to_towns, exports
-    so[S_URBAN_GRAIN_RATIO], so[S_URBAN_NEED] = urban_grain_ratio, urban_need
-    so[S_URBAN_BIRTHS], so[S_URBAN_DEATHS], so[S_URBAN_EXCESS] = ub, ud, ux
-    so[S_URBAN_KCAL], so[S_URBAN_FOOD_RATIO] = ukcal, uratio
-    so[S_EARNINGS], so[S_IMPORTS], so[S_CREDIT] = earnings, imports, credit
-    so[S_GDP], so[S_NET_MIGRANTS], so[S_BIRTHS], so[S_DEATHS] = gdp, net_migrants, births, deaths
-    so[S_TOT] = terms_of_trade(macro.free_price_ratio, macro.goods_availability, p, pol)
-    so[S_INDUSTRY:] = ind
+    so[S.gdp_rub] = gdp
+    so[S.births] = total(uo[U.births]) + so[S.urban_births]
+    so[S.deaths] = total(uo[U.deaths]) + so[S.urban_deaths]
+    so[S.terms_of_trade] = terms_of_trade(macro.free_price_ratio, macro.goods_availability, p,
+                                          pol)
 
-    # invariants
+
+@step_kernel
+def step_checks(st, lab, P, POL, sc, t):
+    """The month's invariants: grain balance, people, a valid state (``month_checks``)."""
+    hv, macro, so = st.hv, st.MA[0], sc.so
     grain_after, rural_after = invariants.stock_totals(hv[GRAIN], hv[PERSONS])
-    flows = invariants.grain_flow_totals(uo[U_HARVEST], uo[U_RELIEF], uo[U_SEED], uo[U_FEED],
-                                         uo[U_FOOD], uo[U_PROCURED], uo[U_PRIVATE],
-                                         uo[U_LOSSES], uo[U_CONFISCATED])
-    return invariants.month_checks(hv, MA, grain_before, grain_after, flows, people_before,
-                                   rural_after + macro.urban_persons, births, deaths, err)
+    inflow, outflow = invariants.grain_flow_totals(sc.uo, GRAIN_IN, GRAIN_OUT)
+    return invariants.month_checks(hv, st.MA, sc.carry[C.grain_before], grain_after, inflow,
+                                   outflow, sc.carry[C.people_before],
+                                   rural_after + macro.urban_persons, so[S.births],
+                                   so[S.deaths], sc.err)
+
+
+class Phase(NamedTuple):
+    name: str
+    kernel: Callable
+    mechanism: str  # the module of the mechanism it calls
+
+
+# THE order, as data (``month_step`` calls them in this order; ``engine.profile`` walks it).
+STEPS: tuple[Phase, ...] = (
+    Phase("start of month", step_start, "mechanisms.demography (kolkhoz share)"),
+    Phase("free price", step_prices, "mechanisms.prices"),
+    Phase("sowing, harvest", step_sowing_harvest, "mechanisms.agriculture"),
+    Phase("procurement, food", step_procurement_food, "mechanisms.procurement"),
+    Phase("livestock", step_livestock, "mechanisms.agriculture"),
+    Phase("state grain", step_state_grain, "mechanisms.state_grain"),
+    Phase("trade", step_trade, "mechanisms.trade"),
+    Phase("industry", step_industry, "mechanisms.industry"),
+    Phase("demography", step_demography, "mechanisms.demography"),
+    Phase("accounts inputs", step_accounts, "engine.schedule"),
+    Phase("invariants", step_checks, "engine.invariants"),
+)
+N_STEPS = len(STEPS)
 
 
 @kernel
@@ -278,7 +430,7 @@ def _deport(hv, lab, macro, pol, uo, fr_dep):
         return
     src, dst, kolkhoz = lab.kulak_units, lab.settlement_units, lab.settlement_kolkhoz
     for k in range(src.size):
-        uo[U_DEPORTED, src[k]] = hv[PERSONS, src[k]] * fr_dep[k]
+        uo[U.deported_persons, src[k]] = hv[PERSONS, src[k]] * fr_dep[k]
     move_totals(hv[:N_EXTENSIVE], src, dst, fr_dep)
     for row in range(SOWN, SHEEP_GOATS + 1):  # land, standing crop and animals
         moved = hv[row, dst]  # (a copy: taken before any is added)
@@ -287,7 +439,7 @@ def _deport(hv, lab, macro, pol, uo, fr_dep):
         hv[row, dst] = 0.0
     taken = 0.0
     for k in range(dst.size):
-        uo[U_CONFISCATED, dst[k]] = hv[GRAIN, dst[k]]
+        uo[U.confiscated_t, dst[k]] = hv[GRAIN, dst[k]]
         taken += hv[GRAIN, dst[k]]
         hv[GRAIN, dst[k]] = 0.0
         hv[DELIVERED, dst[k]] = 0.0
@@ -307,74 +459,44 @@ def _gdp_month(hv, p, ind, harvest_value_rub):
     return ind[ind_.OUTPUT_A] + ind[ind_.OUTPUT_B] + agri + other
 
 
-class Outputs:
-    """Scratch arrays of a month's outputs for a table of ``lab``'s units (reused month by
-    month)."""
+def scratch(n_units: int, lab, micro: bool = False, n_rows: int = 0, profiled: bool = False
+            ) -> Scratch:
+    """Scratch arrays of a month for a table of ``lab``'s units (reused month by month);
+    with ``micro`` room for the collectivized units' ``n_rows`` columns; ``profiled``: count
+    each step's cycles."""
+    return Scratch(np.zeros((N_UNIT_OUT, n_units)), np.zeros(N_SCALAR_OUT),
+                   np.zeros(lab.kulak_units.size), np.zeros(lab.move_src.size),
+                   np.zeros((n_rows, lab.move_src.size)) if micro else np.zeros((0, 0)),
+                   np.zeros(4), np.zeros(N_REGIONS), np.zeros(len(C)),
+                   np.zeros(N_STEPS + 1 if profiled else 0, dtype=np.int64))
 
-    def __init__(self, n_units: int, lab) -> None:
-        self.uo = np.zeros((N_UNIT_OUT, n_units))
-        self.so = np.zeros(N_SCALAR_OUT)
-        self.fr_dep = np.zeros(lab.kulak_units.size)
-        self.fr_col = np.zeros(lab.move_src.size)
-        self.err = np.zeros(4)
+
+class Month(NamedTuple):
+    """A month's outputs by name (``step``), for Python callers."""
+
+    flows: dict  # each flow of ``flows.UNIT_FLOWS`` by unit (a flow by herd: (herds, units))
+    scalars: dict  # each number of ``flows.SCALAR_FLOWS``
+    moves: tuple  # (from, to, share) of deportation, then of collectivization
+    before_collectivize: np.ndarray | None  # (``micro``) the moved units' columns before
+    july: bool  # the crop was set this month (``flows["area_before"]`` is meaningful)
+    scratch: Scratch  # the same, as arrays (``accounts.Ledger.book``)
 
 
-def step(h: HouseholdTable, macro: MacroState, s: Step, mem: np.recarray, micro: bool = False
-         ) -> dict:
-    """Advance one month from Python (``month_step``); return the month's booked flows and
-    outcomes (by unit or scalar), by name. With ``micro`` also what the household engine needs
-    to share the month among households (``out["micro"]``)."""
+def step(h: HouseholdTable, macro: MacroState, s: Step, mem: np.recarray,
+         micro: bool = False) -> Month:
+    """Advance one month from Python (``month_step``, with the instruments of row
+    ``s.month`` of ``s.POL``, the scenario's ``packed.instrument_records``, as the cell run
+    reads them); return the month's flows by name. With ``micro`` also what the household engine needs to share the month
+    among households."""
     lab = h.labelled(unit_labels)
-    o = Outputs(len(h), lab)
-    before = np.zeros((h.values.shape[0], lab.move_src.size)) if micro else np.zeros((0, 0))
+    sc = scratch(len(h), lab, micro, h.values.shape[0])
     P = s.per_run(param_record)
-    POL = instrument_record(s.pol)
-    code = month_step(h.values, lab, macro.values, mem, P, POL, 0, s.month,
-                      s.inputs.weather_class, s.inputs.world_grain_price, s.inputs.first_year,
-                      micro, o.uo, o.so, o.fr_dep, o.fr_col, before, o.err)
-    invariants.raise_for(code, o.err, s.month, h, macro)
-    return outputs_by_name(o, lab, before if micro else None, s.cm)
-
-
-def outputs_by_name(o: Outputs, lab, before_coll: np.ndarray | None, cm: int) -> dict:
-    """The month's outputs by name (``step``'s dict)."""
-    uo, so = o.uo, o.so
-    u = {name: uo[i] for i, name in enumerate(UNIT_OUT)}
-    book = {k: u[k] for k in ("confiscated_t", "seed_t", "production_t", "area_harvested_ha",
-                              "harvest_t", "losses_t", "procured_t", "private_sales_t",
-                              "delivered_t", "food_t", "feed_t", "relief_t")}
-    sc = {name: float(so[i]) for i, name in enumerate(SCALAR_OUT)}
-    industry = {name: float(so[S_INDUSTRY + i]) for i, name in enumerate(ind_.RESULTS)}
-    out = {
-        "book": book,
-        "vital": {k: u[k] for k in ("births", "deaths", "excess_deaths", "food_ratio")},
-        "kcal": u["kcal"],
-        "urban": {"births": sc["urban_births"], "deaths": sc["urban_deaths"],
-                  "excess_deaths": sc["urban_excess_deaths"], "kcal": sc["urban_kcal"],
-                  "food_ratio": sc["urban_food_ratio"]},
-        "state": {k: sc[k] for k in ("army_t", "to_towns_t", "exports_t", "urban_grain_ratio",
-                                     "urban_need_t")},
-        "trade": {k: sc[k] for k in ("export_earnings_rub", "machinery_imports_rub",
-                                     "credit_rub")},
-        "industry": industry, "gdp_rub": sc["gdp_rub"],
-        "deported_persons": u["deported_persons"], "net_migrants": sc["net_migrants"],
-        "births": sc["births"], "deaths": sc["deaths"], "terms_of_trade": sc["terms_of_trade"],
-        "micro": None,
-        "outputs": o,  # the same, as arrays (accounts.Ledger.book)
-    }
-    if before_coll is not None:
-        # What the household engine (sovsim.households.engine) needs to share the month's
-        # changes among the households of each unit: the moves and the stocks they acted on.
-        out["micro"] = {
-            "herds_before": uo[U_HERDS_BEFORE:U_HERDS_BEFORE + 4],
-            "herds_after": uo[U_HERDS_AFTER:U_HERDS_AFTER + 4],
-            "area_before": u["area_before"] if cm == 7 else None,
-            "persons_before_moves": u["persons_before_moves"],
-            "moves": ((lab.kulak_units, lab.settlement_units, o.fr_dep),
-                      (lab.move_src, lab.move_dst, o.fr_col)),
-            "before_collectivize": before_coll if so[S_COPIED] else None,
-            "migrants": u["migrants"], "returners": u["returners"],
-            "slaughter": uo[U_SLAUGHTER:U_SLAUGHTER + 4],  # (herds, units), HERDS order
-            "persons_before_migration": u["persons_before_migration"],
-        }
-    return out
+    t = clock(s.month, s.month, s.inputs.weather_class, s.inputs.world_grain_price,
+              s.inputs.first_year, micro)
+    code = month_step(State(h.values, macro.values, mem), lab, P, s.POL, sc, t)
+    invariants.raise_for(code, sc.err, s.month, h, macro)
+    unit, scalar = by_name(sc.uo, sc.so)
+    return Month(unit, scalar, ((lab.kulak_units, lab.settlement_units, sc.fr_dep),
+                                (lab.move_src, lab.move_dst, sc.fr_col)),
+                 sc.before_coll if micro and sc.so[S.collectivize_copied] else None,
+                 s.cm == 7, sc)

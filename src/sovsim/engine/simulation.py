@@ -6,12 +6,14 @@ The loop is compiled with the month (``run_months``): a coarse run of 240 months
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sovsim import calendar
-from sovsim.compiled import kernel, parallel_kernel, prange
+from sovsim.compiled import kernel, lap, parallel_kernel, prange, tick
 from sovsim.engine import accounts, invariants, schedule
+from sovsim.engine.flows import N_SCALAR_OUT, N_UNIT_OUT
 from sovsim.engine.packed import MEMORY_DTYPE, instrument_records, memory, param_record
 from sovsim.inputs import load_inputs
 from sovsim.mechanisms.context import Inputs
@@ -102,13 +104,14 @@ def simulate_traced(scenario: Scenario, p: ParameterSet, inputs: Inputs | None =
         ms = np.empty((N_YEARS, len(macro.values.dtype.names)))
         es = np.empty((N_YEARS, len(mem.dtype.names)))
     lab = h.labelled(unit_labels)
-    o = schedule.Outputs(len(h), lab)
+    sc = schedule.scratch(len(h), lab)
     month, code = run_months(
-        h.values, lab, macro.values, macro.values.view(np.float64), mem, mem.view(np.float64),
-        param_record(pv), POL, start, calendar.N_MONTHS, inputs.weather_class,
-        inputs.world_grain_price, inputs.first_year, o.uo, o.so, o.fr_dep, o.fr_col, o.err,
-        ledger.regional, ledger.scalars, hs, ms, es)
-    invariants.raise_for(code, o.err, month, h, macro)
+        schedule.State(h.values, macro.values, mem), lab, param_record(pv), POL,
+        Exogenous(inputs.weather_class, inputs.world_grain_price, inputs.first_year), sc,
+        Ledger(ledger.regional, ledger.scalars),
+        Januaries(hs, ms, es, macro.values.view(np.float64), mem.view(np.float64)), start,
+        calendar.N_MONTHS)
+    invariants.raise_for(code, sc.err, month, h, macro)
     return ledger.records(pv), Trace(key, stacked, ledger, h, (hs, ms, es), start)
 
 
@@ -187,38 +190,66 @@ def _run_member(m, hv, lab, MA, MAf, ME, MEf, P, POL, W, world_price, first_year
                 regional, scalars, codes):
     n_years = regional.shape[1] // 12
     n_units = hv.shape[2]
-    uo = np.empty((schedule.N_UNIT_OUT, n_units))  # the run's own scratch
-    so = np.empty(schedule.N_SCALAR_OUT)
-    fr_dep = np.empty(lab.kulak_units.size)
-    fr_col = np.empty(lab.move_src.size)
-    hs = np.empty((n_years, hv.shape[1], n_units))  # (its Januaries: not kept)
-    ms = np.empty((n_years, MAf.shape[1]))
-    es = np.empty((n_years, MEf.shape[1]))
+    sc = schedule.Scratch(  # the run's own scratch
+        np.empty((N_UNIT_OUT, n_units)), np.empty(N_SCALAR_OUT),
+        np.empty(lab.kulak_units.size), np.empty(lab.move_src.size), np.zeros((0, 0)),
+        errs[m], np.empty(schedule.N_REGIONS), np.empty(len(schedule.C)),
+        np.zeros(0, dtype=np.int64))
+    jan = Januaries(np.empty((n_years, hv.shape[1], n_units)),  # (not kept)
+                    np.empty((n_years, MAf.shape[1])), np.empty((n_years, MEf.shape[1])),
+                    MAf[m], MEf[m])
     month, code = run_months(
-        hv[m], lab, MA[m:m + 1], MAf[m], ME[m:m + 1], MEf[m], P[m:m + 1], POL, 0,
-        regional.shape[1], W[m], world_price, first_year, uo, so, fr_dep, fr_col, errs[m],
-        regional[m], scalars[m], hs, ms, es)
+        schedule.State(hv[m], MA[m:m + 1], ME[m:m + 1]), lab, P[m:m + 1], POL,
+        Exogenous(W[m], world_price, first_year), sc, Ledger(regional[m], scalars[m]), jan, 0,
+        regional.shape[1])
     codes[m, 0] = month
     codes[m, 1] = code
 
 
+class Exogenous(NamedTuple):
+    """The inputs that are not decisions: weather class by year and region, the world grain
+    price by year, and the year of their first row."""
+
+    weather_class: np.ndarray
+    world_price: np.ndarray
+    first_year: int
+
+
+class Ledger(NamedTuple):
+    """Where the months are booked (``accounts.Ledger``'s arrays)."""
+
+    regional: np.ndarray
+    scalars: np.ndarray
+
+
+class Januaries(NamedTuple):
+    """The state at the start of each January, by year: block, macro, memory (as floats);
+    and the run's macro and memory records seen as floats, to copy from."""
+
+    hv: np.ndarray
+    MA: np.ndarray
+    ME: np.ndarray
+    MAf: np.ndarray
+    MEf: np.ndarray
+
+
 @kernel
-def run_months(hv, lab, MA, MAf, ME, MEf, P, POL, start, end, weather_class, world_price,
-               first_year, uo, so, fr_dep, fr_col, err, regional, scalars, hs, ms, es):
-    """Months ``start`` .. ``end`` - 1 of a run: each January's state kept in ``hs``, ``ms``,
-    ``es`` (by year), each month booked in the ledger's ``regional`` and ``scalars``. Returns the
-    month reached and 0, or the month whose invariant failed and the check's code."""
-    no_copy = np.zeros((0, 0))
+def run_months(st, lab, P, POL, ex, sc, led, jan, start, end):
+    """Months ``start`` .. ``end`` - 1 of a run: each January's state kept in ``jan`` (by
+    year), each month booked in the ledger ``led``. Returns the month reached and 0, or the
+    month whose invariant failed and the check's code."""
     for month in range(start, end):
         if month % 12 == 0:
             year = month // 12
-            hs[year] = hv
-            ms[year] = MAf
-            es[year] = MEf
-        code = schedule.month_step(hv, lab, MA, ME, P, POL, month, month, weather_class,
-                                   world_price, first_year, False, uo, so, fr_dep, fr_col,
-                                   no_copy, err)
+            jan.hv[year] = st.hv
+            jan.MA[year] = jan.MAf
+            jan.ME[year] = jan.MEf
+        t = schedule.clock(month, month, ex.weather_class, ex.world_price, ex.first_year, False)
+        code = schedule.month_step(st, lab, P, POL, sc, t)
         if code != 0:
             return month, code
-        accounts.book_month(regional[month], scalars[month], hv, lab, MA, P, uo, so)
+        c = tick(sc.ticks)
+        accounts.book_month(led.regional[month], led.scalars[month], st.hv, lab, st.MA, P,
+                            sc.uo, sc.so)
+        lap(sc.ticks, schedule.N_STEPS, c)
     return end, 0

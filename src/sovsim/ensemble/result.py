@@ -32,7 +32,7 @@ class Ensemble:
     member_ids: dict[str, list[str]] = field(default_factory=dict)
     computed: dict[str, int] = field(default_factory=dict)  # members run by this call
     store: Any = None
-    # With households: scenario -> each member's household summary (population.tables.
+    # With households: scenario -> each member's household summary (households.tables.
     # member_summary: period, region, class, measure, value).
     household: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
 

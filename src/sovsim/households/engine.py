@@ -39,7 +39,7 @@ import pandas as pd
 
 from sovsim import calendar
 from sovsim.engine import accounts, schedule
-from sovsim.engine.packed import memory
+from sovsim.engine.packed import instrument_records, memory
 from sovsim.errors import InputError
 from sovsim.households import engine_kernels as K
 from sovsim.households import month_inputs as MI
@@ -47,7 +47,6 @@ from sovsim.households import tables as T
 from sovsim.households.tables import STOCK_NAMES
 from sovsim.inputs import load_inputs
 from sovsim.mechanisms.context import Inputs, Step
-from sovsim.mechanisms.policy import instruments_by_month
 from sovsim.params import ParameterSet
 from sovsim.population._jit import threads
 from sovsim.population.build import build_population, full_size
@@ -146,8 +145,8 @@ def simulate_households(
     _check(households, panel, months)
     n_months = months or calendar.N_MONTHS
     inputs = inputs or load_inputs()
-    timeline = scenario.timeline()
-    instruments = scenario.cached("instruments_by_month", lambda: instruments_by_month(timeline))
+    # the instruments as the cell run reads them: one record a month, choices by their code
+    POL = scenario.cached("instrument_records", lambda: instrument_records(scenario.timeline()))
     pv = p.values()
     months_asked = observe if observe is not None else [
         f"{y}-06" for y in range(calendar.START_YEAR, calendar.END_YEAR + 1)]
@@ -192,10 +191,10 @@ def simulate_households(
     per_run: dict = {}  # what the mechanisms derive from the parameters alone, once a run
     t_run = time.perf_counter()
     for month in range(n_months):
-        s = Step(month, instruments[month], pv, inputs, per_run)
+        s = Step(month, POL, pv, inputs, per_run)
         S0 = S
         out = schedule.step(h, macro, s, mem, micro=True)
-        ledger.book(month, h, macro, out["outputs"], pv)
+        ledger.book(month, h, macro, out.scratch, pv)
         S = _targets(h)
         cp = MI.cell_inputs(h, S0, out, s, hetero_cells)
         year = calendar.START_YEAR + month // 12
@@ -207,7 +206,7 @@ def simulate_households(
         slaughter_key = stream_key(seed, STREAM_SLAUGHTER, month)
         # who dies and who leaves: each household's own draws (0: the expected numbers)
         vital_key = stream_key(seed, STREAM_VITAL, month) if heterogeneity else np.uint64(0)
-        moving = bool((cp[:, K.CP_DST] >= 0).any())
+        moving = bool((cp[:, K.CP.dst] >= 0).any())
         absorbed: set[int] = set()  # cells whose movers and stayers already hold the deportees'
         if moving:
             if exact:
@@ -215,7 +214,7 @@ def simulate_households(
                 n = table.cell.size
                 nblocks = (n + K.BLOCK - 1) // K.BLOCK
             passes["moves"] += MI.represent_moves(table, cp, move_key, nblocks, exact, rows_in)
-        harvest = bool((cp[:, K.CP_HRATE] != 0).any())
+        harvest = bool((cp[:, K.CP.hrate] != 0).any())
         if not heterogeneity:
             MI.normalise_shared(cp, out, S0)
         # The keys pass: in the first month and for exact moves; otherwise the keys' sums
@@ -231,11 +230,11 @@ def simulate_households(
             ksum = np.zeros((N_CELLS, 14))
             ksum[:, 0] = lagged_key
             if lagged_area_key is not None:
-                ksum[:, 1] = lagged_area_key * cp[:, K.CP_FA]
+                ksum[:, 1] = lagged_area_key * cp[:, K.CP.fa]
         if heterogeneity:
             MI.normalise(cp, out, S0, ksum, harvest)
         elif moving:
-            unmatched += MI.exact_moves(cp, ksum, out["micro"], absorbed)
+            unmatched += MI.exact_moves(cp, ksum, out, absorbed)
         if rows.size:
             flows_now = np.zeros((rows.size, 8))
             K.trace(rows, table.cell, table.hid, table.eps, table.X, corr, pooled, S0, cp, b,
@@ -387,8 +386,8 @@ def _split_single_rows(table: _Table, cp: np.ndarray, rows_in: np.ndarray) -> _T
     """Heterogeneity off: a cell with a single row from which the cell model moves a share
     0 < f < 1 gets a second row, a copy of the first, so that one can move and one stay (the
     exact moves then set their weights); each holds half the row's weight. Returns the (possibly longer) table."""
-    need = [c for c in np.flatnonzero(cp[:, K.CP_DST] >= 0)
-            if rows_in[c] == 1 and 0 < cp[c, K.CP_FRAC] < 1]
+    need = [c for c in np.flatnonzero(cp[:, K.CP.dst] >= 0)
+            if rows_in[c] == 1 and 0 < cp[c, K.CP.frac] < 1]
     if not need:
         return table
     idx = np.array([int(np.flatnonzero(table.cell == c)[0]) for c in need])

@@ -19,13 +19,15 @@ one of them; ``G, H, C, A`` (grain t, horses, cattle, grain area ha) are the *ro
 that a row whose households shrink in number (deaths and flight shrink the weight, as the cell
 model shrinks its households) keeps what it holds without a division per stock.
 
-Per-cell inputs (``cp[c, j]``) are the ``CP_*`` columns below; ``engine.py`` fills them from the
+Per-cell inputs (``cp[c, CP.name]``) are declared in ``CELL_INPUTS`` below; ``engine.py`` fills them from the
 cell model's month.
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -48,34 +50,67 @@ BLOCK = 1 << 16
 W, P, G, H, C, A = range(6)
 N_STOCKS = 6
 
-# columns of the per-cell inputs
-CP_REF = 0          # persons per t of grain of the cell at the start of the month
-CP_HRATE = 1        # net harvest per unit of key (area x yield shock)
-CP_RELIEF = 2       # relief per person
-CP_ORATE = 3        # outflows other than procurement, over the grain after inflows
-CP_QUOTA = 4        # procurement per ha of grain area (the quota, from the planned harvest)
-CP_PRATE = 5        # procurement over the grain after inflows (shared by stock)
-CP_FH, CP_FC, CP_FA = 6, 7, 8   # horses, cattle, grain area: the cell's factor this month
-CP_BIRTHS = 9       # births per person
-CP_DEATHS = 10      # deaths per unit of key (persons x hunger key)
-CP_DST = 11         # the cell its movers go to (-1: none)
-CP_FRAC = 12        # the share that moves
-CP_KIND = 13        # 1 deported, 2 joins a kolkhoz, 3 leaves one
-CP_MIG = 14         # out-migrants per unit of key, in the cell after the moves
-CP_RET = 15         # returning migrants per person, in the cell after the moves
-CP_HETERO = 16      # 1: the households' own shocks and keys; 0: shared by stock
-CP_MOVER = 17       # 17..22: movers' scale per stock (exact transitions)
-CP_STAYER = 23      # 23..28: stayers' scale per stock
-CP_THR = 29         # a household moves if its draw is below this (CP_FRAC, or the nearest
-                    # draw where CP_FRAC picks none or all: engine._represent_moves)
-CP_MOVER_SET = 30   # 30..35: movers' value per household (exact transitions; NaN: scale)
-CP_STAYER_SET = 36  # 36..41: the stayers'
-# Slaughter (heterogeneity on, households farming alone): a household slaughters if its draw
-# is below CP_SQ, and its horses and cattle are then multiplied by CP_FHS and CP_FCS instead of
-# the keepers' CP_FHK and CP_FCK; CP_SH is the cell's share of horses slaughtered (month_inputs
-# .slaughter_inputs).
-CP_SQ, CP_FHK, CP_FCK, CP_FHS, CP_FCS, CP_SH = 42, 43, 44, 45, 46, 47
-N_CP = 48
+
+@dataclass(frozen=True)
+class CellInput:
+    name: str
+    width: int  # columns (N_STOCKS: one per stock, in W, P, G, H, C, A order)
+    doc: str
+    reads: tuple[str, ...] = ()  # the cell model's flows it is made from (engine.flows)
+
+
+# The per-cell inputs (``cp[c, CP.name]``), declared once: name, columns, what it is, and
+# the month's flows of the cell model it is made from (``engine.flows``; ``month_inputs``
+# reads them by these names; tests/test_flows.py checks that each is declared).
+CELL_INPUTS: tuple[CellInput, ...] = (
+    CellInput("ref", 1, "persons per t of grain of the cell at the start of the month"),
+    CellInput("hrate", 1, "net harvest per unit of key (area x yield shock)", ("harvest_t", "losses_t")),
+    CellInput("relief", 1, "relief per person", ("relief_t",)),
+    CellInput("orate", 1, "outflows other than procurement, over the grain after inflows",
+              ("seed_t", "food_t", "feed_t", "private_sales_t", "harvest_t", "losses_t", "relief_t")),
+    CellInput("quota", 1, "procurement per ha of grain area (the quota, from the planned harvest)",
+              ("procured_t",)),
+    CellInput("prate", 1, "procurement over the grain after inflows (shared by stock)", ("procured_t",)),
+    CellInput("fh", 1, "horses: the cell's factor this month", ("herds_before", "herds_after")),
+    CellInput("fc", 1, "cattle: the cell's factor this month", ("herds_before", "herds_after")),
+    CellInput("fa", 1, "grain area: the cell's factor this month", ("area_harvested_ha", "area_before")),
+    CellInput("births", 1, "births per person", ("births",)),
+    CellInput("deaths", 1, "deaths per unit of key (persons x hunger key)", ("deaths",)),
+    CellInput("dst", 1, "the cell its movers go to (-1: none)"),
+    CellInput("frac", 1, "the share that moves"),
+    CellInput("kind", 1, "1 deported, 2 joins a kolkhoz, 3 leaves one"),
+    CellInput("mig", 1, "out-migrants per unit of key, in the cell after the moves",
+              ("migrants", "persons_before_migration")),
+    CellInput("ret", 1, "returning migrants per person, in the cell after the moves",
+              ("returners", "persons_before_migration")),
+    CellInput("hetero", 1, "1: the households' own shocks and keys; 0: shared by stock"),
+    CellInput("mover", N_STOCKS, "movers' scale per stock (exact transitions)"),
+    CellInput("stayer", N_STOCKS, "stayers' scale per stock"),
+    CellInput("thr", 1, "a household moves if its draw is below this (CP.frac, or the nearest "
+              "draw where CP.frac picks none or all: month_inputs.represent_moves)"),
+    CellInput("mover_set", N_STOCKS, "movers' value per household (exact transitions; NaN: scale)"),
+    CellInput("stayer_set", N_STOCKS, "the stayers'"),
+    # Slaughter (heterogeneity on, households farming alone): a household slaughters if its
+    # draw is below CP.sq, and its horses and cattle are then multiplied by CP.fhs and CP.fcs
+    # instead of the keepers' CP.fhk and CP.fck (month_inputs.slaughter_inputs).
+    CellInput("sq", 1, "the chance a household slaughters", ("slaughter", "herds_before")),
+    CellInput("fhk", 1, "keepers' horse factor", ("slaughter", "herds_before", "herds_after")),
+    CellInput("fck", 1, "keepers' cattle factor", ("slaughter", "herds_before", "herds_after")),
+    CellInput("fhs", 1, "slaughterers' horse factor", ("slaughter", "herds_before", "herds_after")),
+    CellInput("fcs", 1, "slaughterers' cattle factor", ("slaughter", "herds_before", "herds_after")),
+    CellInput("sh", 1, "the cell's share of horses slaughtered", ("slaughter", "herds_before")),
+)
+
+
+def _columns(inputs):
+    first, at = {}, 0
+    for c in inputs:
+        first[c.name] = at
+        at += c.width
+    return namedtuple("CellColumns", list(first))(**first), at
+
+
+CP, N_CP = _columns(CELL_INPUTS)
 
 # flows summed by cell of origin
 F_BIRTHS, F_DEATHS, F_MIGRANTS, F_RETURNERS = 0, 1, 2, 3
@@ -260,39 +295,39 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u
     deaths, deportation, entries into and exits from kolkhozy, migration. Adds the flows to
     ``flows[c]`` (by cell of origin) and returns the new cell and values, and the hunger key.
     """
-    own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+    own = cp[c, CP.hetero] > 0.0 and not pooled[c]
     persons = w * p
-    r = hunger_key(g, persons, cp[c, CP_REF], b) if own else 1.0
+    r = hunger_key(g, persons, cp[c, CP.ref], b) if own else 1.0
     e = eps if own else 1.0
     # grain: the harvest by area (and the household's yield), relief by persons
-    a = a * cp[c, CP_FA]
-    harvest = cp[c, CP_HRATE] * a * e
-    relief = cp[c, CP_RELIEF] * persons
+    a = a * cp[c, CP.fa]
+    harvest = cp[c, CP.hrate] * a * e
+    relief = cp[c, CP.relief] * persons
     g_in = g + harvest + relief
     if own:  # the quota is set on the planned harvest (area), paid while grain lasts
-        g_mid = g_in * (1.0 - cp[c, CP_ORATE])
-        quota = cp[c, CP_QUOTA] * a
+        g_mid = g_in * (1.0 - cp[c, CP.orate])
+        quota = cp[c, CP.quota] * a
         paid = min(g_mid, quota)
         g = g_mid - paid
     else:
-        quota = g_in * cp[c, CP_PRATE]
+        quota = g_in * cp[c, CP.prate]
         paid = quota
-        g = g_in * (1.0 - cp[c, CP_ORATE] - cp[c, CP_PRATE])
+        g = g_in * (1.0 - cp[c, CP.orate] - cp[c, CP.prate])
     g = max(g, 0.0)
     ho_before = ho
     if own:  # the household's own draw: it slaughters, or it keeps its animals
-        if slaughter_u < cp[c, CP_SQ]:
-            ho = ho * cp[c, CP_FHS]
-            ca = ca * cp[c, CP_FCS]
+        if slaughter_u < cp[c, CP.sq]:
+            ho = ho * cp[c, CP.fhs]
+            ca = ca * cp[c, CP.fcs]
             flows[c, F_SLAUGHTER_HH] += w
-            flows[c, F_HORSES_SLAUGHTERED] += ho_before * (cp[c, CP_FHK] - cp[c, CP_FHS])
+            flows[c, F_HORSES_SLAUGHTERED] += ho_before * (cp[c, CP.fhk] - cp[c, CP.fhs])
         else:
-            ho = ho * cp[c, CP_FHK]
-            ca = ca * cp[c, CP_FCK]
+            ho = ho * cp[c, CP.fhk]
+            ca = ca * cp[c, CP.fck]
     else:  # the cell's factors
-        ho = ho * cp[c, CP_FH]
-        ca = ca * cp[c, CP_FC]
-        flows[c, F_HORSES_SLAUGHTERED] += ho_before * cp[c, CP_SH]
+        ho = ho * cp[c, CP.fh]
+        ca = ca * cp[c, CP.fc]
+        flows[c, F_HORSES_SLAUGHTERED] += ho_before * cp[c, CP.sh]
     flows[c, F_HARVEST] += harvest
     flows[c, F_RELIEF] += relief
     flows[c, F_PROCURED] += paid
@@ -302,16 +337,16 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u
     # births and deaths: as in the cell model a household keeps its size and the number of
     # real households the row stands for (its weight) follows its persons; the row's stocks
     # stay with it
-    brate = cp[c, CP_BIRTHS]
-    drate = min(r * cp[c, CP_DEATHS], 1.0 + brate)  # no more deaths than persons
+    brate = cp[c, CP.births]
+    drate = min(r * cp[c, CP.deaths], 1.0 + brate)  # no more deaths than persons
     flows[c, F_BIRTHS] += persons * brate
     gone = -1.0  # (expected, not drawn)
     w_hh = w  # the households the row stands for at the start of the month
     if vital_key != 0 and p > 0.0:  # drawn: the deaths of this household (the row: w of them)
         # and its out-migrants (in the cell it is in after its move, ``_migrate``)
-        dst = cp[c, CP_DST]
-        c_next = int(dst) if dst >= 0.0 and move_u < cp[c, CP_THR] else c
-        out_rate = min(r * cp[c_next, CP_MIG], 1.0)
+        dst = cp[c, CP.dst]
+        c_next = int(dst) if dst >= 0.0 and move_u < cp[c, CP.thr] else c
+        out_rate = min(r * cp[c_next, CP.mig], 1.0)
         n0 = p * (1.0 + brate)
         dead, gone = vital_counts(vital_key, hid, screen_uniform(vital_key, hid), p * drate,
                                   p * out_rate, n0)
@@ -324,12 +359,12 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u
         w = w * (1.0 + brate - drate)
     # moves
     c2 = c
-    dst = cp[c, CP_DST]
+    dst = cp[c, CP.dst]
     if dst >= 0.0:
-        moves = move_u < cp[c, CP_THR]
+        moves = move_u < cp[c, CP.thr]
         if scale_moves:
-            base = CP_MOVER if moves else CP_STAYER
-            put = CP_MOVER_SET if moves else CP_STAYER_SET
+            base = CP.mover if moves else CP.stayer
+            put = CP.mover_set if moves else CP.stayer_set
             w *= cp[c, base + W]
             p = p * cp[c, base + P] if math.isnan(cp[c, put + P]) else cp[c, put + P]
             g = _scaled(g, cp[c, base + G], cp[c, put + G], w)
@@ -339,7 +374,7 @@ def _household(i, c, w, p, g, ho, ca, a, cp, pooled, b, eps, move_u, slaughter_u
         if moves:
             c2 = np.int8(int(dst))
             if confiscate:
-                g, ho, ca, a = _move_out(flows, c, cp[c, CP_KIND], w, p, g, ho, ca, a)
+                g, ho, ca, a = _move_out(flows, c, cp[c, CP.kind], w, p, g, ho, ca, a)
     return c2, w, p, g, ho, ca, a, r, gone, w_hh
 
 
@@ -371,8 +406,8 @@ def _migrate(c2, w, p, r, cp, flows, gone, w_hh):
     its ``w_hh`` households (its weight at the start of the month) leave (drawn by
     ``_household``), or (``gone`` < 0) the expected share."""
     persons = w * p
-    out_rate = min(r * cp[c2, CP_MIG], 1.0)
-    back_rate = cp[c2, CP_RET]
+    out_rate = min(r * cp[c2, CP.mig], 1.0)
+    back_rate = cp[c2, CP.ret]
     if gone >= 0.0 and p > 0.0:
         if w <= 0.0:  # died out
             return 0.0
@@ -407,7 +442,7 @@ def move_draws(cell, hid, cp, need, move_key, out):
             if not need[c]:
                 continue
             u = unit_uniform(move_key, hid[i])
-            if u < cp[c, CP_THR]:
+            if u < cp[c, CP.thr]:
                 acc[c, 0] += 1.0
             acc[c, 1] += 1.0
             acc[c, 2] = min(acc[c, 2], u)
@@ -443,12 +478,12 @@ def keys(cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, scale_moves, out)
         for off in range(hi - lo):
             i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
             c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
-            own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
-            r = hunger_key(g, w * p, cp[c, CP_REF], b) if own else 1.0
+            own = cp[c, CP.hetero] > 0.0 and not pooled[c]
+            r = hunger_key(g, w * p, cp[c, CP.ref], b) if own else 1.0
             e = eps[i] if own else 1.0
             acc[c, 0] += w * p * r
-            acc[c, 1] += a * cp[c, CP_FA] * e
-            if scale_moves and cp[c, CP_DST] >= 0.0:
+            acc[c, 1] += a * cp[c, CP.fa] * e
+            if scale_moves and cp[c, CP.dst] >= 0.0:
                 u = unit_uniform(move_key, hid[i])
                 c2, w2, p2, g2, ho2, ca2, a2, _, _, _ = _household(
                     i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, 1.0, np.uint64(0), 0, False,
@@ -513,7 +548,7 @@ def pooled_units(cp, pooled, S0, b, unit, unit_flows):
     n = cp.shape[0]
     done = np.zeros(n, dtype=np.bool_)
     for c in range(n):
-        if not pooled[c] or cp[c, CP_DST] >= 0.0 or S0[c, W] <= 0.0:
+        if not pooled[c] or cp[c, CP.dst] >= 0.0 or S0[c, W] <= 0.0:
             continue
         inv = 1.0 / S0[c, W]
         # (the size as start_values gives it, so that a traced household draws as here)
@@ -593,7 +628,7 @@ def _block(blk, cell, hid, eps, X, entry, bounds, home, present, corr, pooled, S
     lo = bounds[blk]
     hi = bounds[blk + 1]
     h = home[blk]
-    fast = h >= 0 and not scale_moves and cp[h, CP_HETERO] > 0.0 and not pooled[h]
+    fast = h >= 0 and not scale_moves and cp[h, CP.hetero] > 0.0 and not pooled[h]
     skip = h if fast else -1
     # Rows that move into the home this month (kolkhoz exits) are done by ``_other_rows``
     # and marked in ``seen`` so that the home's loops pass them; the home's movers leave it
@@ -610,7 +645,7 @@ def _block(blk, cell, hid, eps, X, entry, bounds, home, present, corr, pooled, S
                 move_key, slaughter_key, vital_key, scale_moves, month, new_eps_key,
                 unit_done, seen, present, sums[blk], flows[blk])
     if fast:
-        if cp[h, CP_DST] >= 0.0:
+        if cp[h, CP.dst] >= 0.0:
             _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b,
                          move_key, slaughter_key, vital_key, month, seen, present, sums[blk],
                          flows[blk])
@@ -656,10 +691,10 @@ def _row(i, off, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks
     """The month of row ``i`` (``off`` in its block) through ``_household``: its draws, its
     move, its new yield shock in June, its sums."""
     c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
-    own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+    own = cp[c, CP.hetero] > 0.0 and not pooled[c]
     e = eps[i] if own else 1.0
-    u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
-    su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
+    u = unit_uniform(move_key, hid[i]) if cp[c, CP.dst] >= 0.0 else 1.0
+    su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP.sq] > 0.0 else 1.0
     c2, w, p, g, ho, ca, a, r, gone, w_hh = _household(
         i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, vital_key, hid[i], scale_moves, fl)
     w = _migrate(c2, w, p, r, cp, fl, gone, w_hh)
@@ -668,12 +703,12 @@ def _row(i, off, skip, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, shocks
     if c2 != c:
         cell[i] = c2
         present[c2] = True
-        if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
+        if cp[c, CP.kind] == KIND_JOIN and entry[i] < 0:
             entry[i] = month
         if c2 == skip:
             seen[off] = 1
     _store(i, X, w, p, g, ho, ca, a)
-    own2 = cp[c2, CP_HETERO] > 0.0 and not pooled[c2]
+    own2 = cp[c2, CP.hetero] > 0.0 and not pooled[c2]
     if own2 and new_eps_key != 0:
         eps[i] = yield_shock(new_eps_key, hid[i], shocks)
     _accumulate(acc, c2, w, p, g, ho, ca, a, w * p * (r if own2 else 1.0),
@@ -698,8 +733,8 @@ def _home_vital(lo, hi, h, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key,
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
         c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
         e = eps[i]
-        u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
-        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
+        u = unit_uniform(move_key, hid[i]) if cp[c, CP.dst] >= 0.0 else 1.0
+        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP.sq] > 0.0 else 1.0
         _, w, p, g, ho, ca, a, r, gone, w_hh = _household(
             i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, vital_key, hid[i], False,
             scratch)
@@ -761,13 +796,13 @@ def _pooled_drawn(lo, hi, c, cell, hid, X, corr, cp, vital_key, screens, unit, a
     households whose draws give neither, certainly (``u < 1 - lam``), and marks the others;
     a second does those few."""
     cw, p = corr[c, W], unit[c, P]
-    brate = cp[c, CP_BIRTHS]
+    brate = cp[c, CP.births]
     most = 1.0 + brate
-    dr = cp[c, CP_DEATHS]
-    dr = dr if dr < most else most  # noqa: FURB136
-    out_rate = cp[c, CP_MIG]
-    out_rate = out_rate if out_rate < 1.0 else 1.0  # noqa: FURB136
-    rrate = cp[c, CP_RET]
+    dr = cp[c, CP.deaths]
+    dr = dr if dr < most else most
+    out_rate = cp[c, CP.mig]
+    out_rate = out_rate if out_rate < 1.0 else 1.0
+    rrate = cp[c, CP.ret]
     inv = 1.0 / p if p > 0.0 else 0.0
     lam_d, lam_m = p * dr, p * out_rate
     cut = 1.0 - (lam_d + lam_m) * (1.0 + 1e-9)  # below it, neither (see vital_counts)
@@ -824,7 +859,7 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
                  slaughter_key, vital_key, month, seen, present, acc, fl):
     """The households of cell ``h`` (farming alone) in ``lo .. hi`` whose draw moves them
     this month, through ``_household``; they leave ``h``, so ``_home_stayers`` passes them."""
-    thr = cp[h, CP_THR]
+    thr = cp[h, CP.thr]
     for off in range(hi - lo):
         i = np.uint64(lo + off)  # unsigned: see ROW_INDEX
         if (cell[i] != h) | (seen[off] != 0):
@@ -833,7 +868,7 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
         if u >= thr:
             continue
         c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
-        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
+        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP.sq] > 0.0 else 1.0
         c2, w, p, g, ho, ca, a, r, gone, w_hh = _household(
             i, c, w, p, g, ho, ca, a, cp, pooled, b, eps[i], u, su, vital_key, hid[i], False, fl)
         w = _migrate(c2, w, p, r, cp, fl, gone, w_hh)
@@ -841,10 +876,10 @@ def _home_movers(lo, hi, h, cell, hid, eps, X, entry, corr, pooled, S0, cp, b, m
             g = ho = ca = a = 0.0
         cell[i] = c2
         present[c2] = True
-        if cp[c, CP_KIND] == KIND_JOIN and entry[i] < 0:
+        if cp[c, CP.kind] == KIND_JOIN and entry[i] < 0:
             entry[i] = month
         _store(i, X, w, p, g, ho, ca, a)
-        own2 = cp[c2, CP_HETERO] > 0.0 and not pooled[c2]
+        own2 = cp[c2, CP.hetero] > 0.0 and not pooled[c2]
         _accumulate(acc, c2, w, p, g, ho, ca, a, w * p * (r if own2 else 1.0),
                     a * eps[i] if own2 else 0.0)
 
@@ -887,16 +922,16 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, scre
     key and returners."""
     cw, cpp, cg = corr[h, W], corr[h, P], corr[h, G]
     chh, cc, ca_ = corr[h, H], corr[h, C], corr[h, A]
-    fa, hrate, rel = cp[h, CP_FA], cp[h, CP_HRATE], cp[h, CP_RELIEF]
-    orate, qrate = cp[h, CP_ORATE], cp[h, CP_QUOTA]
-    brate, drate = cp[h, CP_BIRTHS], cp[h, CP_DEATHS]
-    mrate, rrate = cp[h, CP_MIG], cp[h, CP_RET]
+    fa, hrate, rel = cp[h, CP.fa], cp[h, CP.hrate], cp[h, CP.relief]
+    orate, qrate = cp[h, CP.orate], cp[h, CP.quota]
+    brate, drate = cp[h, CP.births], cp[h, CP.deaths]
+    mrate, rrate = cp[h, CP.mig], cp[h, CP.ret]
     drawn = vital_key != 0
     # (1e-9: a margin for the rounding of the hunger key, which _household works out in
     # another order; a household in it is passed to _household, which draws as it would)
     margin = 1.0 + 1e-9
     # the keepers' and the slaughterers' factors of horses and cattle, and who slaughters
-    fhk, fck, fhs, fcs, sq = cp[h, CP_FHK], cp[h, CP_FCK], cp[h, CP_FHS], cp[h, CP_FCS], cp[h, CP_SQ]
+    fhk, fck, fhs, fcs, sq = cp[h, CP.fhk], cp[h, CP.fck], cp[h, CP.fhs], cp[h, CP.fcs], cp[h, CP.sq]
     # (the draws first, in a loop of their own: a call in the main loop keeps it scalar)
     cuts = np.zeros(hi - lo, dtype=np.uint8)
     if sq > 0.0:
@@ -906,9 +941,9 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, scre
                 cuts[off] = 1
     # hunger_key: (1 + b) / (1 + b q), or 1 without concentration (b, or the cell's persons
     # per t, not positive) and for a row without persons
-    keyed = b > 0.0 and cp[h, CP_REF] > 0.0
+    keyed = b > 0.0 and cp[h, CP.ref] > 0.0
     top = 1.0 + b if keyed else 1.0
-    bq = b * cp[h, CP_REF] if keyed else 0.0
+    bq = b * cp[h, CP.ref] if keyed else 0.0
     most = 1.0 + brate
     sw = sp = sg = sh = sc = sa = srows = skey = sakey = 0.0
     f_h = f_r = f_paid = f_q = f_hl = f_b = f_d = f_m = f_ret = f_sl = f_hs = 0.0
@@ -930,9 +965,9 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, scre
         persons = w * p
         r = top / (1.0 + bq * g / persons) if persons > 0.0 else 1.0
         dr = r * drate
-        dr = dr if dr < most else most  # noqa: FURB136
+        dr = dr if dr < most else most
         out_rate = r * mrate
-        out_rate = out_rate if out_rate < 1.0 else 1.0  # noqa: FURB136
+        out_rate = out_rate if out_rate < 1.0 else 1.0
         hit = drawn & (np.float64(screens[off]) * _TO_UNIT32 >= 1.0 - p * (dr + out_rate) * margin)
         maybe[off] = 1 if hit else 0
         k = 0.0 if hit else 1.0
@@ -942,9 +977,9 @@ def _home_stayers(lo, hi, h, cell, hid, eps, X, corr, cp, b, slaughter_key, scre
         relief = rel * persons
         g_mid = (g + harvest + relief) * (1.0 - orate)
         quota = qrate * a
-        paid = quota if quota < g_mid else g_mid  # noqa: FURB136 (selects, as written)
+        paid = quota if quota < g_mid else g_mid
         g = g_mid - paid
-        g = g if g > 0.0 else 0.0  # noqa: FURB136
+        g = g if g > 0.0 else 0.0
         ho_before = ho
         cut = cuts[off] != 0
         ho = ho * (fhs if cut else fhk)
@@ -1022,11 +1057,11 @@ def trace(rows, cell, hid, eps, X, corr, pooled, S0, cp, b, move_key, slaughter_
     for j in range(rows.size):
         i = rows[j]
         c, w, p, g, ho, ca, a = start_values(i, cell, X, corr, pooled, S0)
-        own = cp[c, CP_HETERO] > 0.0 and not pooled[c]
+        own = cp[c, CP.hetero] > 0.0 and not pooled[c]
         e = eps[i] if own else 1.0
-        u = unit_uniform(move_key, hid[i]) if cp[c, CP_DST] >= 0.0 else 1.0
+        u = unit_uniform(move_key, hid[i]) if cp[c, CP.dst] >= 0.0 else 1.0
         fl[:, :] = 0.0
-        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP_SQ] > 0.0 else 1.0
+        su = unit_uniform(slaughter_key, hid[i]) if cp[c, CP.sq] > 0.0 else 1.0
         c2, w2, p2, _, _, _, _, r, gone, w_hh = _household(
             i, c, w, p, g, ho, ca, a, cp, pooled, b, e, u, su, vital_key, hid[i], scale_moves, fl)
         _migrate(c2, w2, p2, r, cp, fl, gone, w_hh)

@@ -11,6 +11,8 @@ faster (neglect of socialized animals).
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from sovsim.compiled import kernel, total
@@ -21,6 +23,10 @@ from sovsim.state.table import CATTLE, CROP, GRAIN, HERD_ROWS, HORSES, PERSONS, 
 IND, KOL, DEP = (TENURES.index(t) for t in ("individual", "kolkhoz", "deported"))
 HERDS = ("horses", "cattle", "pigs", "sheep_goats")
 N_TENURES = len(TENURES)
+
+# What the mechanisms return, by name (rows by unit; herds: (herds, units) in HERDS order).
+Harvest = namedtuple("Harvest", "harvest_t losses_t")
+Herds = namedtuple("Herds", "births deaths slaughter")
 
 
 @kernel
@@ -108,7 +114,7 @@ def crop(hv, lab, p, pol, weather, year):
 def harvest(hv, p, cm):
     """Grain brought in this month from the standing crop, and its losses (t)."""
     if cm != 7 and cm != 8 and cm != 9:
-        return np.zeros(hv.shape[1]), np.zeros(hv.shape[1])
+        return Harvest(np.zeros(hv.shape[1]), np.zeros(hv.shape[1]))
     # In September the rest of the crop comes in; in July and August a set share of the year's.
     if cm == 9:
         got = hv[CROP].copy()
@@ -116,7 +122,7 @@ def harvest(hv, p, cm):
         share = p.agriculture_harvest_share_july if cm == 7 else p.agriculture_harvest_share_august
         remaining = 1.0 if cm == 7 else 1.0 - p.agriculture_harvest_share_july
         got = hv[CROP] * share / remaining
-    return got, got * p.agriculture_harvest_loss_share
+    return Harvest(got, got * p.agriculture_harvest_loss_share)
 
 
 STALL_MONTHS = (11, 12, 1, 2, 3, 4)  # animals graze from May to October
@@ -175,19 +181,16 @@ def livestock(hv, lab, p, pol, cm, feed_t, share_r):
     """Births, deaths and slaughter this month (head): (3, herds, units), herds in HERDS
     order."""
     growth, capacity = herd_parameters(p)
-    return _livestock(
-        hv[HERD_ROWS:HERD_ROWS + 4], lab.region, feed_t, STALL[cm, 1],
-        p.livestock_horse_feed_t_per_year, p.livestock_cattle_feed_t_per_year,
-        p.livestock_pig_feed_t_per_year, lab.individual, pol.collectivization_target_share,
-        share_r, pol.collectivization_pace_per_month, pol.dekulakization_rate_per_month,
-        lab.kolkhoz, growth, capacity, p.livestock_starvation_mortality_per_month,
-        p.livestock_kolkhoz_horse_mortality_per_year, p.livestock_slaughter_per_pressure)
-
-
-@kernel
-def _livestock(stock, region, feed_t, stall_months, horse_feed, cattle_feed, pig_feed, individual,
-               target_share, share_r, pace, dekulakization_rate, kolkhoz, growth, capacity,
-               starvation_mortality, kolkhoz_horse_mortality_per_year, slaughter_per_pressure):
+    # What the rules below read, by short names.
+    stock, region = hv[HERD_ROWS:HERD_ROWS + 4], lab.region
+    kolkhoz, individual, stall_months = lab.kolkhoz, lab.individual, STALL[cm, 1]
+    horse_feed = p.livestock_horse_feed_t_per_year
+    cattle_feed, pig_feed = p.livestock_cattle_feed_t_per_year, p.livestock_pig_feed_t_per_year
+    target_share, pace = pol.collectivization_target_share, pol.collectivization_pace_per_month
+    dekulakization_rate = pol.dekulakization_rate_per_month
+    starvation_mortality = p.livestock_starvation_mortality_per_month
+    kolkhoz_horse_mortality_per_year = p.livestock_kolkhoz_horse_mortality_per_year
+    slaughter_per_pressure = p.livestock_slaughter_per_pressure
     need = feed_in_stall(stock[HORSE], stock[COW], stock[PIG], horse_feed, cattle_feed,
                          pig_feed, stall_months)
     pressure = _pressure(individual, region, target_share, share_r, pace, dekulakization_rate)
@@ -211,7 +214,7 @@ def _livestock(stock, region, feed_t, stall_months, horse_feed, cattle_feed, pig
             flows[0, herd, unit] = births
             flows[1, herd, unit] = np.minimum(deaths, head - slaughter)
             flows[2, herd, unit] = slaughter
-    return flows
+    return Herds(flows[0], flows[1], flows[2])
 
 
 @kernel

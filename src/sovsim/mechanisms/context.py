@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ class Step:
     once here (mechanisms read them many times a month)."""
 
     month: int
-    pol: Mapping[str, np.ndarray | float | str]  # instruments this month (regional: per region)
+    POL: np.recarray  # the scenario's instruments, a record a month (packed.instrument_records)
     p: ParameterSet
     inputs: Inputs
     run: dict = field(default_factory=dict)  # this run's values of ``per_run``

@@ -10,6 +10,8 @@ move to town when town jobs call and town food is better; passports cut the flow
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from sovsim.compiled import kernel, total
@@ -28,6 +30,10 @@ from sovsim.state.table import (
 
 KULAK, MIDDLE, POOR = (CLASSES.index(k) for k in ("kulak", "middle", "poor"))
 N_REGIONS = len(REGIONS)
+
+# What the mechanisms return, by name (persons; by unit for ``vital``).
+Vital = namedtuple("Vital", "births deaths excess_deaths food_ratio")
+UrbanVital = namedtuple("UrbanVital", "births deaths excess_deaths kcal food_ratio")
 
 
 @kernel
@@ -77,12 +83,13 @@ def _food_energy(persons, cattle, sheep_goats, food_t, slaughter_head, deported,
 def vital(hv, lab, p, kcal):
     """Births, deaths, the famine deaths among them (persons) and food energy against need,
     this month: (4, units)."""
-    return _vital(
+    out = _vital(
         hv[PERSONS], kcal, lab.deported, p.food_kcal_need_per_person_day,
         p.demography_famine_threshold_ratio, p.demography_famine_mortality_per_month,
         p.demography_famine_exponent, p.demography_rural_death_rate_per_year,
         p.demography_rural_birth_rate_per_year,
         p.demography_special_settlement_excess_death_rate_per_year)
+    return Vital(out[0], out[1], out[2], out[3])
 
 
 @kernel
@@ -118,7 +125,7 @@ def urban_vital(urban_persons, p, grain_ratio):
     excess = urban_persons * min(famine, 0.5)
     births = urban_persons * p.demography_urban_birth_rate_per_year / 12.0
     deaths = urban_persons * p.demography_urban_death_rate_per_year / 12.0 + excess
-    return births, deaths, excess, kcal, ratio
+    return UrbanVital(births, deaths, excess, kcal, ratio)
 
 
 @kernel

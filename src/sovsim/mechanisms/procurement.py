@@ -18,6 +18,8 @@ Procurement modes (the instrument ``procurement_mode``):
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from sovsim.compiled import kernel
@@ -27,9 +29,15 @@ from sovsim.regions import CLASSES
 from sovsim.state.table import AREA_LAST, CROP, DELIVERED, GRAIN, PERSONS
 
 KULAK, MIDDLE = CLASSES.index("kulak"), CLASSES.index("middle")
-# The procurement modes, coded for the kernel by their place in this tuple.
-MODES = ("market", "tax_in_kind", "requisition", "extraordinary", "quota")
-MARKET, TAX_IN_KIND, REQUISITION, EXTRAORDINARY, QUOTA = range(len(MODES))
+# The procurement modes, coded for the kernel by their place in this tuple: the order of the
+# instrument's choices in instruments.toml, so that the timeline's codes are the kernel's
+# (engine.packed checks that the two agree).
+MODES = ("requisition", "tax_in_kind", "market", "extraordinary", "quota")
+REQUISITION, TAX_IN_KIND, MARKET, EXTRAORDINARY, QUOTA = range(len(MODES))
+
+# What the mechanisms return, by name (units, or rows by unit).
+Procured = namedtuple("Procured", "procured_t private_sales_t delivered_t")
+Food = namedtuple("Food", "food_t feed_t")
 
 
 @kernel
@@ -116,21 +124,16 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
     # The obligation follows the plan in force (plans were cut, and raised, mid-campaign).
     quota_month = mode == QUOTA and cm != 7
     obligation = set_obligations(hv, lab, p, pol) if quota_month else np.zeros(0)
-    return _procure(
-        mode, quota_month, hv[GRAIN], hv[PERSONS], hv[AREA_LAST],
-        p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm),
-        feed_need(hv, p, cm, months_to_harvest), harvest_t, obligation, hv[DELIVERED],
-        lab.deported, lab.kulak, lab.middle, months_to_harvest,
-        pol.procurement_floor_kg_per_person_year, keep_kg,
-        p.procurement_feed_reserve_share, sales_rate, pol.enforcement_efficiency,
-        pol.tax_in_kind_share, p.procurement_extraordinary_middle_weight,
-        p.procurement_private_share_of_sales if pol.private_trade else 0.0)
-
-
-@kernel
-def _procure(mode, quota_month, grain, persons, area_last_ha, seed_norm, sowing_ahead, feed_t,
-             harvest_t, obligation, delivered, deported, kulak, middle, months, floor_kg, keep_kg,
-             feed_reserve_share, sales_rate, eff, tax_in_kind_share, middle_weight, private_share):
+    # What the rules below read, by short names.
+    grain, persons, area_last_ha = hv[GRAIN], hv[PERSONS], hv[AREA_LAST]
+    delivered, deported, kulak, middle = hv[DELIVERED], lab.deported, lab.kulak, lab.middle
+    months, floor_kg = months_to_harvest, pol.procurement_floor_kg_per_person_year
+    eff, tax_in_kind_share = pol.enforcement_efficiency, pol.tax_in_kind_share
+    seed_norm, sowing_ahead = p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm)
+    feed_t = feed_need(hv, p, cm, months_to_harvest)
+    feed_reserve_share = p.procurement_feed_reserve_share
+    middle_weight = p.procurement_extraordinary_middle_weight
+    private_share = p.procurement_private_share_of_sales if pol.private_trade else 0.0
     flows = np.empty((3, grain.size))  # one array back to Python (each array costs to box)
     procured, private, delivered_now = flows[0], flows[1], flows[2]
     for unit in range(grain.size):  # (a loop: no temporary arrays)
@@ -164,7 +167,7 @@ def _procure(mode, quota_month, grain, persons, area_last_ha, seed_norm, sowing_
         private[unit] = sales * private_share
         procured[unit] = taken + sales - private[unit]
         delivered_now[unit] = taken
-    return flows
+    return Procured(flows[0], flows[1], flows[2])
 
 
 @kernel
@@ -176,13 +179,14 @@ def household_food(hv, free_price_ratio, p, pol, cm, months_to_harvest):
     months). When short, the month's budget is shared between people and animals, the animals
     getting ``livestock.feed_priority`` of their proportional share.
     """
-    return _household_food(
+    flows = _household_food(
         hv[PERSONS], hv[GRAIN], hv[CROP], feed_need(hv, p, cm, 1),
         feed_need(hv, p, cm, months_to_harvest), hv[AREA_LAST],
         p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm),
         p.procurement_seed_protected_share,
         food_norm_kg(free_price_ratio, p, pol.procurement_mode),
         months_to_harvest, p.livestock_feed_priority)
+    return Food(flows[0], flows[1])
 
 
 @kernel

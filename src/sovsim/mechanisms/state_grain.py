@@ -8,10 +8,17 @@ urban food.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from sovsim.compiled import kernel, total
 from sovsim.state.table import FOOD_RATIO, PERSONS
+
+# ``allocate``'s result (t; relief and released by unit; the ratio of what the towns get to
+# their need).
+Allocation = namedtuple("Allocation", "army_t to_towns_t exports_t relief_t released_t "
+                                      "urban_grain_ratio urban_need_t")
 
 
 @kernel
@@ -61,4 +68,4 @@ def allocate(hv, lab, state_grain_t, urban_persons, p, pol, cm, private_t, expor
         if total(weight) > 0:
             release_rows = surplus * weight / total(weight)
     urban_food = (to_towns + private_t) / max(full_need, 1e-300)
-    return army, to_towns, exports, relief_rows, release_rows, urban_food, full_need
+    return Allocation(army, to_towns, exports, relief_rows, release_rows, urban_food, full_need)

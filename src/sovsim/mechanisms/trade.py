@@ -8,7 +8,11 @@ here: autarky with grain-for-machines against credit from a revolutionary Europe
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from sovsim.compiled import kernel
+
+Trade = namedtuple("Trade", "export_earnings_rub machinery_imports_rub credit_rub")
 
 
 @kernel
@@ -19,4 +23,4 @@ def machinery_imports(p, pol, world_price, grain_exports_t):
     earnings = grain_exports_t * price + p.trade_other_exports_rub_per_year / 12.0
     credit = pol.foreign_credit_rub_per_year / 12.0
     imports = earnings * p.trade_machinery_share_of_imports + credit
-    return earnings, imports, credit
+    return Trade(earnings, imports, credit)
