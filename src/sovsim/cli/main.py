@@ -80,9 +80,20 @@ def run(
     check_out_dir(out)  # before the run: nothing is computed for an output that cannot be written
     check_params(params_file)
     if profile:
-        from sovsim.engine.profile import profile_scenario
+        from sovsim import calendar
+        from sovsim.api import shipped_parameters
+        from sovsim.engine.profile import profile as profile_run
+        from sovsim.engine.profile import report
+        from sovsim.params import load_overrides
+        from sovsim.scenario import load_scenario
+
         try:
-            console.print(profile_scenario(scenario, params_file), highlight=False)
+            p = shipped_parameters()
+            if params_file is not None:
+                p = p.with_overrides(load_overrides(params_file))
+            sc = load_scenario(scenario)
+            say(f"{sc.name}: the month step by step, over a run of {calendar.N_MONTHS} months")
+            console.print(report(profile_run(sc, p)), highlight=False, markup=False)
         except SovsimError as exc:
             _fail(exc)
         return

@@ -106,20 +106,3 @@ def report(prof: Profile) -> str:
                  f"{prof.run_seconds * 1e3:.2f} ms (the fastest of several; shares by the "
                  "processor's cycle counter)")
     return "\n".join(lines)
-
-
-def profile_scenario(scenario: str, params_file=None) -> str:
-    """``sovsim run SCENARIO --profile``: the report of a shipped scenario (or a scenario
-    file) with the shipped parameters (and a calibration file's values)."""
-    from pathlib import Path
-
-    from sovsim.api import shipped_parameters
-    from sovsim.params import load_overrides
-    from sovsim.scenario import load_scenario
-
-    p = shipped_parameters()
-    if params_file is not None:
-        p = p.with_overrides(load_overrides(Path(params_file)))
-    sc = load_scenario(scenario)
-    return f"{sc.name}: the month step by step, over a run of {calendar.N_MONTHS} months\n" \
-        + report(profile(sc, p))
