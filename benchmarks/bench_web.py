@@ -4,7 +4,8 @@ Starts ``sovsim serve`` in a subprocess on loopback (worker processes: one per c
 per-client rate limit off, since every client here comes from 127.0.0.1), then CLIENTS
 threads each send REQUESTS run requests back to back. Every request carries a scenario no
 other request has sent (a distinct export target), so none is answered from the app's cache;
-a second pass repeats one scenario to show the cached path. Prints p50, p95, p99 (ms) as JSON.
+a second pass repeats one scenario to show the cached path. Prints p50, p95, p99 (ms) and
+the server's resident memory (after warm-up, peak, end) as JSON; any status but 200 stops it.
 Target (issue 5): p95 <= 300 ms with 20 clients.
 
     python benchmarks/bench_web.py [CLIENTS] [REQUESTS] [plain|httpx]
@@ -18,6 +19,7 @@ client ran and what it cost (``client_cpu_ms_per_request``).
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -116,6 +118,31 @@ def _cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
+class _Memory(threading.Thread):
+    """Samples the server's resident memory (its process and its workers) every 0.2 s: the
+    load test's memory must stay bounded (issue 19), so the JSON gives it after warm-up, at
+    its peak and at the end."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        import psutil
+
+        self.proc, self.samples, self.stop = psutil.Process(pid), [], threading.Event()
+
+    def rss(self) -> int:
+        import psutil
+
+        total = 0
+        for p in [self.proc, *self.proc.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += p.memory_info().rss
+        return total
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.samples.append(self.rss())
+
+
 def main(clients: int = 20, requests: int = 5, kind: str = "plain") -> dict:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -133,17 +160,25 @@ def main(clients: int = 20, requests: int = 5, kind: str = "plain") -> dict:
                 raise SystemExit("the server did not start: " + proc.stderr.read().decode()[-2000:])
             time.sleep(0.2)
         _pass(url, os.cpu_count() or 2, 2, distinct=True, kind=kind)  # warm every worker
+        mem = _Memory(proc.pid)
+        warm_mb = mem.rss() / 1e6
+        mem.start()
         t0, cpu0 = time.perf_counter(), _cpu_s()
         fresh = _pass(url, clients, requests, distinct=True, kind=kind)
         wall, client_cpu = time.perf_counter() - t0, _cpu_s() - cpu0
         cached = _pass(url, clients, requests, distinct=False, kind=kind)
+        mem.stop.set()
+        mem.join()
+        memory = {"after_warm_up_mb": warm_mb, "peak_mb": max(mem.samples, default=0) / 1e6,
+                  "end_mb": mem.rss() / 1e6}
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     out = {"clients": clients, "client": kind, "cores": os.cpu_count(), "target_p95_ms": 300,
            "uncached": {**_stats(fresh), "runs_per_s": len(fresh) / wall,
                         "client_cpu_ms_per_request": 1000 * client_cpu / len(fresh)},
-           "cached": _stats(cached)}
+           "cached": _stats(cached), "server_memory": memory,
+           "non_200": 0}  # any other status stops the benchmark (``_pass``)
     print(json.dumps(out, indent=1))
     return out
 
