@@ -41,9 +41,9 @@ ORDER = list(LAYERS)
 
 
 def part(module: str) -> str:
-    """The top-level part of the package a module belongs to (``cli_ensemble`` is ``cli``)."""
-    top = module.split(".")[1] if "." in module else "sovsim"
-    return "cli" if top.startswith("cli") else top
+    """The top-level part of the package a module belongs to (``sovsim.cli.runs`` is
+    ``cli``)."""
+    return module.split(".")[1] if "." in module else "sovsim"
 
 
 def layer(module: str) -> str | None:

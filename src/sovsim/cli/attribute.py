@@ -24,7 +24,7 @@ def attribute(
     region: str = typer.Option("USSR", "--region", help="USSR or a region code"),
     period: str | None = typer.Option(None, "--period", help="YYYY or YYYY-YYYY (flows summed, "
                                       "others averaged over the years)"),
-    groups: Path | None = typer.Option(None, "--groups", help="a TOML file of [[group]] tables "
+    groups: Path | None = typer.Option(None, "--groups", help="a TOML file of group tables "
                                        "(default: data/attribution/groups.toml)"),
     members: int = typer.Option(0, "--members", help="parameter draws from the priors for "
                                 "5-95 % bands (common draws across the runs of a member)"),

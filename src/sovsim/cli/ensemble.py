@@ -1,5 +1,5 @@
 """The command line of ensembles: ``sovsim ensemble`` and ``sovsim compare --members``
-(registered on the app of ``sovsim.cli``; the results store's commands: ``cli_runs``)."""
+(registered on the app of ``sovsim.cli``; the results store's commands: ``sovsim.cli.runs``)."""
 
 from __future__ import annotations
 

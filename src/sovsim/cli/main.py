@@ -80,6 +80,13 @@ def run(
     check_out_dir(out)  # before the run: nothing is computed for an output that cannot be written
     check_params(params_file)
     if profile:
+        extra = [name for name, given in (("--out", out is not None), ("--households", households),
+                                           ("--store", store is not None), ("--no-store", no_store),
+                                           ("--seed", seed != 0), ("--format", fmt != "csv"),
+                                           ("--freq", freq != "annual")) if given]
+        if extra:
+            _fail(SovsimError(f"--profile times the month and writes nothing: it does not take "
+                              f"{', '.join(extra)}"))
         from sovsim import calendar
         from sovsim.api import shipped_parameters
         from sovsim.engine.profile import profile as profile_run

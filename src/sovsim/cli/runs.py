@@ -102,7 +102,7 @@ def runs_show(
 @runs_app.command("query")
 def runs_query(
     run_id: str = typer.Argument(..., help="an ensemble id (or its first characters)"),
-    variable: str = typer.Option(..., "--variable", help="a variable (`sovsim variables`)"),
+    variable: str = typer.Option(..., "--variable", help="a variable (docs/variables.md)"),
     region: str = typer.Option("USSR", "--region", help="USSR or a region"),
     period: list[str] | None = typer.Option(None, "--period", help="a year (repeatable; "
                                                "default every year)"),

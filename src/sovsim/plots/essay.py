@@ -8,13 +8,10 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib as mpl
 import numpy as np
 
-from sovsim.plots.compare import PALETTE, chart_style, save
+from sovsim.plots.compare import PALETTE, chart_style, figure, save
 from sovsim.plots.events import events_key, mark_events
 
 
@@ -26,9 +23,9 @@ def essay_figure(report: dict[str, Any], path: Path | None = None, events: bool 
     cols = 3
     rows = max(1, (len(claims) + cols - 1) // cols)
     marks = report["events"] if events else None
-    with plt.rc_context(chart_style()):
-        fig, grid = plt.subplots(rows, cols, figsize=(12, 3.4 * rows), constrained_layout=True,
-                                 squeeze=False)
+    with mpl.rc_context(chart_style()):
+        fig = figure(figsize=(12, 3.4 * rows))
+        grid = fig.subplots(rows, cols, squeeze=False)
         for ax, claim in zip(grid.flat, claims):
             name, chart = next(iter(claim["charts"].items()))
             record = chart["basis"] == "record"

@@ -105,8 +105,7 @@ def outcome(variable: str, region: str = USSR, period: str | None = None) -> Out
     """Check and build an :class:`Outcome`. ``period``: ``YYYY`` or ``YYYY-YYYY`` (default:
     every year, 1921-1940)."""
     if variable not in BY_NAME:
-        raise SovsimError(f"--outcome: no variable {variable!r} (see `sovsim data` or "
-                          "docs/variables for the names)")
+        raise SovsimError(f"--outcome: no variable {variable!r} (the names: docs/variables.md)")
     if region not in (USSR, *REGIONS):
         raise SovsimError(f"--region: no region {region!r}; allowed: {', '.join((USSR, *REGIONS))}")
     if region != USSR and not BY_NAME[variable].regional:
@@ -324,7 +323,10 @@ def attribute(scenario: Scenario, reference: Scenario, out: Outcome, *,
         rec = simulate_stacked(sc, ps, [weather] * len(ps), inputs, threads)
         values[:, mask] = out.of(rec)
     phi = shapley(values, k)
-    return Attribution(scenario.name, reference.name, out, active, switch,
+    ref_name = reference.name
+    if normal is not None:
+        ref_name += f" (normal weather from {normal_weather_from})"
+    return Attribution(scenario.name, ref_name, out, active, switch,
                        float(values[0, -1]), float(values[0, 0]), phi[0],
                        phi[1:] if members else None, unchanged)
 

@@ -164,8 +164,11 @@ def partial_leftovers(folder: Path, min_age: float = 0.0) -> list[Path]:
     now = time.time()
     for p in folder.rglob(f".*{PARTIAL}"):
         pid = p.name[: -len(PARTIAL)].rsplit(".", 1)[-1]
-        alive = pid.isdigit() and _alive(int(pid))
-        if not alive or (min_age and now - p.stat().st_mtime > min_age and not pid.isdigit()):
+        if pid.isdigit():
+            stale = not _alive(int(pid))
+        else:  # no writer's pid in the name: stale once old enough
+            stale = bool(min_age) and now - p.stat().st_mtime > min_age
+        if stale:
             out.append(p)
     return out
 
