@@ -176,6 +176,10 @@ def load_cases(path: Path) -> list[Case]:
                     scenario=scenario, changes=changes, parameters=parameters,
                     expect=[_expectation(e, item["period"], file, f"{where}.expect[{j}]")
                             for j, e in enumerate(expect)])
+        if all(e.change == "same" and e.min is None and e.max is None for e in case.expect):
+            # "same" alone would pass whatever the model does (it cannot be turned round)
+            raise InputError(file, f"{where}.expect", "only change = \"same\": add an up, down "
+                             "or a band (min, max) that the change must produce")
         # the inputs are checked as a scenario file's and a calibration file's are
         _runs(case)
         cases.append(case)
