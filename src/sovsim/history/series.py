@@ -54,16 +54,31 @@ def sources() -> dict[str, dict]:
     only for the same work (the first file, alphabetically, gives the citation)."""
     out: dict[str, dict] = {}
     for path in sorted(_data_dir("sources").glob("*.toml")):
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
-        for key, entry in raw.items():
-            missing = [f for f in CITATION_FIELDS if f not in entry]
-            if missing:
-                raise DataError(str(path), key, f"citation lacks {', '.join(missing)}")
+        for key, entry in read_bibliography(path).items():
             out.setdefault(key, {**entry, "file": path.name})
     return out
+
+
+def read_bibliography(path: Path) -> dict[str, dict]:
+    """One bibliography file (TOML, a table a source key), each entry checked for
+    ``CITATION_FIELDS``: the sources of the history files, of the doctrine lens's records and
+    of the essay's timeline are all read by it."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    for key, entry in raw.items():
+        missing = [f for f in CITATION_FIELDS if f not in entry]
+        if missing:
+            raise DataError(str(path), key, f"citation lacks {', '.join(missing)}")
+    return raw
+
+
+def format_citation(entry: dict) -> str:
+    """``Author (year). Title. Journal or publisher.``"""
+    year = entry["year"] if entry["year"] not in (0, "0") else "n.d."
+    where = entry.get("journal") or entry.get("publisher") or ""
+    return f"{entry['author']} ({year}). {entry['title']}." + (f" {where}." if where else "")
 
 
 def cite(key: str) -> str:
@@ -71,9 +86,7 @@ def cite(key: str) -> str:
     e = sources().get(key)
     if e is None:
         raise DataError("bibliography", key, "unknown source key")
-    year = e["year"] if e["year"] not in (0, "0") else "n.d."
-    where = e.get("journal") or e.get("publisher") or ""
-    return f"{e['author']} ({year}). {e['title']}." + (f" {where}." if where else "")
+    return format_citation(e)
 
 
 @cache

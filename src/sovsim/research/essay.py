@@ -34,6 +34,7 @@ import numpy as np
 from sovsim import calendar
 from sovsim.engine.accounts import BY_NAME
 from sovsim.errors import DataError
+from sovsim.history.series import read_bibliography
 
 YEARS = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
 HISTORICAL = "historical"
@@ -312,16 +313,7 @@ def _read_events(path: Path) -> list[dict[str, Any]]:
 
 @cache
 def event_sources() -> dict[str, dict]:
-    path = _data("sources.toml")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
-    for key, entry in raw.items():
-        missing = [f for f in ("author", "title", "year") if f not in entry]
-        if missing:
-            raise DataError(str(path), key, f"citation lacks {', '.join(missing)}")
-    return raw
+    return read_bibliography(_data("sources.toml"))
 
 
 # -- the rule --------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import re
-import tomllib
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -34,6 +33,7 @@ import pandas as pd
 
 from sovsim import calendar
 from sovsim.errors import DataError
+from sovsim.history.series import format_citation, read_bibliography
 
 COLUMNS = ["series", "period", "value", "unit", "variant", "source", "location", "note", "grade"]
 GRADES = ("archival", "scholarly", "official", "popular")
@@ -49,25 +49,14 @@ def _path(name: str) -> Path:
 @cache
 def sources() -> dict[str, dict]:
     """The records' bibliography: key -> {author, title, year, ...}."""
-    path = _path("records_sources.toml")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
-    for key, entry in raw.items():
-        missing = [f for f in ("author", "title", "year") if f not in entry]
-        if missing:
-            raise DataError(str(path), key, f"citation lacks {', '.join(missing)}")
-    return raw
+    return read_bibliography(_path("records_sources.toml"))
 
 
 def cite(key: str) -> str:
     e = sources().get(key)
     if e is None:
         raise DataError("records bibliography", key, "unknown source key")
-    year = e["year"] if e["year"] not in (0, "0") else "n.d."
-    where = e.get("journal") or e.get("publisher") or ""
-    return f"{e['author']} ({year}). {e['title']}." + (f" {where}." if where else "")
+    return format_citation(e)
 
 
 @cache
