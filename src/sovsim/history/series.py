@@ -74,6 +74,24 @@ def read_bibliography(path: Path) -> dict[str, dict]:
     return raw
 
 
+def check_row(row: dict, path: Path, where: str, known: dict, keys: str) -> None:
+    """A sourced, graded figure's row checked, its value made a number: the period, the value,
+    the source key (among ``known``; ``keys`` says where they are) and the grade. The history
+    files and the doctrine lens's records share it."""
+    if not PERIOD.match(row["period"]):
+        raise DataError(str(path), f"{where}.period", f"bad period {row['period']!r}",
+                        "YYYY, YYYY-MM or YYYY-MM-DD")
+    try:
+        row["value"] = float(row["value"])
+    except ValueError:
+        raise DataError(str(path), f"{where}.value", f"not a number: {row['value']!r}") from None
+    if row["source"] not in known:
+        raise DataError(str(path), f"{where}.source", f"unknown source key {row['source']!r}", keys)
+    if row["grade"] not in RANK:
+        raise DataError(str(path), f"{where}.grade", f"unknown grade {row['grade']!r}",
+                        ", ".join(GRADES))
+
+
 def format_citation(entry: dict) -> str:
     """``Author (year). Title. Journal or publisher.``"""
     year = entry["year"] if entry["year"] not in (0, "0") else "n.d."
@@ -106,20 +124,7 @@ def _load_all() -> pd.DataFrame:
                 raise DataError(str(path), "header", f"columns {header}", ", ".join(COLUMNS))
             rows = list(reader)
         for i, row in enumerate(rows, start=2):
-            where = f"row {i}"
-            if not PERIOD.match(row["period"]):
-                raise DataError(str(path), f"{where}.period", f"bad period {row['period']!r}",
-                                "YYYY, YYYY-MM or YYYY-MM-DD")
-            try:
-                row["value"] = float(row["value"])
-            except ValueError:
-                raise DataError(str(path), f"{where}.value", f"not a number: {row['value']!r}") from None
-            if row["source"] not in known:
-                raise DataError(str(path), f"{where}.source", f"unknown source key {row['source']!r}",
-                                "a key of data/sources/*.toml")
-            if row["grade"] not in RANK:
-                raise DataError(str(path), f"{where}.grade", f"unknown grade {row['grade']!r}",
-                                ", ".join(GRADES))
+            check_row(row, path, f"row {i}", known, "a key of data/sources/*.toml")
             row["file"] = path.name
         frames.append(pd.DataFrame(rows, columns=[*COLUMNS, "file"]))
     df = pd.concat(frames, ignore_index=True)

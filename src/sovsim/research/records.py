@@ -33,10 +33,14 @@ import pandas as pd
 
 from sovsim import calendar
 from sovsim.errors import DataError
-from sovsim.history.series import format_citation, read_bibliography
+from sovsim.history.series import (
+    GRADES,  # noqa: F401  (the same scale as the history files)
+    check_row,
+    format_citation,
+    read_bibliography,
+)
 
 COLUMNS = ["series", "period", "value", "unit", "variant", "source", "location", "note", "grade"]
-GRADES = ("archival", "scholarly", "official", "popular")
 PERIOD = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 #: The scenario whose runs the records describe.
 RECORDED_SCENARIO = "historical"
@@ -70,21 +74,8 @@ def load() -> pd.DataFrame:
             raise DataError(str(path), "header", f"columns {reader.fieldnames}", ", ".join(COLUMNS))
         rows = list(reader)
     for i, row in enumerate(rows, start=2):
-        where = f"row {i}"
-        m = PERIOD.match(row["period"])
-        if not m:
-            raise DataError(str(path), f"{where}.period", f"bad period {row['period']!r}",
-                            "YYYY, YYYY-MM or YYYY-MM-DD")
-        try:
-            row["value"] = float(row["value"])
-        except ValueError:
-            raise DataError(str(path), f"{where}.value", f"not a number: {row['value']!r}") from None
-        if row["source"] not in known:
-            raise DataError(str(path), f"{where}.source", f"unknown source key {row['source']!r}",
-                            "a key of records_sources.toml")
-        if row["grade"] not in GRADES:
-            raise DataError(str(path), f"{where}.grade", f"unknown grade {row['grade']!r}",
-                            ", ".join(GRADES))
+        check_row(row, path, f"row {i}", known, "a key of records_sources.toml")
+        m = PERIOD.match(row["period"])  # the same dates, with the year, month, day as groups
         y, mo, d = m.group(1), m.group(2) or "07", m.group(3) or "01"
         row["year"] = int(y)
         row["date"] = date(int(y), int(mo), int(d))
