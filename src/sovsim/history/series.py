@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from sovsim.errors import DataError
+from sovsim.tomlfile import read_toml
 
 COLUMNS = ["series", "region", "period", "value", "unit", "variant", "source", "location", "note",
            "grade"]
@@ -63,10 +64,7 @@ def read_bibliography(path: Path) -> dict[str, dict]:
     """One bibliography file (TOML, a table a source key), each entry checked for
     ``CITATION_FIELDS``: the sources of the history files, of the doctrine lens's records and
     of the essay's timeline are all read by it."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    raw = read_toml(path)
     for key, entry in raw.items():
         missing = [f for f in CITATION_FIELDS if f not in entry]
         if missing:
@@ -144,10 +142,7 @@ def grading() -> dict:
     """``data/grades.toml``: ``source`` entries (the grade of a source's rows, and why) and
     ``excluded`` entries (rows never fitted nor scored, and why), checked."""
     path = Path(str(resources.files("sovsim") / "data" / "grades.toml"))
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    raw = read_toml(path)
     out = {"source": [], "excluded": [], "meaning": raw.get("meaning", {})}
     if set(out["meaning"]) != set(GRADES):
         raise DataError(str(path), "meaning", f"grades {sorted(out['meaning'])}", ", ".join(GRADES))

@@ -13,7 +13,6 @@ Examples
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -23,6 +22,7 @@ import pandas as pd
 
 from sovsim import history
 from sovsim.errors import DataError
+from sovsim.tomlfile import read_toml
 
 PATH = ("data", "calibration", "targets.toml")
 
@@ -72,10 +72,7 @@ def _path() -> Path:
 def declared() -> tuple[tuple[Target, ...], tuple[Band, ...]]:
     """The targets and bands of ``data/calibration/targets.toml``, checked."""
     path = _path()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    raw = read_toml(path)
     kinds = history.kinds()
     out_t, out_b = [], []
     for section, fields in (("target", ("series", "region", "years", "variants", "weight", "why")),

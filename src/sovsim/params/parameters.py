@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import struct
-import tomllib
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ import numpy as np
 
 from sovsim.errors import ParameterError
 from sovsim.regions import REGIONS
+from sovsim.tomlfile import read_toml
 
 STATUSES = ("sourced", "calibrated", "assumption")
 FIELDS = {"value", "values", "unit", "min", "max", "source", "location", "note", "status",
@@ -318,33 +318,14 @@ def load_parameters(files: Iterable[Path] | None = None) -> ParameterSet:
     """
     out: dict[str, Parameter] = {}
     for path in files if files is not None else parameter_files():
-        try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ParameterError(str(path), "(file)", "no such file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ParameterError(str(path), "(file)", f"not valid TOML: {exc}") from None
+        raw = read_toml(path, ParameterError)
         _walk("", raw, str(path), out)
     return ParameterSet(out)
 
 
 def load_overrides(path: Path) -> dict[str, Any]:
     """Read a calibration result file: ``[values]`` name = value (or a region table)."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParameterError(str(path), "(file)", "no such file") from None
-    except IsADirectoryError:
-        raise ParameterError(str(path), "(file)", "a directory, not a parameter file") from None
-    except UnicodeDecodeError as exc:
-        raise ParameterError(str(path), "(file)", f"not UTF-8 text ({exc.reason} at byte "
-                             f"{exc.start})") from None
-    except OSError as exc:
-        raise ParameterError(str(path), "(file)", f"cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(str(path), "(file)", f"not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ParameterError(str(path), "(file)", "nested too deeply to read") from None
+    raw = read_toml(path, ParameterError)
     vals = raw.get("values")
     if not isinstance(vals, dict):
         raise ParameterError(str(path), "values", "missing table [values]")

@@ -32,7 +32,6 @@ uncertainty, not noise between runs.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -48,6 +47,7 @@ from sovsim.params import ParameterSet
 from sovsim.regions import REGIONS, USSR
 from sovsim.scenario import Scenario
 from sovsim.scenario.instruments import catalogue
+from sovsim.tomlfile import read_toml
 
 MAX_GROUPS = 10  # 2^10 = 1,024 runs a member
 MAX_MEMBERS = 1000
@@ -136,14 +136,7 @@ def load_groups(path: str | Path | None = None) -> list[Group]:
 
     Each instrument must exist and belong to one group at most."""
     file = Path(path) if path is not None else default_groups_path()
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SovsimError(f"{file}: no such groups file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SovsimError(f"{file}: cannot be read ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SovsimError(f"{file}: not valid TOML ({exc})") from None
+    raw = read_toml(file, missing="no such groups file")
     items = raw.get("group")
     if not isinstance(items, list) or not items:
         raise SovsimError(f"{file}: needs one or more [[group]] tables")

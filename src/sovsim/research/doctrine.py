@@ -23,7 +23,6 @@ Examples
 from __future__ import annotations
 
 import ast
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -36,6 +35,7 @@ import pandas as pd
 from sovsim import calendar
 from sovsim.engine.accounts import BY_NAME
 from sovsim.errors import DataError
+from sovsim.tomlfile import read_toml
 
 FUNCTIONS = {"min": np.minimum, "max": np.maximum, "abs": np.abs}
 _BINOPS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
@@ -123,14 +123,7 @@ def _shipped(version: int) -> Definitions:
 
 def _load_definitions(path: Path) -> Definitions:
     file = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(file, "(file)", "no such doctrine definitions file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(file, "(file)", f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(file, "(file)", f"not valid TOML: {exc}") from None
+    raw = read_toml(path, missing="no such doctrine definitions file")
     axes = raw.get("axes")
     if not isinstance(axes, dict) or not axes or not all(isinstance(v, str) for v in axes.values()):
         raise DataError(file, "axes", "must be a table of axis name = description")

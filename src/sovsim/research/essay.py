@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -35,6 +34,7 @@ from sovsim import calendar
 from sovsim.engine.accounts import BY_NAME
 from sovsim.errors import DataError
 from sovsim.history.series import read_bibliography
+from sovsim.tomlfile import read_toml
 
 YEARS = np.arange(calendar.START_YEAR, calendar.END_YEAR + 1)
 HISTORICAL = "historical"
@@ -131,14 +131,7 @@ def load_claims(path: str | Path | None = None, definitions=None) -> Claims:
 
     p = default_path() if path is None else Path(path)
     file = str(p)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(file, "(file)", "no such claims file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(file, "(file)", f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(file, "(file)", f"not valid TOML: {exc}") from None
+    raw = read_toml(p, missing="no such claims file")
     unknown = set(raw) - {"defaults", "claim"}
     if unknown:
         raise DataError(file, sorted(unknown)[0], "unknown table (allowed: defaults, claim)")

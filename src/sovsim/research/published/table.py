@@ -6,13 +6,12 @@ says which equation, value or table is missing and why. Nothing is filled in to 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sovsim.errors import DataError
+from sovsim.tomlfile import read_toml
 
 KEYS = ("quantity", "scenario", "year", "published", "reproduced", "unit", "source", "note")
 TOLERANCE = 0.03  # the issue's bar: a reproduced figure within 3% of the published one
@@ -53,13 +52,7 @@ def data_path(name: str) -> Path:
 
 def load_toml(name: str) -> dict[str, Any]:
     """Read one file of ``data/published``; errors name the file."""
-    path = data_path(name)
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(str(path), "(file)", "missing from the package data") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(str(path), "(file)", f"not valid TOML: {exc}") from None
+    return read_toml(data_path(name), missing="missing from the package data")
 
 
 def cite(figure: dict[str, Any], author: str, title: str, year: int) -> str:
