@@ -282,7 +282,8 @@ def test_annual_by_default_monthly_when_asked(tmp_path):
         np.testing.assert_allclose(monthly.values("historical", v),
                                    annual.values("historical", v), rtol=1e-12)
     size = {k: sum(p.stat().st_size for p in _parts(tmp_path / k)) for k in "am"}
-    assert size["m"] > 5 * size["a"]
+    # twelve times the values; compressed, how much larger depends on the draws (4.98-6x seen)
+    assert size["m"] > 4 * size["a"]
 
 
 def _read_only_copy(src: Path, tmp_path: Path) -> Path | None:

@@ -26,6 +26,9 @@ STORE_HELP = "results store directory (default: $SOVSIM_STORE, else ~/.local/sha
 SCHEDULER_HELP = "address of a running Dask scheduler (tcp://host:8786): members run there"
 WEATHER_HELP = ("draw each member's weather from the historical record (whole years, "
                 "with replacement) from the first harvest after the scenarios' divergence")
+FROM_HELP = ("what the members' parameters are drawn from: posterior (the calibrated "
+             "posterior shipped with sovsim), priors (the parameter files' wide priors, not a "
+             "calibration), or the path of a posterior sample (calibrate --method abc-rm)")
 BAND_YEARS = ("1928", "1932", "1933", "1937", "1940")
 
 
@@ -169,7 +172,8 @@ def print_bands(ens) -> None:
     first = ens.scenarios[0]
     diffs = {f"{n} - {first}": ens.difference(first, n) for n in ens.scenarios[1:]}
     t = Table(title=f"sovsim: headline outcomes, ensembles of {ens.members} members "
-              f"(seed {ens.seed}): median [5 %, 95 %]")
+              f"(seed {ens.seed}): median [5 %, 95 %]",
+              caption=f"parameters drawn from {ens.drawn_from()}")
     t.add_column("variable")
     t.add_column("year")
     for n in ens.scenarios:
@@ -212,8 +216,10 @@ def ensemble(
     no_store: bool = typer.Option(False, "--no-store", help="do not record the ensemble"),
     monthly: bool = typer.Option(False, "--monthly", help="store coarse members' monthly "
                                  "values too (12 times the bytes; default: annual)"),
+    draws_from: str = typer.Option("posterior", "--from", help=FROM_HELP),
 ) -> None:
-    """Ensembles: parameters drawn from their priors (`sovsim params --priors`), bands
+    """Ensembles: parameters drawn from the calibrated posterior (or, with --from priors, from
+    the parameter files' priors: `sovsim params --priors`), bands
     (5, 25, 50, 75, 95 %) of every output, and differences from the first scenario member by
     member (common random numbers). Stored as it goes: a killed ensemble resumes (Ctrl-C
     too). At most 1,000,000 members per scenario."""
@@ -224,7 +230,7 @@ def ensemble(
     ens = run_ensemble(scenarios, members=members, households=households, seed=seed,
                         workers=workers, scheduler=scheduler, store=store, no_store=no_store,
                         params_file=params_file, draw_weather=draw_weather,
-                        weather_from=weather_from, monthly=monthly)
+                        weather_from=weather_from, monthly=monthly, draws_from=draws_from)
     if out is not None:
         try:
             for path in ens.write(out, fmt=fmt):

@@ -140,6 +140,7 @@ def compare(
     no_store: bool = typer.Option(False, "--no-store", help="do not record the runs"),
     events: bool = typer.Option(False, "--events", help="with --plot: mark the political "
                                 "timeline (data/essay/events.csv) on the chart"),
+    draws_from: str = typer.Option("posterior", "--from", help=cli_ensemble.FROM_HELP),
 ) -> None:
     """Side-by-side headline outcomes for 1928, 1932, 1933, 1937, 1940, and a chart.
     A published model's scenario (``allen:nep``) is set beside the runs on common variables.
@@ -160,7 +161,8 @@ def compare(
         return cli_ensemble.compare_ensembles(
             own, published, plot, members=members, seed=seed, workers=workers,
             scheduler=scheduler, store=store, no_store=no_store, params_file=params_file,
-            draw_weather=draw_weather, weather_from=weather_from, events=marks)
+            draw_weather=draw_weather, weather_from=weather_from, events=marks,
+            draws_from=draws_from)
     try:
         results = [cli_ensemble.one_run(s, store, no_store, params_file=params_file) for s in own]
         frame = pub.side_by_side(results, published) if published else None
@@ -232,13 +234,22 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     scenario: str = typer.Option("historical", "--scenario"),
     params_file: Path | None = typer.Option(None, "--params", help="calibrated parameter file"),
+    coverage: int = typer.Option(0, "--coverage", help="instead: run N members of historical "
+                                 "and report how often their 5-95 % bands meet the record, "
+                                 "fitted and out of sample (10 to 5,000)"),
+    draws_from: str = typer.Option("posterior", "--from", help=cli_ensemble.FROM_HELP),
+    seed: int = typer.Option(0, "--seed", help="seed of the --coverage draws"),
 ) -> None:
     """The model against the record: the fit on the declared targets, the series never fitted
-    (out of sample) and every variant with its grade, misses included."""
+    (out of sample) and every variant with its grade, misses included. With --coverage N:
+    whether the ensembles' bands mean something."""
     from sovsim.api import run
     from sovsim.results import validate as v
 
     check_params(params_file)
+    check_count("--seed", seed)
+    if coverage:
+        return _coverage(coverage, seed, draws_from, params_file, as_json)
     try:
         res = run(scenario, params_file=params_file)
     except SovsimError as exc:
@@ -286,6 +297,48 @@ def validate(
                   f"worst-hit regions (per head): {', '.join(famine['regions_by_deaths_per_head'][:3])}")
     console.print(f"collectivization: peak {coll['peak_share']:.0%} in {coll['peak_month']}, "
                   f"{coll['share_1930_07']:.0%} in 1930-07; surge and retreat: {coll['surge_and_retreat']}")
+
+
+def _coverage(members: int, seed: int, draws_from: str, params_file: Path | None,
+              as_json: bool) -> None:
+    from sovsim.api import _shipped_parameters
+    from sovsim.params import load_overrides
+    from sovsim.uncertainty import coverage as cov
+
+    try:
+        base = _shipped_parameters()
+        if params_file is not None:
+            base = base.with_overrides(load_overrides(params_file))
+        c = cov.coverage(members, seed=seed, draws_from=draws_from, params=base)
+    except SovsimError as exc:
+        _fail(exc)
+    per = cov.by_series(c.points)
+    if as_json:
+        sys.stdout.write(json.dumps({"drawn_from": c.drawn_from, "members": c.members,
+                                     "failed": c.failed, "summary": c.summary.to_dict("records"),
+                                     "by_series": per.to_dict("records"),
+                                     "degenerate": c.degenerate.to_dict("records")},
+                                    indent=1, default=json_default) + "\n")
+        return
+    t = Table(title=f"sovsim validate --coverage: {c.members} members of historical; a point is "
+                    "covered when the 5-95 % band meets the band of the best-graded rows",
+              caption=f"parameters drawn from {escape(c.drawn_from)}; {c.failed} members "
+                      "stopped on an invariant and are left out")
+    for col in ("set", "points", "covered", "rate", "mean width of the band / value"):
+        t.add_column(col)
+    for r in c.summary.itertuples(index=False):
+        t.add_row(r.set, str(r.n), str(r.covered), f"{r.rate:.0%}", f"{r.mean_relative_width:.0%}")
+    console.print(t)
+    t = Table(title="coverage by series")
+    for col in ("set", "series", "region", "points", "covered", "rate", "width"):
+        t.add_column(col)
+    for r in per.itertuples(index=False):
+        t.add_row(r.set, r.series, r.region, str(r.n), str(int(r.covered)), f"{r.rate:.0%}",
+                  f"{r.width:.0%}")
+    console.print(t)
+    n_bad = c.degenerate["member"].nunique() if len(c.degenerate) else 0
+    console.print(f"members reaching zero horses, cattle or towns in some year: {n_bad} of "
+                  f"{c.members}")
 
 
 @app.command()

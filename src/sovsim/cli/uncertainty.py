@@ -42,6 +42,7 @@ def calibrate(
     workers: int = typer.Option(0, "--workers", help="abc: local processes (0: every CPU)"),
     seed: int = typer.Option(0, "--seed", help="abc: seed"),
     moves: int = typer.Option(2, "--moves", help="abc-rm: Metropolis-Hastings steps per generation at least (at most 10)"),
+    ship: bool = typer.Option(False, "--ship", help="abc: also make the sample the shipped posterior that ensembles draw from (data/calibration/posterior.csv, with its provenance)"),
 ) -> None:
     """Fit the calibrated parameters to history across 1926-1940 (docs/calibration.md):
     Powell least squares, or ABC-SMC with the parameter files' priors, giving a posterior."""
@@ -61,10 +62,14 @@ def calibrate(
         check_out_dir(report.parent, option=f"--report {report}: its directory")
     if method not in ("powell", "abc", "abc-rm"):
         _fail(SovsimError(f"--method: unknown {method!r} (allowed: powell, abc, abc-rm)"))
+    if ship and method == "powell":
+        _fail(SovsimError("--ship: a posterior comes from --method abc-rm (or abc); Powell "
+                          "gives one point"))
     if method != "powell":
         kernel = "resample-move" if method == "abc-rm" else "importance"
         values = _calibrate_abc(out, report, population, generations, max_runs, min_epsilon,
-                                params, hold_out, point, draws, workers, seed, kernel, moves)
+                                params, hold_out, point, draws, workers, seed, kernel, moves,
+                                ship)
     else:
         values = _calibrate_powell(out, report, maxfev)
     if apply:
@@ -113,7 +118,7 @@ def _progress():
 
 
 def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, params,
-                   hold_out, point, draws, workers, seed, kernel, moves) -> dict:
+                   hold_out, point, draws, workers, seed, kernel, moves, ship=False) -> dict:
     console, err = _consoles()
     import time as _time
 
@@ -187,6 +192,23 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
     cal.write_values(values, out)
     sample = abc.write_posterior(post, Path(out).with_suffix(".posterior.parquet"))
     console.print(f"wrote {out} (posterior {point}) and {sample}")
+    if ship:
+        import datetime
+
+        from sovsim.fingerprint import code_hash
+        from sovsim.params.posterior import write_posterior_files
+        from sovsim.store.keys import package_version
+
+        files = write_posterior_files(post.sample, {
+            "method": "abc-rm" if kernel == "resample-move" else "abc",
+            "particles": int(post.population), "generations": len(post.epsilons),
+            "runs": int(post.runs), "tolerance": float(post.epsilons[-1]),
+            "date": datetime.date.today().isoformat(),
+            "targets": "data/calibration/targets.toml",
+            "sovsim_version": package_version(), "code_hash": code_hash(),
+            "command": "sovsim " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"]
+            else "sovsim calibrate --method abc-rm --ship"})
+        console.print(f"shipped the posterior: wrote {files[0]} and {files[1]}")
     if report is not None:
         command = "sovsim " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else None
         report.write_text(checks.report_markdown(post, chk, values, point, command=command))

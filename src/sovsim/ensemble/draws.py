@@ -1,16 +1,25 @@
-"""Draws of an ensemble member besides its parameters (``ParameterSet.draw``): the weather,
-from the historical record, in the years after a scenario's divergence."""
+"""Draws of an ensemble member: its parameters (from the calibrated posterior, or from the
+priors: ``parameter_draws``), and the weather, from the historical record, in the years after
+a scenario's divergence."""
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sovsim import calendar
 from sovsim.errors import SovsimError
+from sovsim.params import ParameterSet
+from sovsim.params.posterior import POSTERIOR, PRIORS, bounds_of, check_against, load_posterior
 from sovsim.scenario import Scenario, load_scenario
+
+__all__ = ["POSTERIOR", "PRIORS", "divergence_month", "member_weather", "parameter_draws",
+           "weather_first_year"]
 
 HARVEST_MONTH = 7  # July: the first month of the harvest (mechanisms/agriculture.py)
 
@@ -57,3 +66,29 @@ def member_weather(seed: int, member: int, first_year: int) -> np.ndarray:
         pick = np.random.default_rng([seed, member, salt, y]).integers(len(record))
         out[y - calendar.START_YEAR] = record[pick]
     return out
+
+
+def parameter_draws(base: ParameterSet, members: int, seed: int, names, draws_from):
+    """The parameters drawn, each member's draw (member ``i``'s depends only on (seed, i)),
+    and what they were drawn from, for the manifests and every output: ``draws_from`` is
+    ``posterior`` (the shipped calibrated posterior), ``priors`` (the parameter files'
+    priors, of ``names`` or all) or the path of a posterior sample."""
+    if names is not None and not list(names):
+        return [], [{} for _ in range(members)], {
+            "from": "none", "label": "no parameters drawn (the central values)"}
+    if names is not None and draws_from not in (PRIORS, POSTERIOR):
+        raise SovsimError("names: choosing the parameters to draw is for the priors; a "
+                          "posterior sample draws the parameters it fitted, together")
+    if draws_from == PRIORS or names is not None:  # a chosen few are drawn from their priors
+        drawn = list(base.priors()) if names is None else list(names)
+        return drawn, base.draw(members, seed, drawn), {
+            "from": PRIORS, "label": "the parameter files' PRIORS (wide ranges, not a "
+            "calibration: --from priors)"}
+    post = load_posterior(None if draws_from == POSTERIOR else Path(draws_from))
+    check_against(post, base)
+    sample_hash = hashlib.sha256(pd.util.hash_pandas_object(post.sample, index=False)
+                                 .to_numpy().tobytes()).hexdigest()[:16]
+    return post.names, post.draws(members, seed, bounds_of(base)), {
+        "from": POSTERIOR if draws_from == POSTERIOR else str(draws_from),
+        "label": post.label(), "sample_hash": sample_hash,
+        "provenance": {k: post.provenance.get(k) for k in ("method", "date", "code_hash")}}

@@ -96,7 +96,10 @@ class Ensemble:
         for other in self.scenarios[1:]:
             tables[f"{other}-minus-{self.scenarios[0]}_difference_bands"] = \
                 self.difference(self.scenarios[0], other)
-        for stem, table in tables.items():
+        label = self.drawn_from()
+        for stem, bands in tables.items():
+            # Every table says what its members were drawn from (posterior or priors).
+            table = bands.assign(drawn_from=label)
             target = out_dir / f"{stem}.{fmt}"
             written.append(atomic_write(target, lambda p, t=table: (
                 t.to_csv(p, index=False) if fmt == "csv" else t.to_parquet(p, index=False))))
@@ -104,6 +107,13 @@ class Ensemble:
                                          json.dumps({"ids": self.ids, "manifests": self.manifests},
                                                     indent=1)))
         return written
+
+    def drawn_from(self) -> str:
+        """What the members' parameters were drawn from, in words (the manifests'
+        ``drawn_from``): the calibrated posterior, or the priors."""
+        labels = {m.get("drawn_from", {}).get("label", "the parameter files' priors")
+                  for m in self.manifests.values()}
+        return "; ".join(sorted(labels))
 
     def _name(self, scenario: str) -> str:
         if scenario not in self.annual:

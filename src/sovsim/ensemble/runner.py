@@ -22,7 +22,7 @@ import numpy as np
 
 from sovsim import calendar
 from sovsim.ensemble.bands import annualize, band_table
-from sovsim.ensemble.draws import member_weather, weather_first_year
+from sovsim.ensemble.draws import PRIORS, member_weather, parameter_draws, weather_first_year
 from sovsim.ensemble.result import Ensemble
 from sovsim.ensemble.workers import execute
 from sovsim.errors import SovsimError
@@ -82,6 +82,7 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         store: Any = None, params: ParameterSet | None = None,
         params_file: str | Path | None = None, names: Iterable[str] | None = None,
         draw_weather: bool = False, weather_from: int | None = None, monthly: bool = False,
+        draws_from: str | Path = "posterior",
         progress: Callable[[int, int], None] | None = None) -> Ensemble:
     """Run an ensemble of ``members`` for each scenario, on common random numbers.
 
@@ -101,7 +102,14 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         (``$SOVSIM_STORE`` or ``~/.local/share/sovsim/store``); False: keep nothing.
     params, params_file : the central parameter set (default: the shipped one) and a
         calibration file of values on top of it.
-    names : the parameters to draw (default: every parameter with a prior).
+    names : the parameters to draw from their priors (``[]``: none, every member at the
+        central values); default: what ``draws_from`` says.
+    draws_from : ``"posterior"`` (the default): the shipped calibrated posterior
+        (``params.posterior``), the parameters it fitted drawn together, the others at their
+        central values; ``"priors"``: every parameter with a prior drawn from it, independently
+        (the wide ranges of the parameter files, not a calibration); or the path of a
+        posterior sample (``sovsim calibrate --method abc-rm`` writes one). What the members
+        were drawn from is in every manifest (``drawn_from``).
     draw_weather : draw the weather from the historical record from ``weather_from`` (default:
         the first harvest after the earliest divergence among ``scenarios``).
     monthly : store coarse members' monthly values (twelve times the bytes), not only their
@@ -133,8 +141,7 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     base = params or _shipped_parameters()
     if params_file is not None:
         base = base.with_overrides(load_overrides(Path(params_file)))
-    drawn = list(base.priors()) if names is None else list(names)
-    draws = base.draw(members, seed, drawn)
+    drawn, draws, drawn_from = parameter_draws(base, members, seed, names, draws_from)
     if draw_weather:
         first = weather_from if weather_from is not None else weather_first_year(scs)
         if not calendar.START_YEAR <= first <= calendar.END_YEAR:
@@ -165,9 +172,12 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
                                   ).hexdigest()[:16] for d in draws] if st is not None else []
     weather_hash = [None if w is None else hashlib.sha256(w.tobytes()).hexdigest()[:16]
                     for w in weathers]
-    priors = base.priors()
-    priors_hash = hashlib.sha256(json.dumps({n: priors[n].as_dict() for n in drawn},
-                                            sort_keys=True).encode()).hexdigest()[:16]
+    if drawn_from["from"] in (PRIORS, "none"):
+        priors = base.priors()
+        priors_hash = hashlib.sha256(json.dumps({n: priors[n].as_dict() for n in drawn},
+                                                sort_keys=True).encode()).hexdigest()[:16]
+    else:
+        priors_hash = drawn_from["sample_hash"]  # (the posterior sample's, then)
 
     ens = Ensemble(labels, members, seed, {}, store=st)
     todo: list[tuple[int, int]] = []  # (scenario index, member)
@@ -181,7 +191,7 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     for k, sc in enumerate(scs):
         em = {"kind": "ensemble", "scenario": sc.name, "scenario_hash": sc.content_hash,
               "parameters_hash": base.digest(), "priors_hash": priors_hash, "drawn": len(drawn),
-              "seed": seed, "members": members, "weather": weather_spec, **common}
+              "drawn_from": drawn_from, "seed": seed, "members": members, "weather": weather_spec, **common}
         ens.manifests[sc.name] = em
         if st is None:
             stacks[sc.name] = [None] * members

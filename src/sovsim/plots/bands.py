@@ -46,6 +46,7 @@ def band_figure(ens, path: Path | None = None, from_year: int = 1921,
             label_panel(ax, var, scale, label)
             mark_events(ax, events, from_year)
         events_key(fig, events)
-        fig.suptitle(f"sovsim: ensembles of {ens.members} members (parameters drawn from their "
-                     "priors) against the historical record")
+        fig.suptitle(f"sovsim: ensembles of {ens.members} members against the historical "
+                     f"record\nparameters drawn from {chart_text(ens.drawn_from())}",
+                     fontsize="medium")
     return save(fig, path)

@@ -192,6 +192,7 @@ def write_values(values: dict[str, float], path: Path) -> Path:
     lines = ["# sovsim calibration result: fitted values (sovsim calibrate)", "[values]"]
     lines += [f'"{k}" = {v!r}' for k, v in sorted(values.items())]
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)  # (--out checked writable before the fit)
     tmp = path.with_name(f".{path.name}.partial")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(path)

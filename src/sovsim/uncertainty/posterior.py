@@ -112,6 +112,7 @@ def write_posterior(post: Posterior, path: Path) -> Path:
     """The particles (parameters, weight, distance) as Parquet or CSV, by the suffix, so that
     later runs and ensembles can draw from the posterior (``read_posterior``)."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".parquet":
         post.sample.to_parquet(path, index=False)
     else:
