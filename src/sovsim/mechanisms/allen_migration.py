@@ -23,7 +23,8 @@ import numpy as np
 from sovsim.compiled import kernel
 from sovsim.state.table import FOOD_RATIO, PERSONS
 
-SOVSIM, ALLEN_NEP, ALLEN_COLLECTIVIZATION = range(3)  # instrument migration_rule's choices
+RULES = ("sovsim", "allen_nep", "allen_collectivization")  # instrument migration_rule's choices
+SOVSIM, ALLEN_NEP, ALLEN_COLLECTIVIZATION = range(len(RULES))
 
 
 @kernel
@@ -50,7 +51,7 @@ def allen_rate(p, rule, rs):
 def allen_migration(mig, hv, lab, p, pol, urban_food_ratio, goods_availability):
     """Persons leaving each rural unit this month: ``mig`` (sovsim's rule) unless the
     instrument ``migration_rule`` chooses one of Allen's lines."""
-    rule = int(pol.migration_rule)
+    rule = pol.migration_rule
     if rule == SOVSIM:
         return mig
     rural = hv[PERSONS] * lab.farming

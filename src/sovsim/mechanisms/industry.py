@@ -115,7 +115,7 @@ def tfp_factor(macro, p, pol):
     the soft budget constraint (Kornai) lower it. 1 under NEP at 1928 capital."""
     capital = macro.capital_a_rub + macro.capital_b_rub
     learning = (max(capital, 1.0) / p.industry_capital_1928_rub) ** p.industry_learning_elasticity
-    drive = 1.0 if pol.collectivization_pace_per_month > 0 else 0.0
+    drive = 1.0 if np.max(pol.collectivization_pace_per_month) > 0 else 0.0  # (by region)
     soft = 1.0 if pol.soft_budget else 0.0
     return (learning * (1 - p.industry_collectivization_tfp_cut * drive)
             * (1 - p.industry_soft_budget_tfp_cut * soft))
