@@ -11,7 +11,7 @@ urban population           ``urban_population_persons``         ``urban_populati
 non-farm workforce         ``nonagricultural_employment_persons`` ``nonfarm_workforce_persons``
 non-agricultural output    ``industrial_output_index`` (index)  ``nonagricultural_value_added_rub_bn``
 consumption per head       ``food_kcal_per_person_day`` (kcal)  not reached
-fixed capital              not carried as a series              ``fixed_capital_rub_bn``
+fixed capital              ``industrial_capital_rub`` (1926/27) ``fixed_capital_rub_bn`` (1937)
 =========================  ===================================  ============================
 
 Allen's figures at two values of e (non-agricultural value added and fixed capital in 1939)
@@ -39,8 +39,8 @@ COMMON = (
     ("non-agricultural output", "industrial_output_index", "index 1928=100",
      "nonagricultural_value_added_rub_bn"),
     ("consumption per head", "food_kcal_per_person_day", "kcal/person/day", None),
-    # issue 17 (respond): sovsim's industrial capital is state, not a published series yet.
-    ("fixed capital", None, "not carried", "fixed_capital_rub_bn"),
+    # issue 17 (respond): sovsim's industrial capital (1926/27 rubles; Allen's: 1937 prices).
+    ("fixed capital", "industrial_capital_rub", "rub (1926/27)", "fixed_capital_rub_bn"),
 )
 PUBLISHED_SCENARIOS = {"allen": ("collectivization", "nep", "hard_budget",
                                  "collectivization-e0.07", "collectivization-e0.23")}
