@@ -11,7 +11,7 @@ from sovsim import history
 from sovsim.errors import ScenarioError
 from sovsim.scenario import catalogue, load_scenario, shipped_scenarios
 
-SHIPPED = ("historical", "nep", "left", "permanent-revolution")
+SHIPPED = ("historical", "nep", "left", "permanent-revolution", "allen-nep", "allen-collectivization")
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

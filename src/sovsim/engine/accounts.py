@@ -69,6 +69,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("export_earnings_rub", "rub (1926/27 prices)", "sum", False, "export earnings at world prices"),
     Variable("foreign_credit_rub", "rub (1926/27 prices)", "sum", False, "foreign credit drawn"),
     Variable("gross_output_rub", "rub (1926/27 prices)", "sum", False, "gross output: industry, agriculture, other branches"),
+    # issue 17 (respond)
+    Variable("industrial_capital_rub", "rub (1926/27 prices)", "june", False, "industrial fixed capital, groups A and B (issue 17: beside Allen's fixed capital)"),
 )
 BY_NAME = {v.name: v for v in VARIABLES}
 
@@ -89,7 +91,8 @@ SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "urban_excess_deaths", "births", "deaths", "net_migrants", "output_a_rub",
                  "output_b_rub", "gdp_rub", "investment_rub", "nonagricultural_employment_persons",
                  "machinery_imports_rub", "tractors_hp", "terms_of_trade", "export_earnings_rub",
-                 "credit_rub")
+                 "credit_rub",
+                 "industrial_capital_rub")  # issue 17 (respond)
 (R_RURAL, R_SETTLE, R_PEASANT_HH, R_KOLKHOZ_HH, R_PRODUCTION, R_AREA, R_PRIVATE, R_PROCURED,
  R_HORSES, R_CATTLE, R_PIGS, R_SHEEP, R_KCAL, R_EXCESS, R_DEPORTED, R_IND_AREA, R_LU, R_IND_LU,
  R_COMPULSORY) = range(len(REGIONAL_SERIES))
@@ -104,8 +107,8 @@ _BOOKED.setflags(write=False)
 # rest are the economy's state after the month (``_FROM_MACRO``).
 _FROM_SO = tuple((i, SCALAR_FLOWS.index(SCALAR_BY_NAME[name]))
                  for i, name in enumerate(SCALAR_SERIES) if name in SCALAR_BY_NAME)
-_FROM_MACRO = ("urban_persons", "state_grain_t", "tractors_hp")
-_SC_URBAN, _SC_STATE_GRAIN, _SC_TRACTORS = (_S[name] for name in _FROM_MACRO)
+_FROM_MACRO = ("urban_persons", "state_grain_t", "tractors_hp", "industrial_capital_rub")
+_SC_URBAN, _SC_STATE_GRAIN, _SC_TRACTORS, _SC_CAPITAL = (_S[name] for name in _FROM_MACRO)
 _UNBOOKED = set(SCALAR_SERIES) - set(SCALAR_BY_NAME) - set(_FROM_MACRO)
 if _UNBOOKED:
     raise ValueError(f"scalar series of the accounts neither a flow nor state: {_UNBOOKED}")
@@ -162,6 +165,7 @@ def book_month(regional, scalars, hv, lab, MA, P, uo, so):
     scalars[_SC_URBAN] = macro.urban_persons
     scalars[_SC_STATE_GRAIN] = macro.state_grain_t
     scalars[_SC_TRACTORS] = macro.tractors_hp
+    scalars[_SC_CAPITAL] = macro.capital_a_rub + macro.capital_b_rub
     for series, row in _FROM_SO:
         scalars[series] = so[row]
 
@@ -247,6 +251,7 @@ def _records(regional: np.ndarray, scalars: np.ndarray, base_y: np.ndarray
     put("nonagricultural_employment_persons", sc["nonagricultural_employment_persons"])
     put("machinery_imports_rub", sc["machinery_imports_rub"])
     put("tractors_hp", sc["tractors_hp"])
+    put("industrial_capital_rub", sc["industrial_capital_rub"])  # issue 17 (respond)
     put("terms_of_trade_index", sc["terms_of_trade"])
     # for the doctrine lens: who holds land and animals, how grain was taken, trade
     put_sum("individual_sown_area_ha", rg["individual_area_ha"])

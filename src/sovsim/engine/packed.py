@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from sovsim.mechanisms.allen_migration import RULES
 from sovsim.mechanisms.procurement import MODES
 from sovsim.regions import REGIONS
 from sovsim.scenario.instruments import catalogue
@@ -82,7 +83,8 @@ def param_record(pv: Mapping) -> np.recarray:
 
 
 # The kernels' codes of each choice instrument: the place of a choice in the tuple.
-CHOICE_CODES = {"procurement_mode": MODES}
+CHOICE_CODES = {"procurement_mode": MODES,
+                "migration_rule": RULES}  # issue 17 (respond)
 
 
 @lru_cache(maxsize=1)

@@ -53,7 +53,8 @@ from sovsim.engine.flows import (
 )
 from sovsim.engine.packed import param_record
 from sovsim.mechanisms import industry as ind_
-from sovsim.mechanisms.agriculture import crop, harvest, livestock, sowing
+from sovsim.mechanisms.agriculture import crop, harvest, individual_effort, livestock, sowing
+from sovsim.mechanisms.allen_migration import allen_migration  # issue 17 (respond)
 from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.demography import (
     collectivize,
@@ -227,6 +228,7 @@ def step_sowing_harvest(st, lab, P, POL, sc, t):
         uo[U.area_before] = hv[AREA_LAST]
     if t.cm == 7:
         standing = crop(hv, lab, p, pol, t.weather, t.year)
+        standing *= individual_effort(lab, p, sc.carry[C.tot])  # issue 17 (respond)
         hv[CROP] += standing
         uo[U.production_t] = standing
         uo[U.area_harvested_ha] = hv[SOWN]
@@ -342,6 +344,7 @@ def step_demography(st, lab, P, POL, sc, t):
     labour_gap = (so[S_INDUSTRY + ind_.LABOUR_DEMAND] / p.industry_urban_labour_participation
                   - macro.urban_persons)
     mig = migration(hv, lab, p, pol, labour_gap, uv.food_ratio, so[S.urban_grain_ratio])
+    mig = allen_migration(mig, hv, lab, p, pol, uv.food_ratio, macro.goods_availability)  # issue 17 (respond)
     back = return_migration(macro.urban_persons, p, uv.food_ratio)
     farming = lab.farming * hv[PERSONS]
     back_rows = back * farming / max(total(farming), 1e-300)

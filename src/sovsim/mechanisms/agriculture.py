@@ -72,19 +72,21 @@ def _sown_area(workers, tractor_ha, own_need_t, horses, grain_t, region, tenure,
         labour[key[unit]] += workers[unit]
     draught = (pool[key] * workers / np.maximum(labour[key], 1e-300) + tractor_ha
                + workers * manual_ha_per_worker)
-    capacity = np.minimum(workers * ha_per_worker, draught)
+    capacity = np.minimum(workers * ha_per_worker, draught) * season * farming
+    # Land: a region cannot sow more than its arable land, so each unit's capacity is first
+    # cut to its share of the region's land (issue 17: the terms of trade then act below the
+    # cap, not on a labour capacity the land cap would cut away anyway).
+    cap_r = np.zeros(n_regions)
+    for unit in range(capacity.size):  # in unit order, as np.bincount sums
+        cap_r[region[unit]] += capacity[unit]
+    scale = np.where(cap_r > land, land / np.maximum(cap_r, 1e-300), 1.0)
+    capacity = capacity * scale[region]
     # Individual farmers sow at least for their own food, seed and feed (Chayanov), and sow
     # for the market as far as the terms of trade reward it; kolkhozy sow to the area plan.
     net_yield = np.maximum(base_yield[region] - seed_norm, 0.05)  # guard: no division by ~0
-    subsistence = np.minimum(own_need_t / net_yield, capacity)
+    subsistence = np.minimum(own_need_t / net_yield * season * farming, capacity)
     market = np.maximum(capacity * response, subsistence)
-    want = np.where(individual, market, capacity) * season * farming
-    # Land: a region cannot sow more than its arable land.
-    want_r = np.zeros(n_regions)
-    for unit in range(want.size):
-        want_r[region[unit]] += want[unit]
-    scale = np.where(want_r > land, land / np.maximum(want_r, 1e-300), 1.0)
-    want = want * scale[region]
+    want = np.where(individual, market, capacity)
     return np.minimum(want, grain_t / seed_norm)
 
 
@@ -98,6 +100,16 @@ def kolkhoz_effort(hv, lab, p, pol):
     kept = np.maximum(hv[RETAINED], 0.0)
     eff = lo + (1 - lo) * kept / (kept + half)
     return np.where(lab.kolkhoz, eff, 1.0)
+
+
+@kernel
+def individual_effort(lab, p, tot):
+    """Effort of individual farmers on the crop (weeding, manuring, care at harvest): it
+    follows the terms of trade, bounded; kolkhozy and others 1 (their effort is
+    ``kolkhoz_effort``). Issue 17: area, effort and marketings all respond to prices."""
+    eff = incentive(tot, p.agriculture_individual_effort_price_elasticity,
+                    p.agriculture_individual_effort_min, p.agriculture_individual_effort_max)
+    return np.where(lab.individual, eff, 1.0)
 
 
 @kernel

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sovsim.compiled import kernel
+from sovsim.mechanisms.trade import credit_per_month
 
 GROUPS = ("a", "b")
 # The columns of ``base_1928``'s rows: capital, output, labour, productivity.
@@ -61,7 +62,7 @@ def produce(macro, p, pol, year, cm, imports_rub, gdp_rub_month, food_supply_rat
     base = base_1928(p)
     years = year + (cm - 1) / 12.0 - 1928.0
     u = macro.utilisation + p.industry_restoration_rate_per_month * (1 - macro.utilisation)
-    tfp_growth = (1 + p.industry_tfp_growth_per_year) ** years
+    tfp_growth = (1 + p.industry_tfp_growth_per_year) ** years * tfp_factor(macro, p, pol)
     # Hiring is bounded by the bread the towns can get: when marketings and procurement fall
     # short of the towns' need, enterprises stop taking on workers.
     bread = min(max(food_supply_ratio, 0.0), 1.0)
@@ -89,7 +90,10 @@ def produce(macro, p, pol, year, cm, imports_rub, gdp_rub_month, food_supply_rat
         res[OUTPUT_A + g] = (base[g, A_] * tfp_growth) * k_used[g]**alpha * lab ** (1 - alpha) / 12.0
     res[EMPLOYMENT] = (res[LABOUR_A] + res[LABOUR_B]) / ind_share
     planned = pol.investment_share * gdp_rub_month
-    invest = min(planned, res[OUTPUT_A] + imports_rub)
+    # Foreign credit buys machinery on top of what the plan finances at home (foreign savings
+    # add to accumulation, issue 17); export earnings only widen what the plan can buy.
+    credit = credit_per_month(pol)
+    invest = min(planned, res[OUTPUT_A] + imports_rub - credit) + credit
     tractors_rub = invest * p.industry_tractor_share_of_investment
     rest = invest - tractors_rub
     f = pol.feldman_share
@@ -102,6 +106,19 @@ def produce(macro, p, pol, year, cm, imports_rub, gdp_rub_month, food_supply_rat
     res[CAPITAL_A_RETIRED] = macro.capital_a_rub * delta
     res[CAPITAL_B_RETIRED] = macro.capital_b_rub * delta
     return res
+
+
+@kernel
+def tfp_factor(macro, p, pol):
+    """Productivity against its trend (issue 17): learning from investment raises it with the
+    capital stock over 1928's; the collectivization drive (CGGT's disruption and wedges) and
+    the soft budget constraint (Kornai) lower it. 1 under NEP at 1928 capital."""
+    capital = macro.capital_a_rub + macro.capital_b_rub
+    learning = (max(capital, 1.0) / p.industry_capital_1928_rub) ** p.industry_learning_elasticity
+    drive = 1.0 if np.max(pol.collectivization_pace_per_month) > 0 else 0.0  # (by region)
+    soft = 1.0 if pol.soft_budget else 0.0
+    return (learning * (1 - p.industry_collectivization_tfp_cut * drive)
+            * (1 - p.industry_soft_budget_tfp_cut * soft))
 
 
 @kernel

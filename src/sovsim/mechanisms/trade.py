@@ -21,6 +21,13 @@ def machinery_imports(p, pol, world_price, grain_exports_t):
     (rub)."""
     price = p.trade_grain_export_price_rub_per_t * world_price
     earnings = grain_exports_t * price + p.trade_other_exports_rub_per_year / 12.0
-    credit = pol.foreign_credit_rub_per_year / 12.0
+    credit = credit_per_month(pol)
     imports = earnings * p.trade_machinery_share_of_imports + credit
     return Trade(earnings, imports, credit)
+
+
+@kernel
+def credit_per_month(pol):
+    """Foreign credit this month (rub): it buys machinery, which industry adds to capital on
+    top of the plan's domestic investment."""
+    return pol.foreign_credit_rub_per_year / 12.0

@@ -11,7 +11,11 @@ urban population           ``urban_population_persons``         ``urban_populati
 non-farm workforce         ``nonagricultural_employment_persons`` ``nonfarm_workforce_persons``
 non-agricultural output    ``industrial_output_index`` (index)  ``nonagricultural_value_added_rub_bn``
 consumption per head       ``food_kcal_per_person_day`` (kcal)  not reached
+fixed capital              ``industrial_capital_rub`` (1926/27) ``fixed_capital_rub_bn`` (1937)
 =========================  ===================================  ============================
+
+Allen's figures at two values of e (non-agricultural value added and fixed capital in 1939)
+are the published scenarios ``allen:collectivization-e0.07`` and ``allen:collectivization-e0.23``.
 
 Output and consumption are in different units in the two models (sovsim's 1928 = 100 index
 and food energy; Allen's billions of rubles, whose 1928 base was not reached), so those rows
@@ -35,8 +39,15 @@ COMMON = (
     ("non-agricultural output", "industrial_output_index", "index 1928=100",
      "nonagricultural_value_added_rub_bn"),
     ("consumption per head", "food_kcal_per_person_day", "kcal/person/day", None),
+    # issue 17 (respond): sovsim's industrial capital (1926/27 rubles; Allen's: 1937 prices).
+    ("fixed capital", "industrial_capital_rub", "rub (1926/27)", "fixed_capital_rub_bn"),
 )
-PUBLISHED_SCENARIOS = {"allen": ("collectivization", "nep", "hard_budget")}
+PUBLISHED_SCENARIOS = {"allen": ("collectivization", "nep", "hard_budget",
+                                 "collectivization-e0.07", "collectivization-e0.23")}
+# Allen's sweep over e, the share of investment to the investment-goods sector: on the command
+# line without the space and '=' of the published labels.
+ALIASES = {"collectivization-e0.07": "collectivization e=0.07",
+           "collectivization-e0.23": "collectivization e=0.23"}
 
 
 def split_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -54,8 +65,9 @@ def points(name: str) -> list[dict[str, Any]]:
     from sovsim.research.published import allen
 
     # Allen's sweep over e ("collectivization e=0.07") belongs to the collectivization model
-    # but at e values other than the historical one, so only exact matches are placed here.
-    return [p for p in allen.published_points() if p["scenario"] == scenario]
+    # at e values named apart (allen:collectivization-e0.07), so only exact matches are placed.
+    label = ALIASES.get(scenario, scenario)
+    return [p for p in allen.published_points() if p["scenario"] == label]
 
 
 def side_by_side(results: Sequence[Any], published: Sequence[str]) -> pd.DataFrame:
@@ -69,7 +81,7 @@ def side_by_side(results: Sequence[Any], published: Sequence[str]) -> pd.DataFra
         for year in years:
             row: dict[str, Any] = {"variable": label, "year": year, "sovsim unit": unit}
             for res in results:
-                row[res.scenario] = float(res.series(var)[str(year)])
+                row[res.scenario] = float(res.series(var)[str(year)]) if var else None
             for name, ps in pts.items():
                 hit = [p for p in ps if p["variable"] == quantity and p["year"] == year]
                 row[name] = hit[0]["value"] if hit else None

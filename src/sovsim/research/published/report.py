@@ -53,6 +53,8 @@ def compare_table(frame: pd.DataFrame, published: Sequence[str]) -> Table:
             if name in published:
                 unit = rec[f"{name} unit"]
                 cells.append(f"- ({unit})" if v is None or pd.isna(v) else f"{fmt(v, unit)} ({unit})")
+            elif v is None or (isinstance(v, float) and pd.isna(v)):
+                cells.append("-")  # (a variable sovsim does not carry)
             elif isinstance(v, float):
                 cells.append(fmt(v, rec["sovsim unit"]))
             else:

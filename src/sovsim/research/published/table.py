@@ -67,6 +67,8 @@ def fmt(value: float | None, unit: str) -> str:
         return "-"
     if unit == "persons":
         return f"{value / 1e6:,.1f} m"
+    if unit.startswith("rub (") and abs(value) >= 1e8:  # sovsim's rubles, in billions
+        return f"{value / 1e9:,.1f} bn"
     if abs(value) < 10:
         return f"{value:.4g}"
     return f"{value:,.1f}"
