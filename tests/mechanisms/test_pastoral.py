@@ -188,3 +188,30 @@ def test_the_people_balance_closes_with_flight():
     # without the declared outflow the balance would be off by the emigrants
     _, rel = invariants.people_residual(before, after, births, deaths, 0.0)
     assert rel > invariants.TOL
+
+
+def test_hungry_herders_eat_their_animals(world):
+    """Below their need, Kazakh herders slaughter animals to eat, in proportion to the gap
+    (``livestock.hunger_slaughter_share`` of it), never more than half a herd in a month; fed
+    herders and other regions' peasants (share 0) do not."""
+    from sovsim.mechanisms.agriculture import hunger_slaughter
+    from sovsim.mechanisms.demography import meat_kcal_per_head
+
+    hv = world.hv()
+    herds = hv[HERD_ROWS:HERD_ROWS + 4].copy()
+    meat = meat_kcal_per_head(world.p)
+    need = world.p.food_kcal_need_per_person_day
+    n = hv.shape[1]
+    fed = hunger_slaughter(hv[PERSONS], herds, world.lab.region, np.full(n, need), world.p, meat)
+    assert fed.sum() == 0.0
+    short = need - 300.0
+    eaten = hunger_slaughter(hv[PERSONS], herds, world.lab.region, np.full(n, short), world.p,
+                             meat)
+    kz = _kz(world) & (hv[PERSONS] > 0) & (herds.sum(axis=0) > 0)
+    assert eaten[:, ~_kz(world)].sum() == 0.0
+    got_kcal = (eaten[:, kz] * meat).sum(axis=0)
+    want = 300.0 * hv[PERSONS, kz] * 365.0 / 12.0 * world.p.livestock_hunger_slaughter_share[KZ]
+    held = (herds[:, kz] * meat).sum(axis=0)
+    np.testing.assert_allclose(got_kcal, np.minimum(want, 0.5 * held), rtol=1e-9)
+    starving = hunger_slaughter(hv[PERSONS], herds, world.lab.region, np.zeros(n), world.p, meat)
+    assert (starving <= 0.5 * herds + 1e-9).all() and starving.sum() > eaten.sum()

@@ -53,7 +53,14 @@ from sovsim.engine.flows import (
 )
 from sovsim.engine.packed import param_record
 from sovsim.mechanisms import industry as ind_
-from sovsim.mechanisms.agriculture import crop, harvest, livestock, settled_share_step, sowing
+from sovsim.mechanisms.agriculture import (
+    crop,
+    harvest,
+    hunger_slaughter,
+    livestock,
+    settled_share_step,
+    sowing,
+)
 from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.demography import (
     collectivize,
@@ -61,6 +68,7 @@ from sovsim.mechanisms.demography import (
     flight,
     food_energy,
     kolkhoz_share,
+    meat_kcal_per_head,
     migration,
     return_migration,
     unit_labels,
@@ -271,8 +279,13 @@ def step_livestock(st, lab, P, POL, sc, t):
         uo[U.herds_before:U.herds_before + 4] = herds
     herds += lv.births - lv.deaths - lv.slaughter - lv.procured
     herds[:] = np.maximum(herds, 0.0)
+    # Herders short of food eat their animals (issue 15, kazakh: the pastoral diet).
+    kcal = food_energy(hv, lab, p, uo[U.food_t], lv.slaughter)
+    eaten = hunger_slaughter(hv[PERSONS], herds, lab.region, kcal, p, meat_kcal_per_head(p))
+    herds -= eaten
+    herds[:] = np.maximum(herds, 0.0)
     uo[U.herds_after:U.herds_after + 4] = herds
-    uo[U.slaughter:U.slaughter + 4] = lv.slaughter
+    uo[U.slaughter:U.slaughter + 4] = lv.slaughter + eaten
     uo[U.livestock_procured:U.livestock_procured + 4] = lv.procured
 
 

@@ -237,6 +237,33 @@ def livestock_procurement(stock, region, p, pol, n_regions):
 
 
 @kernel
+def hunger_slaughter(persons, herds, region, kcal, p, meat_kcal):
+    """Head slaughtered to eat this month where herders go hungry (``kcal``: each unit's food
+    energy a person a day before it): herders cover ``livestock.hunger_slaughter_share`` of
+    their region of the gap to their need by eating their animals, taken from every herd in
+    proportion to the meat it holds; (herds, units). ``herds``: what is left of the month's
+    herds; ``meat_kcal``: kcal of a slaughtered head, by herd (a column)."""
+    days = 365.0 / 12.0
+    out = np.zeros_like(herds)
+    need = p.food_kcal_need_per_person_day
+    for unit in range(persons.size):  # (a loop: no temporary arrays)
+        share = p.livestock_hunger_slaughter_share[region[unit]]
+        gap = max(need - kcal[unit], 0.0) * persons[unit] * days * share
+        if gap <= 0.0:
+            continue
+        held = 0.0
+        for herd in range(herds.shape[0]):
+            held += herds[herd, unit] * meat_kcal[herd, 0]
+        if held <= 0.0:
+            continue
+        # (numerical guard: at most half the herds in one month)
+        frac = min(gap / held, 0.5)
+        for herd in range(herds.shape[0]):
+            out[herd, unit] = herds[herd, unit] * frac
+    return out
+
+
+@kernel
 def livestock(hv, lab, p, pol, cm, feed_t, share_r, settled_r):
     """Births, deaths, slaughter and the state's procurement this month (head): (4, herds,
     units), herds in HERDS order. ``settled_r``: the share of each region's nomadic households
