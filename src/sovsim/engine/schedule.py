@@ -280,12 +280,14 @@ def step_livestock(st, lab, P, POL, sc, t):
     herds += lv.births - lv.deaths - lv.slaughter - lv.procured
     herds[:] = np.maximum(herds, 0.0)
     # Herders short of food eat their animals (issue 15, kazakh: the pastoral diet).
-    kcal = food_energy(hv, lab, p, uo[U.food_t], lv.slaughter)
-    eaten = hunger_slaughter(hv[PERSONS], herds, lab.region, kcal, p, meat_kcal_per_head(p))
-    herds -= eaten
-    herds[:] = np.maximum(herds, 0.0)
+    uo[U.slaughter:U.slaughter + 4] = lv.slaughter
+    if (p.livestock_hunger_slaughter_share > 0).any():
+        kcal = food_energy(hv, lab, p, uo[U.food_t], lv.slaughter)
+        eaten = hunger_slaughter(hv[PERSONS], herds, lab.region, kcal, p, meat_kcal_per_head(p))
+        herds -= eaten
+        herds[:] = np.maximum(herds, 0.0)
+        uo[U.slaughter:U.slaughter + 4] += eaten
     uo[U.herds_after:U.herds_after + 4] = herds
-    uo[U.slaughter:U.slaughter + 4] = lv.slaughter + eaten
     uo[U.livestock_procured:U.livestock_procured + 4] = lv.procured
 
 

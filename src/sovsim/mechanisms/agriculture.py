@@ -221,6 +221,8 @@ def livestock_procurement(stock, region, p, pol, n_regions):
     """Head taken this month by the state's meat and livestock procurement: each region's
     yearly plan (t live weight, ``pol.livestock_procurement_plan_t``) taken a twelfth a
     month, from every herd of the region in proportion to its live weight; (herds, units)."""
+    if not (pol.livestock_procurement_plan_t > 0).any():
+        return np.zeros_like(stock)
     weight = live_weight_kg(p)
     held_t = np.zeros(n_regions)
     for herd in range(stock.shape[0]):
