@@ -282,7 +282,10 @@ def test_annual_by_default_monthly_when_asked(tmp_path):
         np.testing.assert_allclose(monthly.values("historical", v),
                                    annual.values("historical", v), rtol=1e-12)
     size = {k: sum(p.stat().st_size for p in _parts(tmp_path / k)) for k in "am"}
-    assert size["m"] > 5 * size["a"]
+    # (issue 15, kazakh: 5 -> 4; variables that are zero in most months, such as flight and
+    # livestock procurement, compress to almost nothing monthly or annual, which lowers the
+    # ratio: 4.9 with them)
+    assert size["m"] > 4 * size["a"]
 
 
 def _read_only_copy(src: Path, tmp_path: Path) -> Path | None:
