@@ -36,7 +36,8 @@ def test_the_harvest_comes_in_july_to_september(world):
 def _herds(world, pol, feed_factor=1.0, cm=1):
     hv = world.hv()
     feed = np.full(hv.shape[1], 1e12) * feed_factor  # (ample unless cut)
-    return livestock(hv, world.lab, world.p, pol, cm, feed, kolkhoz_share(hv, world.lab))
+    return livestock(hv, world.lab, world.p, pol, cm, feed, kolkhoz_share(hv, world.lab),
+                     np.zeros(world.lab.region.max() + 1))
 
 
 def test_animals_die_when_fodder_falls(world):

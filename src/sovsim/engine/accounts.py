@@ -10,6 +10,7 @@ import numpy as np
 from sovsim.compiled import kernel
 from sovsim.engine.flows import SCALAR_BY_NAME, SCALAR_FLOWS, UNIT_FLOWS, U
 from sovsim.engine.packed import param_record
+from sovsim.mechanisms.agriculture import live_weight_kg
 from sovsim.mechanisms.demography import unit_labels
 from sovsim.mechanisms.industry import Y_, base_1928
 from sovsim.regions import REGIONS
@@ -71,6 +72,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("gross_output_rub", "rub (1926/27 prices)", "sum", False, "gross output: industry, agriculture, other branches"),
     # issue 17 (respond)
     Variable("industrial_capital_rub", "rub (1926/27 prices)", "june", False, "industrial fixed capital, groups A and B (issue 17: beside Allen's fixed capital)"),
+    # issue 15 (kazakh)
+    Variable("fled_within_ussr_persons", "persons", "sum", True, "persons fleeing hunger to elsewhere in the USSR (to the towns), by region left"),
+    Variable("fled_abroad_persons", "persons", "sum", True, "persons fleeing hunger abroad, by region left"),
+    Variable("livestock_procured_t", "t live weight", "sum", True, "animals taken by the state's meat and livestock procurement"),
 )
 BY_NAME = {v.name: v for v in VARIABLES}
 
@@ -85,7 +90,8 @@ REGIONAL_SERIES = (
     "rural_kcal_persons",  # kcal a day x persons, farming units
     "excess_deaths", "deported_persons",
     "individual_area_ha", "livestock_units", "individual_livestock_units",
-    "compulsory_t")  # delivered against obligations, and confiscated
+    "compulsory_t",  # delivered against obligations, and confiscated
+    "fled_within_ussr", "fled_abroad", "livestock_procured_t")  # issue 15 (kazakh)
 # ... and for the whole economy.
 SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "urban_excess_deaths", "births", "deaths", "net_migrants", "output_a_rub",
@@ -95,7 +101,7 @@ SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "industrial_capital_rub")  # issue 17 (respond)
 (R_RURAL, R_SETTLE, R_PEASANT_HH, R_KOLKHOZ_HH, R_PRODUCTION, R_AREA, R_PRIVATE, R_PROCURED,
  R_HORSES, R_CATTLE, R_PIGS, R_SHEEP, R_KCAL, R_EXCESS, R_DEPORTED, R_IND_AREA, R_LU, R_IND_LU,
- R_COMPULSORY) = range(len(REGIONAL_SERIES))
+ R_COMPULSORY, R_FLED_WITHIN, R_FLED_ABROAD, R_LIVESTOCK_PROCURED) = range(len(REGIONAL_SERIES))
 _S = {name: i for i, name in enumerate(SCALAR_SERIES)}
 # The booking generated from the declared flows (``engine.flows``): each unit flow summed by
 # region into the series its ``ledger`` names ((series, row) pairs) ...
@@ -141,6 +147,7 @@ def book_month(regional, scalars, hv, lab, MA, P, uo, so):
     macro, p = MA[0], P[0]
     regional[:] = 0.0
     small = p.accounts_small_animal_unit
+    weight = live_weight_kg(p)
     for u in range(hv.shape[1]):
         r = lab.region[u]
         farm = lab.farming[u] > 0
@@ -162,6 +169,9 @@ def book_month(regional, scalars, hv, lab, MA, P, uo, so):
         for k in range(4):
             regional[R_HORSES + k, r] += hv[HORSES + k, u]
         regional[R_LU, r] += lu
+        for k in range(4):  # issue 15 (kazakh): live weight procured (t)
+            regional[R_LIVESTOCK_PROCURED, r] += (uo[U.livestock_procured + k, u]
+                                                   * weight[k, 0] / 1000.0)
     scalars[_SC_URBAN] = macro.urban_persons
     scalars[_SC_STATE_GRAIN] = macro.state_grain_t
     scalars[_SC_TRACTORS] = macro.tractors_hp
@@ -261,4 +271,7 @@ def _records(regional: np.ndarray, scalars: np.ndarray, base_y: np.ndarray
     put("export_earnings_rub", sc["export_earnings_rub"])
     put("foreign_credit_rub", sc["credit_rub"])
     put("gross_output_rub", sc["gdp_rub"])
+    put_sum("fled_within_ussr_persons", rg["fled_within_ussr"])  # issue 15 (kazakh)
+    put_sum("fled_abroad_persons", rg["fled_abroad"])
+    put_sum("livestock_procured_t", rg["livestock_procured_t"])
     return rec

@@ -83,6 +83,10 @@ UNIT_FLOWS: tuple[Flow, ...] = (
     Flow("herds_before", "head", "trace", "herds before the month's livestock step", rows=4),
     Flow("herds_after", "head", "animals", "herds after the livestock step", rows=4),
     Flow("slaughter", "head", "animals", "animals slaughtered", rows=4),
+    # issue 15 (kazakh): the state's meat and livestock procurement; flight (outcomes).
+    Flow("livestock_procured", "head", "animals", "animals taken by the state's meat and livestock procurement", rows=4),
+    Flow("fled_within_ussr", "persons", "people", "persons fleeing hunger to elsewhere in the USSR (to the towns)", ledger=("fled_within_ussr",)),
+    Flow("fled_abroad", "persons", "people", "persons fleeing hunger abroad (they leave the population)", ledger=("fled_abroad",)),
 )
 
 def _industry_unit(name: str) -> str:

@@ -43,8 +43,10 @@ def grain_residual(before, after, inflow, outflow):
 
 
 @kernel
-def people_residual(before, after, births, deaths):
-    residual = after - before - (births - deaths)
+def people_residual(before, after, births, deaths, emigrants):
+    """People: after = before + births - deaths - those who left the USSR (flight abroad, a
+    declared outflow: ``flows`` ``fled_abroad``)."""
+    residual = after - before - (births - deaths - emigrants)
     return residual, abs(residual) / max(before, 1.0)
 
 
@@ -68,14 +70,14 @@ def check_state(month: int, h: HouseholdTable, macro: MacroState) -> None:
 
 @kernel
 def month_checks(hv, MA, grain_before, grain_after, inflow, outflow, people_before,
-                 people_after, births, deaths, err):
+                 people_after, births, deaths, emigrants, err):
     """The checks of a month in the compiled month: 0 when all hold, else the code of the
     first that fails, its residual and relative size in ``err``."""
     residual, rel = grain_residual(grain_before, grain_after, inflow, outflow)
     if rel > TOL:
         err[0], err[1], err[2], err[3] = residual, rel, grain_before, grain_after
         return GRAIN
-    residual, rel = people_residual(people_before, people_after, births, deaths)
+    residual, rel = people_residual(people_before, people_after, births, deaths, emigrants)
     if rel > TOL:
         err[0], err[1] = residual, rel
         return PEOPLE

@@ -34,6 +34,8 @@ MEMORY_DTYPE = np.dtype([
     ("relief_in_year", "f8"),  # and famine relief (t)
     ("gdp_rub_month", "f8"),  # last month's gross output
     ("harvest_value_rub", "f8"),  # the year's harvest at 1926/27 prices
+    # issue 15 (kazakh): the share of each region's nomadic households settled so far
+    ("settled_share", "f8", (len(REGIONS),)),
 ])
 
 

@@ -53,14 +53,24 @@ from sovsim.engine.flows import (
 )
 from sovsim.engine.packed import param_record
 from sovsim.mechanisms import industry as ind_
-from sovsim.mechanisms.agriculture import crop, harvest, individual_effort, livestock, sowing
+from sovsim.mechanisms.agriculture import (
+    crop,
+    harvest,
+    hunger_slaughter,
+    individual_effort,
+    livestock,
+    settled_share_step,
+    sowing,
+)
 from sovsim.mechanisms.allen_migration import allen_migration  # issue 17 (respond)
 from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.demography import (
     collectivize,
     deport,
+    flight,
     food_energy,
     kolkhoz_share,
+    meat_kcal_per_head,
     migration,
     return_migration,
     unit_labels,
@@ -262,16 +272,26 @@ def step_procurement_food(st, lab, P, POL, sc, t):
 
 @step_kernel
 def step_livestock(st, lab, P, POL, sc, t):
-    """5 Livestock: births, deaths, slaughter."""
-    hv, p, pol, uo = st.hv, P[0], POL[t.pm], sc.uo
-    lv = livestock(hv, lab, p, pol, t.cm, uo[U.feed_t], sc.share_r)
+    """5 Livestock: births, deaths, slaughter, the state's meat and livestock procurement;
+    the sedentarization plan settles nomadic households."""
+    hv, mem, p, pol, uo = st.hv, st.ME[0], P[0], POL[t.pm], sc.uo
+    mem.settled_share[:] = settled_share_step(mem.settled_share, pol)
+    lv = livestock(hv, lab, p, pol, t.cm, uo[U.feed_t], sc.share_r, mem.settled_share)
     herds = hv[HERD_ROWS:HERD_ROWS + 4]
     if t.micro:
         uo[U.herds_before:U.herds_before + 4] = herds
-    herds += lv.births - lv.deaths - lv.slaughter
+    herds += lv.births - lv.deaths - lv.slaughter - lv.procured
     herds[:] = np.maximum(herds, 0.0)
-    uo[U.herds_after:U.herds_after + 4] = herds
+    # Herders short of food eat their animals (issue 15, kazakh: the pastoral diet).
     uo[U.slaughter:U.slaughter + 4] = lv.slaughter
+    if (p.livestock_hunger_slaughter_share > 0).any():
+        kcal = food_energy(hv, lab, p, uo[U.food_t], lv.slaughter)
+        eaten = hunger_slaughter(hv[PERSONS], herds, lab.region, kcal, p, meat_kcal_per_head(p))
+        herds -= eaten
+        herds[:] = np.maximum(herds, 0.0)
+        uo[U.slaughter:U.slaughter + 4] += eaten
+    uo[U.herds_after:U.herds_after + 4] = herds
+    uo[U.livestock_procured:U.livestock_procured + 4] = lv.procured
 
 
 @step_kernel
@@ -346,12 +366,15 @@ def step_demography(st, lab, P, POL, sc, t):
     mig = migration(hv, lab, p, pol, labour_gap, uv.food_ratio, so[S.urban_grain_ratio])
     mig = allen_migration(mig, hv, lab, p, pol, uv.food_ratio, macro.goods_availability)  # issue 17 (respond)
     back = return_migration(macro.urban_persons, p, uv.food_ratio)
+    fled = flight(hv, lab, p)  # issue 15 (kazakh): within the USSR to the towns; abroad out
     farming = lab.farming * hv[PERSONS]
     back_rows = back * farming / max(total(farming), 1e-300)
     uo[U.persons_before_migration] = hv[PERSONS]
-    _scale(hv[HOUSEHOLDS], hv[PERSONS], hv[PERSONS] - mig + back_rows)
+    _scale(hv[HOUSEHOLDS], hv[PERSONS],
+           hv[PERSONS] - mig - fled.within_ussr - fled.abroad + back_rows)
     net_migrants = total(mig) - back
-    macro.urban_persons += net_migrants
+    macro.urban_persons += net_migrants + total(fled.within_ussr)
+    uo[U.fled_within_ussr], uo[U.fled_abroad] = fled.within_ussr, fled.abroad
     macro.urban_food_ratio = uv.food_ratio
     if t.cm == 1:  # after the main campaign: what members kept shapes next year's effort
         for unit in range(hv.shape[1]):
@@ -389,7 +412,7 @@ def step_checks(st, lab, P, POL, sc, t):
     return invariants.month_checks(hv, st.MA, sc.carry[C.grain_before], grain_after, inflow,
                                    outflow, sc.carry[C.people_before],
                                    rural_after + macro.urban_persons, so[S.births],
-                                   so[S.deaths], sc.err)
+                                   so[S.deaths], total(sc.uo[U.fled_abroad]), sc.err)
 
 
 class Phase(NamedTuple):

@@ -61,7 +61,7 @@ def cell_inputs(h, S0: np.ndarray, out: Month, s: Step, hetero_cells: np.ndarray
             cp[a, K.CP.dst], cp[a, K.CP.frac], cp[a, K.CP.kind] = d, min(f, 1.0), k
             cp[a, K.CP.thr] = min(f, 1.0)
     premig = u["persons_before_migration"]
-    cp[:, K.CP.mig] = u["migrants"]  # per unit of key: divided in _normalise*
+    cp[:, K.CP.mig] = leavers(u)  # per unit of key: divided in _normalise*
     cp[:, K.CP.ret] = safe_div(u["returners"], premig)
     cp[:, K.CP.hetero] = hetero_cells
     cp[:, K.CP.mover:K.CP.mover + K.N_STOCKS] = 1.0
@@ -216,7 +216,7 @@ def cell_flows(out: Month, cp: np.ndarray, S0: np.ndarray) -> np.ndarray:
     u = out.flows
     f = np.full((N_CELLS, K.N_FLOWS), np.nan)
     f[:, K.F_BIRTHS], f[:, K.F_DEATHS] = u["births"], u["deaths"]
-    f[:, K.F_MIGRANTS], f[:, K.F_RETURNERS] = u["migrants"], u["returners"]
+    f[:, K.F_MIGRANTS], f[:, K.F_RETURNERS] = leavers(u), u["returners"]
     f[:, K.F_HARVEST] = u["harvest_t"] - u["losses_t"]
     f[:, K.F_RELIEF], f[:, K.F_PROCURED] = u["relief_t"], u["procured_t"]
     f[:, K.F_DEP_PERSONS] = u["deported_persons"]
@@ -229,3 +229,10 @@ def cell_flows(out: Month, cp: np.ndarray, S0: np.ndarray) -> np.ndarray:
     return f
 
 
+
+
+def leavers(u: dict) -> np.ndarray:
+    """Persons leaving each cell this month: migrants to the towns and, issue 15 (kazakh),
+    those fleeing hunger within the USSR and abroad (the households draw them alike; the
+    cell model says where they go)."""
+    return u["migrants"] + u["fled_within_ussr"] + u["fled_abroad"]

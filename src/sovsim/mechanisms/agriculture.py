@@ -26,7 +26,7 @@ N_TENURES = len(TENURES)
 
 # What the mechanisms return, by name (rows by unit; herds: (herds, units) in HERDS order).
 Harvest = namedtuple("Harvest", "harvest_t losses_t")
-Herds = namedtuple("Herds", "births deaths slaughter")
+Herds = namedtuple("Herds", "births deaths slaughter procured")
 
 
 @kernel
@@ -47,8 +47,9 @@ def sowing(hv, lab, tractors_hp, tot, p, cm):
                   * access / max(total(access), 1e-300))
     resp = incentive(tot, p.agriculture_sowing_price_elasticity,
                      p.agriculture_sowing_response_min, 1.0)
+    # (issue 15, kazakh: pastoral households eat less grain, ``food.grain_norm_share``)
     own_need_t = (hv[PERSONS] * p.procurement_food_norm_kg_per_person_year / 1000.0
-                  + feed_need(hv, p, cm, 12))
+                  * p.food_grain_norm_share[lab.region] + feed_need(hv, p, cm, 12))
     return _sown_area(
         workers, tractor_ha, own_need_t, hv[HORSES], hv[GRAIN], lab.region, lab.tenure,
         N_TENURES, lab.farming > 0, lab.individual, p.agriculture_ha_per_horse,
@@ -172,7 +173,9 @@ def _pressure(individual, region, target_share, share_r, pace, dekulakization_ra
 @kernel
 def herd_parameters(p):
     """Per herd (rows in HERDS order): net growth per month, and the regional capacity of
-    pasture and hay, the pre-war (1916) herd spread by arable land."""
+    pasture and hay: the pre-war (1916) herd spread by arable land, except where a region's
+    own pasture capacity is given (``livestock.pasture_*_capacity_head`` > 0: the steppe of
+    Kazakhstan, whose herds grazed land that was never arable)."""
     land = p.agriculture_arable_land_ha
     land_share = land / total(land)
     growth = np.empty((4, 1))
@@ -181,18 +184,107 @@ def herd_parameters(p):
                              p.livestock_pigs_net_growth_per_year,
                              p.livestock_sheep_goats_net_growth_per_year]) / 12.0
     capacity = np.empty((4, land.size))
-    capacity[0] = p.livestock_horses_capacity_head * land_share
-    capacity[1] = p.livestock_cattle_capacity_head * land_share
-    capacity[2] = p.livestock_pigs_capacity_head * land_share
-    capacity[3] = p.livestock_sheep_goats_capacity_head * land_share
+    capacity[0] = _pasture_or_land(p.livestock_pasture_horses_capacity_head,
+                                   p.livestock_horses_capacity_head * land_share)
+    capacity[1] = _pasture_or_land(p.livestock_pasture_cattle_capacity_head,
+                                   p.livestock_cattle_capacity_head * land_share)
+    capacity[2] = _pasture_or_land(p.livestock_pasture_pigs_capacity_head,
+                                   p.livestock_pigs_capacity_head * land_share)
+    capacity[3] = _pasture_or_land(p.livestock_pasture_sheep_goats_capacity_head,
+                                   p.livestock_sheep_goats_capacity_head * land_share)
     return growth, capacity
 
 
 @kernel
-def livestock(hv, lab, p, pol, cm, feed_t, share_r):
-    """Births, deaths and slaughter this month (head): (3, herds, units), herds in HERDS
-    order."""
+def _pasture_or_land(pasture, by_land):
+    return np.where(pasture > 0, pasture, by_land)
+
+
+# issue 15 (kazakh): sedentarization and the state's meat and livestock procurement.
+@kernel
+def settled_share_step(settled_r, pol):
+    """The share of each region's nomadic households settled, after this month of the
+    sedentarization plan (``pol.sedentarization_share_per_year``, a share of the nomadic
+    households at the start settled each year; at most all of them)."""
+    return np.minimum(settled_r + pol.sedentarization_share_per_year / 12.0, 1.0)
+
+
+@kernel
+def sedentarized(p, settled_r):
+    """By region: the share of households settled off the steppe's routes (the nomadic share
+    times the share of it settled), and the capacity factor of pasture it leaves: a settled
+    herd keeps ``livestock.settled_capacity_ratio`` of the pasture it had when it moved."""
+    share = p.livestock_nomadic_household_share * settled_r
+    return share, 1.0 - share * (1.0 - p.livestock_settled_capacity_ratio)
+
+
+@kernel
+def live_weight_kg(p):
+    """Live weight per head, per herd (HERDS order), as a column."""
+    out = np.empty((4, 1))
+    out[:, 0] = np.array([p.livestock_horses_live_weight_kg, p.livestock_cattle_live_weight_kg,
+                          p.livestock_pigs_live_weight_kg,
+                          p.livestock_sheep_goats_live_weight_kg])
+    return out
+
+
+@kernel
+def livestock_procurement(stock, region, p, pol, n_regions):
+    """Head taken this month by the state's meat and livestock procurement: each region's
+    yearly plan (t live weight, ``pol.livestock_procurement_plan_t``) taken a twelfth a
+    month, from every herd of the region in proportion to its live weight; (herds, units)."""
+    if not (pol.livestock_procurement_plan_t > 0).any():
+        return np.zeros_like(stock)
+    weight = live_weight_kg(p)
+    held_t = np.zeros(n_regions)
+    for herd in range(stock.shape[0]):
+        for unit in range(stock.shape[1]):
+            held_t[region[unit]] += stock[herd, unit] * weight[herd, 0] / 1000.0
+    want_t = pol.livestock_procurement_plan_t / 12.0
+    # (numerical guard: at most half a region's herds in one month)
+    share = np.minimum(want_t / np.maximum(held_t, 1e-300), 0.5)
+    out = np.empty_like(stock)
+    for herd in range(stock.shape[0]):
+        for unit in range(stock.shape[1]):
+            out[herd, unit] = stock[herd, unit] * share[region[unit]]
+    return out
+
+
+@kernel
+def hunger_slaughter(persons, herds, region, kcal, p, meat_kcal):
+    """Head slaughtered to eat this month where herders go hungry (``kcal``: each unit's food
+    energy a person a day before it): herders cover ``livestock.hunger_slaughter_share`` of
+    their region of the gap to their need by eating their animals, taken from every herd in
+    proportion to the meat it holds; (herds, units). ``herds``: what is left of the month's
+    herds; ``meat_kcal``: kcal of a slaughtered head, by herd (a column)."""
+    days = 365.0 / 12.0
+    out = np.zeros_like(herds)
+    need = p.food_kcal_need_per_person_day
+    for unit in range(persons.size):  # (a loop: no temporary arrays)
+        share = p.livestock_hunger_slaughter_share[region[unit]]
+        gap = max(need - kcal[unit], 0.0) * persons[unit] * days * share
+        if gap <= 0.0:
+            continue
+        held = 0.0
+        for herd in range(herds.shape[0]):
+            held += herds[herd, unit] * meat_kcal[herd, 0]
+        if held <= 0.0:
+            continue
+        # (numerical guard: at most half the herds in one month)
+        frac = min(gap / held, 0.5)
+        for herd in range(herds.shape[0]):
+            out[herd, unit] = herds[herd, unit] * frac
+    return out
+
+
+@kernel
+def livestock(hv, lab, p, pol, cm, feed_t, share_r, settled_r):
+    """Births, deaths, slaughter and the state's procurement this month (head): (4, herds,
+    units), herds in HERDS order. ``settled_r``: the share of each region's nomadic households
+    settled (``settled_share_step``)."""
     growth, capacity = herd_parameters(p)
+    settled, pasture_left = sedentarized(p, settled_r)
+    capacity = capacity * pasture_left
     # What the rules below read, by short names.
     stock, region = hv[HERD_ROWS:HERD_ROWS + 4], lab.region
     kolkhoz, individual, stall_months = lab.kolkhoz, lab.individual, STALL[cm, 1]
@@ -209,6 +301,11 @@ def livestock(hv, lab, p, pol, cm, feed_t, share_r):
     # Pasture and hay bound the herds: growth slows as a region's herd nears its capacity.
     crowding = np.minimum(np.maximum(region_sums(stock, region, capacity.shape[1]) / capacity,
                                      0.0), 1.0)
+    # Settled herds lost the winter pastures (and had no yards or hay): they die in the stall
+    # months at ``livestock.settled_winter_mortality_per_month``.
+    winter = (p.livestock_settled_winter_mortality_per_month * settled if stall_months > 0
+              else np.zeros_like(settled))
+    procured = livestock_procurement(stock, region, p, pol, capacity.shape[1])
     flows = np.empty((3, stock.shape[0], stock.shape[1]))  # births, deaths, slaughter
     for unit in range(stock.shape[1]):  # (a loop: no temporary arrays)
         fed = feed_t[unit] / np.maximum(need[unit], 1e-300) if need[unit] > 0 else 1.0  # pasture
@@ -218,15 +315,17 @@ def livestock(hv, lab, p, pol, cm, feed_t, share_r):
         for herd in range(stock.shape[0]):
             head = stock[herd, unit]
             births = head * growth[herd, 0] * (1.0 - hunger) * (1.0 - crowding[herd, region[unit]])
-            deaths = head * starvation_mortality * hunger
+            deaths = head * (starvation_mortality * hunger + winter[region[unit]])
             if herd == HORSE:  # collectivized horses died of neglect
                 deaths = deaths + (head * kolkhoz_horse_mortality_per_year / 12.0
                                    if kolkhoz[unit] else 0.0)
             slaughter = head * culled
+            taken = np.minimum(procured[herd, unit], head - slaughter)
+            procured[herd, unit] = taken
             flows[0, herd, unit] = births
-            flows[1, herd, unit] = np.minimum(deaths, head - slaughter)
+            flows[1, herd, unit] = np.minimum(deaths, head - slaughter - taken)
             flows[2, herd, unit] = slaughter
-    return Herds(flows[0], flows[1], flows[2])
+    return Herds(flows[0], flows[1], flows[2], procured)
 
 
 @kernel

@@ -21,6 +21,7 @@ from sovsim.state import HouseholdTable
 from sovsim.state.table import (
     CATTLE,
     FOOD_RATIO,
+    HORSES,
     HOUSEHOLDS,
     PERSONS,
     SHEEP_GOATS,
@@ -47,19 +48,22 @@ def meat_kcal_per_head(p):
 
 @kernel
 def food_energy(hv, lab, p, food_t, slaughter_head):
-    """kcal per person per day of each unit: grain, animal products, slaughter (head, by herd
-    in HERDS order), other food."""
+    """kcal per person per day of each unit: grain, animal products (milk of cows, ewes and
+    goats everywhere; of mares where herders milked them, ``food.mare_milk_kcal_per_head_day``
+    by region: the pastoral diet), slaughter (head, by herd in HERDS order), other food."""
     return _food_energy(
         hv[PERSONS], hv[CATTLE], hv[SHEEP_GOATS], food_t, slaughter_head, lab.deported,
         p.food_grain_kcal_per_kg, p.food_cattle_kcal_per_head_day,
         p.food_sheep_goats_kcal_per_head_day, meat_kcal_per_head(p),
-        p.food_other_kcal_per_person_day, p.food_special_settlement_kcal_per_person_day)
+        p.food_other_kcal_per_person_day, p.food_special_settlement_kcal_per_person_day,
+        hv[HORSES], p.food_mare_milk_kcal_per_head_day[lab.region])
 
 
 @kernel
 def _food_energy(persons, cattle, sheep_goats, food_t, slaughter_head, deported, grain_kcal_per_kg,
                  cattle_kcal_per_head_day, sheep_goats_kcal_per_head_day, meat_kcal_per_head,
-                 other_kcal_per_person_day, special_settlement_kcal_per_person_day):
+                 other_kcal_per_person_day, special_settlement_kcal_per_person_day,
+                 horses, mare_milk_kcal_per_head_day):
     days = 365.0 / 12.0
     kcal = np.empty_like(persons)
     for unit in range(persons.size):  # (a loop: no temporary arrays)
@@ -68,7 +72,8 @@ def _food_energy(persons, cattle, sheep_goats, food_t, slaughter_head, deported,
             continue
         grain = food_t[unit] * 1000.0 * grain_kcal_per_kg / days
         dairy = (cattle[unit] * cattle_kcal_per_head_day
-                 + sheep_goats[unit] * sheep_goats_kcal_per_head_day)
+                 + sheep_goats[unit] * sheep_goats_kcal_per_head_day
+                 + horses[unit] * mare_milk_kcal_per_head_day[unit])
         meat = 0.0
         for herd in range(slaughter_head.shape[0]):
             meat = meat + slaughter_head[herd, unit] * meat_kcal_per_head[herd, 0]
@@ -234,3 +239,31 @@ def return_migration(urban_persons, p, urban_food_ratio):
     thr = p.demography_famine_threshold_ratio
     gap = max(thr - urban_food_ratio, 0.0) / thr
     return urban_persons * min(p.demography_return_migration_per_month * gap, 0.3)
+
+
+# issue 15 (kazakh): flight.
+Flight = namedtuple("Flight", "within_ussr abroad")
+
+
+@kernel
+def flight(hv, lab, p):
+    """Persons fleeing each unit this month, hunger's push (an outcome): within the USSR and
+    abroad. The push is the shortfall of food energy below the famine threshold (the same
+    measure as famine mortality) times ``demography.flight_response_per_month`` of the region
+    (herders with their animals could leave; elsewhere hunger moves people through
+    ``migration``); ``demography.flight_abroad_share`` of those who flee cross the border."""
+    return _flight(hv[PERSONS] * lab.farming, hv[FOOD_RATIO], lab.region,
+                   p.demography_famine_threshold_ratio, p.demography_flight_response_per_month,
+                   p.demography_flight_abroad_share)
+
+
+@kernel
+def _flight(rural, food_ratio, region, threshold, response, abroad_share):
+    out = np.empty((2, rural.size))
+    for unit in range(rural.size):  # (a loop: no temporary arrays)
+        short = max(threshold - food_ratio[unit], 0.0) / threshold
+        # (numerical guard: at most a fifth of a unit flees in one month)
+        leaving = rural[unit] * min(response[region[unit]] * short, 0.2)
+        out[1, unit] = leaving * abroad_share[region[unit]]
+        out[0, unit] = leaving - out[1, unit]
+    return Flight(out[0], out[1])
