@@ -3,7 +3,7 @@
 import numpy as np
 
 from sovsim.mechanisms.demography import deport, migration, vital
-from sovsim.state.table import FOOD_RATIO
+from sovsim.state.table import DEPLETION, FOOD_RATIO, PERSONS
 
 
 def test_hunger_kills(world):
@@ -35,3 +35,37 @@ def test_no_dekulakization_no_deportation(world):
     assert not (deport(world.lab, quiet) > 0).any()
     purge = world.pol("1930-02", dekulakization_rate_per_month=0.05)
     assert (deport(world.lab, purge) > 0).all()
+
+
+# issue 15 (calendar): deaths follow the months of hunger.
+def _hungry_months(world, ratios):
+    hv = world.hv()
+    need = world.p.food_kcal_need_per_person_day
+    excess = []
+    for r in ratios:
+        vt = vital(hv, world.lab, world.p, np.full(hv.shape[1], r * need))
+        hv[DEPLETION] = vt.depletion
+        excess.append(vt.excess_deaths.sum())
+    return np.array(excess), hv[DEPLETION]
+
+
+def test_famine_deaths_lag_the_hunger(world):
+    """The same hunger kills more in its fourth month than in its first (the body's reserves
+    run down); fed again, deaths go on for a while and fall month by month as the reserves
+    come back."""
+    excess, _ = _hungry_months(world, [0.4] * 4 + [1.0] * 12)
+    assert excess[0] > 0
+    assert excess[3] > 3 * excess[0]
+    assert np.all(np.diff(excess[3:]) < 0) and excess[-1] < 0.01 * excess[3]
+    _, depletion = _hungry_months(world, [0.4] * 4 + [1.0] * 24)
+    assert depletion.max() < 0.01
+
+
+def test_one_hungry_month_kills_less_than_a_hungry_spring(world):
+    """Going without food uses up the reserves in ``famine_reserve_months``: after that the
+    whole of the famine mortality acts, and not before."""
+    months = world.p.demography_famine_reserve_months
+    _, full = _hungry_months(world, [0.0] * int(np.ceil(months)))
+    assert np.allclose(full[world.hv()[PERSONS] > 0], 1.0)
+    _, one = _hungry_months(world, [0.0])
+    assert np.allclose(one[world.hv()[PERSONS] > 0], 1.0 / months)
