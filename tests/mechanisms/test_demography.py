@@ -62,10 +62,18 @@ def test_famine_deaths_lag_the_hunger(world):
 
 
 def test_one_hungry_month_kills_less_than_a_hungry_spring(world):
-    """Going without food uses up the reserves in ``famine_reserve_months``: after that the
-    whole of the famine mortality acts, and not before."""
+    """A month without food uses 1 / ``famine_reserve_months`` of the reserves; months more
+    use up more, and deaths rise with them. A steady shortfall settles at a level set by the
+    shortfall (the body adapts): shortfall / reserve months / recovery, at most all."""
     months = world.p.demography_famine_reserve_months
-    _, full = _hungry_months(world, [0.0] * int(np.ceil(months)))
-    assert np.allclose(full[world.hv()[PERSONS] > 0], 1.0)
-    _, one = _hungry_months(world, [0.0])
-    assert np.allclose(one[world.hv()[PERSONS] > 0], 1.0 / months)
+    recovery = world.p.demography_famine_recovery_per_month
+    people = world.hv()[PERSONS] > 0
+    excess_one, one = _hungry_months(world, [0.0])
+    assert np.allclose(one[people], 1.0 / months)
+    excess_many, many = _hungry_months(world, [0.0] * 60)
+    assert np.allclose(many[people], min(1.0 / months / recovery, 1.0))
+    assert excess_many[3] > 2 * excess_one[0]
+    threshold = world.p.demography_famine_threshold_ratio
+    _, part = _hungry_months(world, [0.8 * threshold] * 60)
+    assert np.allclose(part[people], min(0.2 / months / recovery, 1.0))
+    assert part.max() < many.max()

@@ -3,7 +3,8 @@
 Baseline births and deaths at the rates of the late 1920s. Famine mortality rises with the
 body reserves that hunger has used up, by unit (region x class x tenure): each month below a
 threshold of food energy against need depletes them, in proportion to the shortfall, and each
-month above it restores a share; deaths follow months of hunger, not the hungry month itself.
+month a share of what is used up comes back (recovery when fed, adaptation when half-fed);
+deaths follow months of hunger, not the hungry month itself.
 Households labelled kulak are deported to special settlements (their grain confiscated, their
 animals and land given to the kolkhoz), where mortality is higher. Households enter kolkhozy at
 the pace policy drives them toward its target, and leave when exit is allowed. Rural people
@@ -109,14 +110,14 @@ def _vital(persons, kcal, deported, kcal_need, famine_threshold_ratio, famine_mo
         ratio[unit] = kcal[unit] / kcal_need
         short = np.maximum(famine_threshold_ratio - ratio[unit], 0.0) / famine_threshold_ratio
         # issue 15 (calendar): hunger uses up body reserves (``reserve_months`` of going without
-        # any food exhaust them); fed above the threshold, a share comes back each month.
-        # Mortality follows what is used up, so deaths lag the months of hunger.
+        # any food exhaust them), and a share of what is used up comes back each month: fed,
+        # the body recovers; half-fed, it adapts (metabolism falls) and the loss settles at a
+        # level set by the shortfall (short / reserve_months / recovery_per_month). Mortality
+        # follows what is used up, so deaths lag the months of hunger.
         if persons[unit] <= 0.0:  # no one there: no reserves to use up
             used = 0.0
-        elif short > 0.0:
-            used = depletion_before[unit] + short / reserve_months
         else:
-            used = depletion_before[unit] * (1.0 - recovery_per_month)
+            used = depletion_before[unit] * (1.0 - recovery_per_month) + short / reserve_months
         depletion[unit] = min(used, 1.0)
         famine_rate = famine_mortality_per_month * depletion[unit] ** famine_exponent
         settle = settlement_excess_death_rate_per_year / 12.0 if deported[unit] else 0.0
