@@ -89,6 +89,7 @@ from sovsim.state.table import (
     CATTLE,
     CROP,
     DELIVERED,
+    DEPLETION,
     FOOD_RATIO,
     GRAIN,
     HERD_ROWS,
@@ -352,6 +353,7 @@ def step_demography(st, lab, P, POL, sc, t):
     vt = vital(hv, lab, p, kcal)
     _scale(hv[HOUSEHOLDS], hv[PERSONS], hv[PERSONS] + vt.births - vt.deaths)
     hv[FOOD_RATIO] = vt.food_ratio
+    hv[DEPLETION] = vt.depletion  # issue 15 (calendar)
     uv = urban_vital(macro.urban_persons, p, so[S.urban_grain_ratio])
     macro.urban_persons = macro.urban_persons + uv.births - uv.deaths
     _deport(hv, lab, macro, pol, uo, sc.fr_dep)
@@ -360,7 +362,14 @@ def step_demography(st, lab, P, POL, sc, t):
     if t.micro and (sc.fr_col > 0).any():
         sc.before_coll[:] = hv[:, lab.move_src]
         so[S.collectivize_copied] = 1.0
+    # issue 15 (calendar): the used-up reserves move with the people (a mean by persons)
+    depleted = np.empty((1, hv.shape[1]))
+    depleted[0] = hv[DEPLETION] * hv[PERSONS]
+    move_totals(depleted, lab.move_src, lab.move_dst, sc.fr_col)
     move_totals(hv[:N_EXTENSIVE], lab.move_src, lab.move_dst, sc.fr_col)
+    for unit in range(hv.shape[1]):
+        persons = hv[PERSONS, unit]
+        hv[DEPLETION, unit] = min(depleted[0, unit] / persons, 1.0) if persons > 0 else 0.0
     labour_gap = (so[S_INDUSTRY + ind_.LABOUR_DEMAND] / p.industry_urban_labour_participation
                   - macro.urban_persons)
     mig = migration(hv, lab, p, pol, labour_gap, uv.food_ratio, so[S.urban_grain_ratio])

@@ -1,7 +1,10 @@
 """Mechanism 2, demography: births, deaths, famine, deportation, collectivization, migration.
 
 Baseline births and deaths at the rates of the late 1920s. Famine mortality rises with the
-shortfall of food energy against need, below a threshold, by unit (region x class x tenure).
+body reserves that hunger has used up, by unit (region x class x tenure): each month below a
+threshold of food energy against need depletes them, in proportion to the shortfall, and each
+month a share of what is used up comes back (recovery when fed, adaptation when half-fed);
+deaths follow months of hunger, not the hungry month itself.
 Households labelled kulak are deported to special settlements (their grain confiscated, their
 animals and land given to the kolkhoz), where mortality is higher. Households enter kolkhozy at
 the pace policy drives them toward its target, and leave when exit is allowed. Rural people
@@ -20,6 +23,7 @@ from sovsim.regions import CLASSES, REGIONS
 from sovsim.state import HouseholdTable
 from sovsim.state.table import (
     CATTLE,
+    DEPLETION,
     FOOD_RATIO,
     HORSES,
     HOUSEHOLDS,
@@ -33,7 +37,7 @@ KULAK, MIDDLE, POOR = (CLASSES.index(k) for k in ("kulak", "middle", "poor"))
 N_REGIONS = len(REGIONS)
 
 # What the mechanisms return, by name (persons; by unit for ``vital``).
-Vital = namedtuple("Vital", "births deaths excess_deaths food_ratio")
+Vital = namedtuple("Vital", "births deaths excess_deaths food_ratio depletion")
 UrbanVital = namedtuple("UrbanVital", "births deaths excess_deaths kcal food_ratio")
 
 
@@ -87,27 +91,40 @@ def _food_energy(persons, cattle, sheep_goats, food_t, slaughter_head, deported,
 @kernel
 def vital(hv, lab, p, kcal):
     """Births, deaths, the famine deaths among them (persons) and food energy against need,
-    this month: (4, units)."""
+    this month, and the body reserves used up at its end (``famine_depletion``): (5, units)."""
     out = _vital(
         hv[PERSONS], kcal, lab.deported, p.food_kcal_need_per_person_day,
         p.demography_famine_threshold_ratio, p.demography_famine_mortality_per_month,
         p.demography_famine_exponent, p.demography_rural_death_rate_per_year,
         p.demography_rural_birth_rate_per_year,
-        p.demography_special_settlement_excess_death_rate_per_year)
-    return Vital(out[0], out[1], out[2], out[3])
+        p.demography_special_settlement_excess_death_rate_per_year,
+        hv[DEPLETION], p.demography_famine_reserve_months,
+        p.demography_famine_recovery_per_month)
+    return Vital(out[0], out[1], out[2], out[3], out[4])
 
 
 @kernel
 def _vital(persons, kcal, deported, kcal_need, famine_threshold_ratio, famine_mortality_per_month,
            famine_exponent, death_rate_per_year, birth_rate_per_year,
-           settlement_excess_death_rate_per_year):
+           settlement_excess_death_rate_per_year, depletion_before, reserve_months,
+           recovery_per_month):
     base = death_rate_per_year / 12.0
-    out = np.empty((4, persons.size))  # one array back to Python (each array costs to box)
-    births, deaths, excess, ratio = out[0], out[1], out[2], out[3]
+    out = np.empty((5, persons.size))  # one array back to Python (each array costs to box)
+    births, deaths, excess, ratio, depletion = out[0], out[1], out[2], out[3], out[4]
     for unit in range(persons.size):  # (a loop: no temporary arrays)
         ratio[unit] = kcal[unit] / kcal_need
         short = np.maximum(famine_threshold_ratio - ratio[unit], 0.0) / famine_threshold_ratio
-        famine_rate = famine_mortality_per_month * short ** famine_exponent
+        # issue 15 (calendar): hunger uses up body reserves (``reserve_months`` of going without
+        # any food exhaust them), and a share of what is used up comes back each month: fed,
+        # the body recovers; half-fed, it adapts (metabolism falls) and the loss settles at a
+        # level set by the shortfall (short / reserve_months / recovery_per_month). Mortality
+        # follows what is used up, so deaths lag the months of hunger.
+        if persons[unit] <= 0.0:  # no one there: no reserves to use up
+            used = 0.0
+        else:
+            used = depletion_before[unit] * (1.0 - recovery_per_month) + short / reserve_months
+        depletion[unit] = min(used, 1.0)
+        famine_rate = famine_mortality_per_month * depletion[unit] ** famine_exponent
         settle = settlement_excess_death_rate_per_year / 12.0 if deported[unit] else 0.0
         # (numerical guard: at most half a unit dies in a month; the calibrated scale stays
         # below)

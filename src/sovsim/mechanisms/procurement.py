@@ -13,7 +13,15 @@ Procurement modes (the instrument ``procurement_mode``):
 - ``quota``: deliveries set in August from the *planned* harvest (plan in tonnes, or quota
   share x planned yield x area), collected month by month with an enforcement efficiency down
   to the consumption floor; seed is not protected. When the real harvest falls short of the
-  planned one, the shortfall lands on peasant food.
+  planned one, the shortfall lands on peasant food. Collectors can thresh, haul and take in a
+  month only a share of the year's obligation (``procurement.collection_capacity_share_per_month``),
+  so the campaign runs from August into the winter.
+
+In the compulsory modes households hide a share of their grain from the collectors (pits,
+grain gleaned or taken from the kolkhoz fields before threshing); the law of 7 August 1932
+(instrument ``socialist_property_law``) cuts that share. Households do not ration their food
+perfectly to the next harvest: when their grain will not last, they eat more than an even
+share of it (``procurement.ration_cover_exponent``), so that short stocks run out in the spring.
 """
 
 from __future__ import annotations
@@ -124,6 +132,10 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
     # The obligation follows the plan in force (plans were cut, and raised, mid-campaign).
     quota_month = mode == QUOTA and cm != 7
     obligation = set_obligations(hv, lab, p, pol) if quota_month else np.zeros(0)
+    # issue 15 (calendar): what collectors can reach of a unit's grain (the rest is hidden),
+    # and how much of the year's obligation they can take in a month.
+    visible = visible_share(p, pol)
+    capacity = p.procurement_collection_capacity_share_per_month
     # What the rules below read, by short names.
     grain, persons, area_last_ha = hv[GRAIN], hv[PERSONS], hv[AREA_LAST]
     delivered, deported, kulak, middle = hv[DELIVERED], lab.deported, lab.kulak, lab.middle
@@ -151,9 +163,9 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
         if mode == TAX_IN_KIND:
             taken = np.minimum(tax_in_kind_share * harvest_t[unit], grain[unit] - sales)
         elif mode == REQUISITION:
-            taken = eff * (np.maximum(grain[unit] - floor, 0.0) * farming)
+            taken = eff * (np.maximum(visible * grain[unit] - floor, 0.0) * farming)
         elif mode == EXTRAORDINARY:
-            above_floor = np.maximum(grain[unit] - floor, 0.0) * farming
+            above_floor = np.maximum(visible * grain[unit] - floor, 0.0) * farming
             weight = 1.0 if kulak[unit] else (middle_weight if middle[unit] else 0.0)
             taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0),
                                grain[unit] - sales)
@@ -162,8 +174,8 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
             due = np.maximum(obligation[unit] - delivered[unit], 0.0)
             # Quotas reach below seed: only the food floor is protected.
             floor_food_only = floor - seed_t - feed_t[unit]
-            collectable = np.maximum(grain[unit] - floor_food_only, 0.0) * farming
-            taken = np.minimum(due, eff * collectable)
+            collectable = np.maximum(visible * grain[unit] - floor_food_only, 0.0) * farming
+            taken = min(due, capacity * obligation[unit], eff * collectable)
         private[unit] = sales * private_share
         procured[unit] = taken + sales - private[unit]
         delivered_now[unit] = taken
@@ -171,13 +183,28 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
 
 
 @kernel
+def visible_share(p, pol):
+    """Share of a household's grain that collectors can reach: all but what it hides, less
+    hidden under the law of 7 August 1932 (theft of kolkhoz grain punished by death or ten
+    years)."""
+    hidden = p.procurement_hidden_share
+    if pol.socialist_property_law:
+        hidden = hidden * (1.0 - p.procurement_property_law_hiding_cut)
+    return 1.0 - hidden
+
+
+@kernel
 def household_food(hv, free_price_ratio, p, pol, cm, months_to_harvest):
     """Grain eaten and fed to animals this month: (2, units), food then feed.
 
-    Households spread what they can eat (their grain less the seed they guard) over the months
-    to the harvest, in proportion to what each month needs (animals eat grain only in the stall
-    months). When short, the month's budget is shared between people and animals, the animals
-    getting ``livestock.feed_priority`` of their proportional share.
+    Households measure what they can eat (their grain less the seed they guard) against what
+    the months to the harvest need (animals eat grain only in the stall months). With enough
+    they eat the norm. When short they cut the month's eating, but by less than the shortfall:
+    the month gets its need times ``cover ** procurement.ration_cover_exponent`` (cover: what
+    they hold over what the months ahead need), so short stocks run out before the harvest (an
+    exponent of 1 is perfect smoothing, 0 eating the norm until the grain is gone). The month's
+    budget is shared between people and animals, the animals getting
+    ``livestock.feed_priority`` of their proportional share.
     """
     flows = _household_food(
         hv[PERSONS], hv[GRAIN], hv[CROP], feed_need(hv, p, cm, 1),
@@ -185,13 +212,14 @@ def household_food(hv, free_price_ratio, p, pol, cm, months_to_harvest):
         p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm),
         p.procurement_seed_protected_share,
         food_norm_kg(free_price_ratio, p, pol.procurement_mode),
-        months_to_harvest, p.livestock_feed_priority)
+        months_to_harvest, p.livestock_feed_priority, p.procurement_ration_cover_exponent)
     return Food(flows[0], flows[1])
 
 
 @kernel
 def _household_food(persons, grain, crop, need, need_to_harvest, area_last_ha, seed_norm,
-                    sowing_ahead, seed_protected_share, norm_kg, months, feed_priority):
+                    sowing_ahead, seed_protected_share, norm_kg, months, feed_priority,
+                    cover_exponent):
     flows = np.empty((2, grain.size))
     food, feed = flows[0], flows[1]
     for unit in range(grain.size):  # (a loop: no temporary arrays)
@@ -201,8 +229,8 @@ def _household_food(persons, grain, crop, need, need_to_harvest, area_last_ha, s
         # During the harvest months households count the crop still standing in the fields.
         edible = np.maximum(grain[unit] + crop[unit] - seed_guarded, 0.0)
         month_need = norm + need[unit]
-        budget = (month_need if edible >= total
-                  else edible * month_need / np.maximum(total, 1e-300))
+        cover = edible / np.maximum(total, 1e-300)
+        budget = month_need if cover >= 1.0 else month_need * cover ** cover_exponent
         budget = np.minimum(budget, grain[unit])
         scale = budget / np.maximum(month_need, 1e-300)
         feed[unit] = need[unit] if scale >= 1.0 else need[unit] * scale * feed_priority

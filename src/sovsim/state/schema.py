@@ -31,6 +31,9 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     Column("delivered_t", "float64", "t", "grain delivered against quotas this agricultural year"),
     Column("food_ratio", "float64", "share", "last month's food energy against need", False),
     Column("retained_kg", "float64", "kg per person", "grain left per person after last campaign", False),
+    # issue 15 (calendar): hunger's toll carried from month to month
+    Column("famine_depletion", "float64", "share of lethal depletion",
+           "body reserves used up by hunger (0 fed, 1 the depletion that kills)", False),
 )
 
 MACRO_COLUMNS: tuple[Column, ...] = (

@@ -22,9 +22,10 @@ _EXT = slice(0, len(EXTENSIVE))
 N_EXTENSIVE = len(EXTENSIVE)
 # The rows of the block by name, for the compiled month (``hv[PERSONS]`` is ``h["persons"]``).
 (HOUSEHOLDS, PERSONS, SOWN, AREA_LAST, CROP, HORSES, CATTLE, PIGS, SHEEP_GOATS, GRAIN,
- DELIVERED, FOOD_RATIO, RETAINED) = (ROW[name] for name in (
+ DELIVERED, FOOD_RATIO, RETAINED, DEPLETION) = (ROW[name] for name in (
     "households", "persons", "sown_area_ha", "area_last_ha", "crop_t", "horses", "cattle",
-    "pigs", "sheep_goats", "grain_t", "delivered_t", "food_ratio", "retained_kg"))
+    "pigs", "sheep_goats", "grain_t", "delivered_t", "food_ratio", "retained_kg",
+    "famine_depletion"))
 HERD_ROWS = HORSES  # the four herds are rows HORSES .. HORSES + 3, in HERDS order
 
 
@@ -216,6 +217,7 @@ def initial_state(p: ParameterSet) -> tuple[HouseholdTable, MacroState]:
     cols["delivered_t"] = np.zeros(n)
     cols["food_ratio"] = np.ones(n)
     cols["retained_kg"] = np.full(n, p["initial.grain_stock_kg_per_person"])
+    cols["famine_depletion"] = np.zeros(n)
     table = HouseholdTable(cols)
     macro = MacroState()
     macro["urban_persons"] = p["initial.population_persons"] * p["initial.urban_share"]
