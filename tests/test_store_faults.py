@@ -467,6 +467,49 @@ def test_bounds_are_refused_by_name_before_any_work(tmp_path):
         ensemble.run("historical", members=2, households=100_000_000, store=False)
 
 
+BIG = "1000000000000"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["sensitivity", "--n", BIG], "--n: 1,000,000,000,000 is out of range"),
+    (["sensitivity", "--n", "32768"], "allowed: a power of 2 from 8 to 16,384"),
+    (["sensitivity", "--workers", BIG], "--workers: 1,000,000,000,000 is out of range "
+                                        "(allowed: 0 to 256)"),
+    (["calibrate", "--maxfev", BIG], "--maxfev: 1,000,000,000,000 is out of range "
+                                     "(allowed: 1 to 1,000,000)"),
+    (["calibrate", "--method", "abc", "--population", BIG], "--population: "
+     "1,000,000,000,000 is out of range (allowed: 10 to 100,000)"),
+    (["calibrate", "--method", "abc", "--generations", BIG], "(allowed: 1 to 100)"),
+    (["calibrate", "--method", "abc", "--max-runs", BIG], "--max-runs: 1,000,000,000,000"),
+    (["calibrate", "--method", "abc", "--draws", BIG], "(allowed: 1 to 10,000)"),
+    (["calibrate", "--method", "abc-rm", "--moves", "11"], "--moves: 11 is out of range "
+                                                          "(allowed: 1 to 10)"),
+    (["ensemble", "historical", "--members", "2", "--workers", BIG], "--workers "
+     "1000000000000: from 1 to 256 local worker processes"),
+    (["ensemble", "historical", "--members", "2", "--households", BIG], "--households "
+     "1000000000000: household rows per member, from 5 to 21,640,321"),
+    (["ensemble", "historical", "--members", "2", "--seed", "-1"], "--seed -1"),
+    (["compare", "historical", "--members", BIG], "--members: 1,000,000,000,000 is out of "
+                                                   "range (allowed: 0 to 1,000,000)"),
+    (["compare", "historical", "--members", "2", "--workers", BIG], "--workers: "),
+    (["bench", "--runs", BIG], "--runs: 1,000,000,000,000 is out of range"),
+    (["bench", "--households", BIG], "(allowed: 1 to 21,640,321)"),
+    (["bench", "--households", "100", "--repeat", BIG], "--repeat: "),
+    (["serve", "--workers", BIG], "--workers: 1,000,000,000,000 is out of range"),
+    (["serve", "--burst", BIG], "--burst: "),
+])
+def test_every_count_has_a_bound_refused_in_one_line(tmp_path, args, says):
+    """A count past its bound: one line naming the option and the allowed range, exit 2,
+    before any work (nothing stored, nothing computed)."""
+    r = runner.invoke(app, [*args, *(["--store", str(tmp_path / "s")]
+                                     if args[0] == "ensemble" else [])])
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert r.exit_code == 2, r.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.output
+    assert says in lines[0]
+    assert not (tmp_path / "s").exists()
+
+
 def test_errors_in_workers_come_back_and_stop_the_pool():
     from sovsim.uncertainty.pool import parallel_map
 

@@ -35,6 +35,8 @@ HOUSEHOLD_SUMMARY = "household_summary"  # a member's table in the store (househ
 # parameter draw and manifest take about 2 KB while the ensemble runs, and its stored annual
 # values about 20 KB: a million members is 2 GB of memory and 20 GB of disk.
 MAX_MEMBERS = 1_000_000
+# Local worker processes: each holds the compiled model (about 200 MB), so 256 is 50 GB.
+MAX_WORKERS = 256
 # Coarse members are written to the store in one part file every FLUSH_MEMBERS members
 # (``$SOVSIM_STORE_FLUSH`` to change it) or FLUSH_SECONDS, whichever comes first.
 FLUSH_MEMBERS = int(os.environ.get("SOVSIM_STORE_FLUSH", "512"))
@@ -113,15 +115,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     from sovsim.store.parts import StoredAnnual
     from sovsim.store.store import Store
 
-    if households:
-        _check_households(households)
-    members = check_members(members)
-    if scheduler is None and (not isinstance(workers, int) or isinstance(workers, bool)
-                              or not 1 <= workers <= 256):
-        raise SovsimError(f"--workers {workers!r}: from 1 to 256 local worker processes")
-    seed = int(seed)
-    if seed < 0:
-        raise SovsimError(f"--seed {seed}: a seed is a whole number >= 0")
+    members, seed = check_options(members=members, households=households, workers=workers,
+                                  seed=seed, scheduler=scheduler)
     if isinstance(scenarios, (str, Path, Scenario)):
         scenarios = [scenarios]
     scs = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
@@ -278,6 +273,24 @@ def _check_households(households: Any) -> None:
             5 <= households <= real):
         raise SovsimError(f"--households {households!r}: household rows per member, from 5 "
                           f"to {real:,} (every household of 1921); 0 runs the cell model")
+
+
+def check_options(*, members: Any, households: Any = 0, workers: Any = 1, seed: Any = 0,
+                  scheduler: Any = None) -> tuple[int, int]:
+    """(members, seed) once the sizes of an ensemble are within their bounds (MAX_MEMBERS,
+    MAX_WORKERS, the households of 1921); a SovsimError naming the option otherwise. The
+    command line calls it before it shows anything, ``run`` before any work."""
+    if households:
+        _check_households(households)
+    members = check_members(members)
+    if scheduler is None and (not isinstance(workers, (int, np.integer))
+                              or isinstance(workers, bool) or not 1 <= workers <= MAX_WORKERS):
+        raise SovsimError(f"--workers {workers!r}: from 1 to {MAX_WORKERS} local worker "
+                          "processes")
+    seed = int(seed)
+    if seed < 0:
+        raise SovsimError(f"--seed {seed}: a seed is a whole number >= 0")
+    return members, seed
 
 
 def member_seed(seed: int, member: int) -> int:
