@@ -224,9 +224,11 @@ def test_two_writers_of_one_ensemble_at_once(tmp_path, clean):
 
 
 def test_changed_input_data_or_code_misses_the_store(tmp_path, monkeypatch):
+    from sovsim import fingerprint
+
     data = tmp_path / "data"
-    shutil.copytree(keys.DATA_ROOT, data)
-    monkeypatch.setattr(keys, "DATA_ROOT", data)
+    shutil.copytree(fingerprint.DATA, data)
+    monkeypatch.setattr(fingerprint, "DATA", data)
     st = Store(tmp_path / "s")
     first, cached = ensemble.stored_run("nep", store=st)
     assert not cached
@@ -235,6 +237,9 @@ def test_changed_input_data_or_code_misses_the_store(tmp_path, monkeypatch):
     weather.write_text(weather.read_text().replace("1", "2", 1))
     again, cached = ensemble.stored_run("nep", store=st)
     assert not cached and again.manifest["data_hash"] != first.manifest["data_hash"]
+    history = next((data / "history").glob("*.csv"))  # read by no run: the same key
+    history.write_text(history.read_text() + "\n")
+    assert ensemble.stored_run("nep", store=st)[1]
     keys.code_hash.cache_clear()
     monkeypatch.setattr(keys, "code_hash", lambda: "another-build")
     third, cached = ensemble.stored_run("nep", store=st)
@@ -520,3 +525,16 @@ def test_errors_in_workers_come_back_and_stop_the_pool():
 
 def _invert(x):
     return 1 / x
+
+
+def test_one_definition_of_the_code_and_data_hashes():
+    """The store's keys and a Dask worker's fingerprint hash the same code and data."""
+    from sovsim import fingerprint
+
+    assert keys.code_hash is fingerprint.code_hash and keys.data_hash is fingerprint.data_hash
+    fp = fingerprint.fingerprint()
+    keyed = keys.keyed({"scenario": "nep"})
+    assert (keyed["code_hash"], keyed["data_hash"]) == (fp["code"], fp["data"])
+    read = {p.relative_to(fingerprint.DATA).parts[0] for p in fingerprint.data_files()}
+    assert {"inputs", "parameters", "population", "scenarios", "instruments.toml"} <= read
+    assert not read & set(fingerprint.NOT_READ_BY_A_RUN)
