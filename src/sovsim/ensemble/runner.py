@@ -41,6 +41,11 @@ MAX_WORKERS = 256
 # (``$SOVSIM_STORE_FLUSH`` to change it) or FLUSH_SECONDS, whichever comes first.
 FLUSH_MEMBERS = int(os.environ.get("SOVSIM_STORE_FLUSH", "512"))
 FLUSH_SECONDS = 5.0
+# An ensemble computed whole keeps its coarse members' annual values in memory for its bands
+# up to HOLD_BYTES (a member's are about ANNUAL_BYTES_PER_MEMBER: 42 variables x 20 years x
+# up to 7 columns x 8 bytes): about 12,000 members; a larger one reads its parts back.
+ANNUAL_BYTES_PER_MEMBER = 42 * 20 * 6 * 8
+HOLD_BYTES = 5e8
 
 
 def check_members(members: Any) -> int:
@@ -217,6 +222,12 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         progress(done, total)
 
     annual_back = freq == "annual"  # coarse members need send back only annual values
+    # Coarse annual members computed here are kept in memory too, while they fit, so that the
+    # bands of an ensemble computed whole are made without reading its parts back.
+    held: dict[str, dict[str, np.ndarray]] = {}
+    hold = (st is not None and annual_back and not households
+            and members * ANNUAL_BYTES_PER_MEMBER <= HOLD_BYTES)
+    filled = {labels[k]: 0 for k in range(len(scs))}
 
     def on_result(key: tuple[int, int], result: Any) -> None:
         nonlocal done
@@ -236,6 +247,13 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             writers[name].link(i, rid)  # recorded in a part too, for a rebuilt index
         else:
             writers[name].add(i, ens.member_ids[name][i], manifests[k, i], records)
+            if hold:
+                arrays = held.setdefault(name, {})
+                for v, arr in records.items():
+                    if v not in arrays:
+                        arrays[v] = np.empty((members, *arr.shape))
+                    arrays[v][i] = arr
+                filled[name] += 1
         done += 1
         if progress:
             progress(done, total)
@@ -259,6 +277,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             continue
         eid = ens.ids[name]
         ens.annual[name] = StoredAnnual(st, eid, members)
+        if hold and filled[name] == members:  # every member computed now: no read back
+            ens.annual[name].hold(held.pop(name))
         entry = st.get(eid)
         if entry.status != "complete" or st.sha256(st.rel(st.path(eid) / "bands.parquet")) is None:
             st.finish_ensemble(eid, band_table(name, ens.annual[name]))
