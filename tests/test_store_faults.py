@@ -538,3 +538,27 @@ def test_one_definition_of_the_code_and_data_hashes():
     read = {p.relative_to(fingerprint.DATA).parts[0] for p in fingerprint.data_files()}
     assert {"inputs", "parameters", "population", "scenarios", "instruments.toml"} <= read
     assert not read & set(fingerprint.NOT_READ_BY_A_RUN)
+
+
+def test_bands_of_a_whole_ensemble_come_from_memory_the_same_as_from_the_parts(tmp_path,
+                                                                               clean,
+                                                                               monkeypatch):
+    """An ensemble computed whole makes its bands from the values it just wrote, without
+    reading its parts back; the same bands, bit for bit, as read from the store."""
+    from sovsim.store import parts
+
+    real = parts.part_rows
+    reads = []
+
+    def counting(*a, **kw):
+        reads.append(a[1])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(parts, "part_rows", counting)
+    ens = ensemble.run("historical", members=N, seed=4, store=tmp_path / "s")
+    assert reads == [] and ens.computed == {"historical": N}
+    _same(ens, clean)  # the reference's bands were read back from its parts
+    again = ensemble.run("historical", members=N, seed=4, store=tmp_path / "s")
+    assert again.computed == {"historical": 0}
+    _same(again, ens)
+    assert reads  # the members' values of a stored ensemble: read back from its parts
