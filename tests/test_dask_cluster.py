@@ -255,6 +255,95 @@ def test_the_scheduler_going_away_stops_with_one_line_and_keeps_the_stored(two_w
     same_files(tmp_path / "resumed", tmp_path / "local")
 
 
+def _group(pgid: int) -> list[str]:
+    """Live (not zombie) processes of a process group."""
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["pid", "status"]):
+        try:
+            if os.getpgid(p.info["pid"]) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                out.append(" ".join(p.cmdline())[:80])
+        except (ProcessLookupError, psutil.Error):
+            pass
+    return out
+
+
+def _scheduler_tasks(address: str) -> int:
+    with distributed.Client(address, timeout=30, set_as_default=False) as client:
+        return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", pytest.param("sigterm", marks=pytest.mark.slow)])
+def test_interrupt_on_a_cluster_stops_with_one_line_and_keeps_the_stored(two_workers, tmp_path,
+                                                                         how):
+    """Ctrl-C (or SIGTERM) of an ensemble on a real cluster: one line saying how to resume,
+    exit 130 within seconds, no traceback or log of distributed, nothing left of the
+    command, the cluster's tasks cancelled (its workers idle, not orphaned with the rest of
+    the ensemble), a store that verifies, and a resume that gives the bands of a whole run."""
+    from sovsim.store import Store
+    from sovsim.store.maintenance import verify
+
+    store = tmp_path / "st"
+    n = 2000
+    args = ["ensemble", "historical", "--members", str(n), "--seed", "6", "--format",
+            "parquet"]
+    log = tmp_path / "cli.err"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", "from sovsim.cli import app; app()",
+                                 *args, "--store", str(store), "--scheduler",
+                                 two_workers.address], stdout=subprocess.DEVNULL, stderr=err,
+                                env={**os.environ, "COLUMNS": "400",
+                                     "SOVSIM_STORE_FLUSH": "16"},
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not list(store.glob("runs/*/*/members/part-*.parquet")):
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "no member was stored"
+            time.sleep(0.1)
+        t0 = time.monotonic()
+        if how == "ctrl-c":  # a terminal's Ctrl-C goes to the whole foreground group
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        took = time.monotonic() - t0
+        deadline = time.monotonic() + 10
+        while _group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _group(proc.pid) == [], "processes of the command left behind"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    stderr = log.read_text()
+    lines = errors_of(stderr)
+    assert proc.returncode == 130, stderr
+    assert took < 15, f"stopped after {took:.0f} s"
+    assert len(lines) == 1, stderr  # no traceback, no log lines of distributed
+    assert lines[0].startswith("interrupted after ") and "run the same command again to " \
+        "resume" in lines[0], stderr
+    # the cluster let go of the ensemble: no task of it left on the scheduler
+    deadline = time.monotonic() + 20
+    while (left := _scheduler_tasks(two_workers.address)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == 0, f"{left} tasks left on the scheduler"
+    assert all(p.poll() is None for p in two_workers.procs.values())  # the cluster is intact
+    st = Store(store)
+    stored = len(st.members(st.entries(["ensemble"])[0].id))
+    assert 0 < stored < n
+    assert verify(st).ok, verify(st).problems
+    st.close()
+    r = cli(*args, "--store", str(store), "--scheduler", two_workers.address,
+            "--out", str(tmp_path / "resumed"))
+    assert r.returncode == 0, r.stderr
+    assert f"{n - stored} of {n} members run now" in r.stderr, r.stderr
+    here = cli(*args, "--no-store", "--out", str(tmp_path / "local"))
+    assert here.returncode == 0, here.stderr
+    same_files(tmp_path / "resumed", tmp_path / "local")
+
+
 # -- version safety -------------------------------------------------------------------------
 def other_sovsim(root: Path) -> Path:
     """A copy of this sovsim with another version, one source file and one data file

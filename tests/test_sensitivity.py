@@ -69,6 +69,10 @@ def test_runs_needed_and_bad_n():
         sa.check_n(4)
     with pytest.raises(InputError, match="power of 2"):
         sa.check_n(100)
+    with pytest.raises(InputError, match="16,384"):  # MAX_N, before any sample is drawn
+        sa.check_n(2 ** 40)
+    with pytest.raises(InputError, match="whole number"):
+        sa.check_n(64.0)
     with pytest.raises(InputError, match="at least 2 parameters"):
         sa.sobol(ishigami, {"x1": uniform(-PI, PI)}, 8)
 
@@ -114,6 +118,10 @@ def test_cli_smoke(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--n", "4"], "too small"),
     (["--n", "12"], "power of 2"),
+    (["--n", "1099511627776"], "--n: 1,099,511,627,776 is out of range"),
+    (["--n", "32768"], "allowed: a power of 2 from 8 to 16,384"),
+    (["--workers", "1000"], "--workers: 1,000 is out of range (allowed: 0 to 256)"),
+    (["--seed", "-1"], "--seed: -1 is out of range (allowed: 0 or more)"),
     (["--params", "agriculture.ha_per_horse,no.such"], "no.such"),
     (["--format", "xlsx"], "xlsx"),
     (["no-such-scenario"], "no-such-scenario"),

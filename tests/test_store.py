@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,25 +116,62 @@ def _count_members(store_dir) -> int:
         return 0
 
 
+# The command line in a process whose 4th part file stalls mid-write (its bytes written to
+# the temporary file, not yet renamed into place) until the test kills it: the kill lands
+# mid-write every time, whatever the machine's speed (a kill timed by polling the store raced
+# with an ensemble that could finish first).
+_STALL = """
+import sys, time
+from pathlib import Path
+from sovsim.store import files
+
+marker, real, seen = Path(sys.argv[1]), files.atomic_write, []
+
+def stalling(target, write):
+    if target.name.startswith("part-"):
+        seen.append(target)
+        if len(seen) == 4:
+            def stall(tmp):
+                write(tmp)
+                marker.write_text(str(tmp))
+                time.sleep(600)
+            return real(target, stall)
+    return real(target, write)
+
+files.atomic_write = stalling
+sys.argv = ["sovsim", *sys.argv[2:]]
+from sovsim.cli import app
+app()
+"""
+
+
 def test_killed_ensemble_resumes_without_losing_or_duplicating_a_member(tmp_path):
-    n = 120  # a part file every 4 members (as their batch ends): ~1 s to kill it midway
+    n = 120  # a part file every 4 members; the 4th stalls mid-write and is killed there
     store = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "sovsim.cli", "ensemble", "historical", "--members", str(n),
-           "--seed", "3", "--store", str(store)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "SOVSIM_STORE_FLUSH": "4"})
-    deadline = time.monotonic() + 120
+    marker = tmp_path / "stalled"
+    cmd = [sys.executable, "-c", _STALL, str(marker), "ensemble", "historical", "--members",
+           str(n), "--seed", "3", "--store", str(store)]
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err,
+                                env={**os.environ, "SOVSIM_STORE_FLUSH": "4"})
+    deadline = time.monotonic() + 300
     try:
-        while _count_members(store) < 3:
-            assert proc.poll() is None, "the ensemble finished or failed before it was killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        while not marker.exists():
+            assert proc.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "the 4th part was never written"
+            time.sleep(0.05)
+        partial = Path(marker.read_text())
+        assert partial.exists() and partial.stat().st_size > 0  # a real half-written part
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     stored = _count_members(store)
     assert 3 <= stored < n, "killed midway"
+    assert partial.exists()  # the killed writer's leftover, until the resume cleans it
     resumed = ensemble.run("historical", members=n, seed=3, store=store)
     assert resumed.computed == {"historical": n - stored}  # the stored ones were not rerun
     st = Store(store)

@@ -224,9 +224,11 @@ def test_two_writers_of_one_ensemble_at_once(tmp_path, clean):
 
 
 def test_changed_input_data_or_code_misses_the_store(tmp_path, monkeypatch):
+    from sovsim import fingerprint
+
     data = tmp_path / "data"
-    shutil.copytree(keys.DATA_ROOT, data)
-    monkeypatch.setattr(keys, "DATA_ROOT", data)
+    shutil.copytree(fingerprint.DATA, data)
+    monkeypatch.setattr(fingerprint, "DATA", data)
     st = Store(tmp_path / "s")
     first, cached = ensemble.stored_run("nep", store=st)
     assert not cached
@@ -235,6 +237,9 @@ def test_changed_input_data_or_code_misses_the_store(tmp_path, monkeypatch):
     weather.write_text(weather.read_text().replace("1", "2", 1))
     again, cached = ensemble.stored_run("nep", store=st)
     assert not cached and again.manifest["data_hash"] != first.manifest["data_hash"]
+    history = next((data / "history").glob("*.csv"))  # read by no run: the same key
+    history.write_text(history.read_text() + "\n")
+    assert ensemble.stored_run("nep", store=st)[1]
     keys.code_hash.cache_clear()
     monkeypatch.setattr(keys, "code_hash", lambda: "another-build")
     third, cached = ensemble.stored_run("nep", store=st)
@@ -468,6 +473,49 @@ def test_bounds_are_refused_by_name_before_any_work(tmp_path):
         ensemble.run("historical", members=2, households=100_000_000, store=False)
 
 
+BIG = "1000000000000"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["sensitivity", "--n", BIG], "--n: 1,000,000,000,000 is out of range"),
+    (["sensitivity", "--n", "32768"], "allowed: a power of 2 from 8 to 16,384"),
+    (["sensitivity", "--workers", BIG], "--workers: 1,000,000,000,000 is out of range "
+                                        "(allowed: 0 to 256)"),
+    (["calibrate", "--maxfev", BIG], "--maxfev: 1,000,000,000,000 is out of range "
+                                     "(allowed: 1 to 1,000,000)"),
+    (["calibrate", "--method", "abc", "--population", BIG], "--population: "
+     "1,000,000,000,000 is out of range (allowed: 10 to 100,000)"),
+    (["calibrate", "--method", "abc", "--generations", BIG], "(allowed: 1 to 100)"),
+    (["calibrate", "--method", "abc", "--max-runs", BIG], "--max-runs: 1,000,000,000,000"),
+    (["calibrate", "--method", "abc", "--draws", BIG], "(allowed: 1 to 10,000)"),
+    (["calibrate", "--method", "abc-rm", "--moves", "11"], "--moves: 11 is out of range "
+                                                          "(allowed: 1 to 10)"),
+    (["ensemble", "historical", "--members", "2", "--workers", BIG], "--workers "
+     "1000000000000: from 1 to 256 local worker processes"),
+    (["ensemble", "historical", "--members", "2", "--households", BIG], "--households "
+     "1000000000000: household rows per member, from 5 to 21,640,321"),
+    (["ensemble", "historical", "--members", "2", "--seed", "-1"], "--seed -1"),
+    (["compare", "historical", "--members", BIG], "--members: 1,000,000,000,000 is out of "
+                                                   "range (allowed: 0 to 1,000,000)"),
+    (["compare", "historical", "--members", "2", "--workers", BIG], "--workers: "),
+    (["bench", "--runs", BIG], "--runs: 1,000,000,000,000 is out of range"),
+    (["bench", "--households", BIG], "(allowed: 1 to 21,640,321)"),
+    (["bench", "--households", "100", "--repeat", BIG], "--repeat: "),
+    (["serve", "--workers", BIG], "--workers: 1,000,000,000,000 is out of range"),
+    (["serve", "--burst", BIG], "--burst: "),
+])
+def test_every_count_has_a_bound_refused_in_one_line(tmp_path, args, says):
+    """A count past its bound: one line naming the option and the allowed range, exit 2,
+    before any work (nothing stored, nothing computed)."""
+    r = runner.invoke(app, [*args, *(["--store", str(tmp_path / "s")]
+                                     if args[0] == "ensemble" else [])])
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert r.exit_code == 2, r.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.output
+    assert says in lines[0]
+    assert not (tmp_path / "s").exists()
+
+
 def test_errors_in_workers_come_back_and_stop_the_pool():
     from sovsim.uncertainty.pool import parallel_map
 
@@ -478,3 +526,40 @@ def test_errors_in_workers_come_back_and_stop_the_pool():
 
 def _invert(x):
     return 1 / x
+
+
+def test_one_definition_of_the_code_and_data_hashes():
+    """The store's keys and a Dask worker's fingerprint hash the same code and data."""
+    from sovsim import fingerprint
+
+    assert keys.code_hash is fingerprint.code_hash and keys.data_hash is fingerprint.data_hash
+    fp = fingerprint.fingerprint()
+    keyed = keys.keyed({"scenario": "nep"})
+    assert (keyed["code_hash"], keyed["data_hash"]) == (fp["code"], fp["data"])
+    read = {p.relative_to(fingerprint.DATA).parts[0] for p in fingerprint.data_files()}
+    assert {"inputs", "parameters", "population", "scenarios", "instruments.toml"} <= read
+    assert not read & set(fingerprint.NOT_READ_BY_A_RUN)
+
+
+def test_bands_of_a_whole_ensemble_come_from_memory_the_same_as_from_the_parts(tmp_path,
+                                                                               clean,
+                                                                               monkeypatch):
+    """An ensemble computed whole makes its bands from the values it just wrote, without
+    reading its parts back; the same bands, bit for bit, as read from the store."""
+    from sovsim.store import parts
+
+    real = parts.part_rows
+    reads = []
+
+    def counting(*a, **kw):
+        reads.append(a[1])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(parts, "part_rows", counting)
+    ens = ensemble.run("historical", members=N, seed=4, store=tmp_path / "s")
+    assert reads == [] and ens.computed == {"historical": N}
+    _same(ens, clean)  # the reference's bands were read back from its parts
+    again = ensemble.run("historical", members=N, seed=4, store=tmp_path / "s")
+    assert again.computed == {"historical": 0}
+    _same(again, ens)
+    assert reads  # the members' values of a stored ensemble: read back from its parts

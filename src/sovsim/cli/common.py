@@ -23,6 +23,9 @@ console = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 MAX_MESSAGE = 600  # characters of an error line; a longer one is cut, with a mark
+# Local worker processes of any command (as sovsim.ensemble.runner.MAX_WORKERS): each holds
+# the compiled model, about 200 MB, so 256 of them are 50 GB.
+MAX_WORKERS = 256
 
 # The headline variables: name, display scale, label (Mt: million tonnes).
 HEADLINE = (
@@ -121,7 +124,7 @@ def check_count(option: str, value: int | None, *, least: int = 0,
         return
     if value < least or (most is not None and value > most):
         top = f" to {most:,}" if most is not None else " or more"
-        fail(f"{option}: {value} is out of range (allowed: {least}{top})")
+        fail(f"{option}: {value:,} is out of range (allowed: {least:,}{top})")
 
 
 def check_number(option: str, value: float, *, least: float = 0.0) -> None:

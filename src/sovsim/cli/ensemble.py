@@ -118,6 +118,12 @@ def run_ensemble(scenarios, **kw):
 
     if kw.pop("no_store"):
         kw["store"] = False
+    try:  # the sizes refused by name before anything is shown
+        runner.check_options(members=kw.get("members"), households=kw.get("households", 0),
+                             workers=kw.get("workers", 1), seed=kw.get("seed", 0),
+                             scheduler=kw.get("scheduler"))
+    except SovsimError as exc:
+        _fail(exc)
     bar = Progress(*_progress_columns(), console=err)
     first = ("compiling the model once, about a minute" if not _model_compiled()
              else "preparing the members")

@@ -24,6 +24,7 @@ from sovsim import history
 from sovsim.cli.common import (
     HEADLINE,
     HEADLINE_YEARS,
+    MAX_WORKERS,
     check_count,
     check_number,
     check_out_dir,
@@ -149,8 +150,11 @@ def compare(
     from sovsim.research.published import report
 
     own, published = pub.split_names(scenarios)
-    check_count("--members", members)
-    check_count("--workers", workers, least=1)
+    from sovsim.ensemble.runner import MAX_MEMBERS
+
+    check_count("--members", members, most=MAX_MEMBERS)
+    check_count("--workers", workers, least=1, most=MAX_WORKERS)
+    check_count("--seed", seed)
     if not members:
         check_plot(plot)
         check_params(params_file)
@@ -444,11 +448,15 @@ def bench(
     """Time coarse 1921-1940 runs, or (--households) the household engine beside this
     machine's memory bandwidth and a Mesa 3 model of the household rule (a benchmark that
     prints figures; never a test)."""
-    check_count("--runs", runs, least=1)
+    check_count("--runs", runs, least=1, most=100_000)  # 10 minutes of coarse runs
     check_count("--months", months, least=1, most=240)
+    check_count("--repeat", repeat, least=1, most=100)
+    check_count("--mesa-agents", mesa_agents, most=10_000_000)
     if households:
-        for h in households:
-            check_count("--households", h, least=1)
+        from sovsim.population.build import full_size
+
+        for h in households:  # at most every household of 1921
+            check_count("--households", h, least=1, most=full_size(1921))
         cli_households.bench_households(households, months, heterogeneity, as_json, repeat,
                                         mesa_agents)
         return
@@ -497,9 +505,9 @@ def serve(
 
     if not 0 < port < 65536:
         _fail(SovsimError(f"--port: {port} is not a port number (1-65535)"))
-    check_count("--workers", workers)
+    check_count("--workers", workers, most=MAX_WORKERS)
     check_number("--rate", rate)
-    check_count("--burst", burst, least=1)
+    check_count("--burst", burst, least=1, most=1_000_000)
     check_number("--header-timeout", header_timeout, least=0.1)
     check_number("--body-timeout", body_timeout, least=0.1)
     hosts = allowed_hosts(host, allow_host or ())

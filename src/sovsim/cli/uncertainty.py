@@ -10,13 +10,43 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from sovsim.cli.common import check_count, check_number, check_out_dir, check_plot, console, err
+from sovsim.cli.common import (
+    MAX_WORKERS,
+    check_count,
+    check_number,
+    check_out_dir,
+    check_plot,
+    console,
+    err,
+)
 from sovsim.cli.common import fail as _fail
 from sovsim.errors import SovsimError, SovsimWarning
 
 
 def _consoles():
     return console, err
+
+
+# Bounds of ``sovsim calibrate``'s counts (docs/calibration.md), refused by name before any
+# work. A coarse run takes about 6 ms on a core, so a million runs is some two hours on 2
+# cores: --maxfev and --max-runs stop there. ABC keeps every generation's particles and
+# distances, and each generation costs at least --population runs: 100,000 particles and
+# 100 generations are far beyond what a fit of some 30 parameters needs.
+MAX_RUNS = 1_000_000
+MAX_POPULATION = 100_000
+MAX_GENERATIONS = 100
+MAX_DRAWS = 10_000  # posterior and prior draws of the checks: 2 x draws + 2 runs
+MAX_MOVES = 10  # resample-move's Metropolis-Hastings steps per generation (its help says so)
+
+
+def _calibrate_bounds(maxfev, population, generations, max_runs, draws, workers, seed,
+                      moves):
+    """(option, value, least, most) of each count ``calibrate`` takes."""
+    return (("--maxfev", maxfev, 1, MAX_RUNS), ("--population", population, 10, MAX_POPULATION),
+            ("--generations", generations, 1, MAX_GENERATIONS),
+            ("--max-runs", max_runs, 1, MAX_RUNS), ("--draws", draws, 1, MAX_DRAWS),
+            ("--workers", workers, 0, MAX_WORKERS), ("--seed", seed, 0, None),
+            ("--moves", moves, 1, MAX_MOVES))
 
 
 def register(app: typer.Typer) -> None:
@@ -49,11 +79,9 @@ def calibrate(
     console, _ = _consoles()
     from sovsim.uncertainty import calibrate as cal
 
-    for option, value, least in (("--maxfev", maxfev, 1), ("--population", population, 2),
-                                 ("--generations", generations, 1), ("--max-runs", max_runs, 1),
-                                 ("--draws", draws, 1), ("--workers", workers, 0),
-                                 ("--moves", moves, 1)):
-        check_count(option, value, least=least)
+    for option, value, least, most in _calibrate_bounds(maxfev, population, generations,
+                                                        max_runs, draws, workers, seed, moves):
+        check_count(option, value, least=least, most=most)
     check_number("--min-epsilon", min_epsilon)
     if out.is_dir():
         _fail(f"--out {out}: a directory; give a file name (calibrated.toml)")
@@ -218,7 +246,7 @@ def _calibrate_abc(out, report, population, generations, max_runs, min_epsilon, 
 
 def sensitivity(
     scenario: str = typer.Argument("historical", help="a shipped name or a .toml path"),
-    n: int = typer.Option(64, "--n", help="base points (a power of 2); runs = N x (parameters + 2)"),
+    n: int = typer.Option(64, "--n", help="base points, a power of 2 from 8 to 16,384; runs = N x (parameters + 2)"),
     params: str | None = typer.Option(None, "--params", help="comma-separated parameters varied (default: every one with a prior)"),
     out: Path | None = typer.Option(None, "--out", help="directory for sobol_indices and sobol_runs tables"),
     fmt: str = typer.Option("csv", "--format", help="csv | parquet"),
@@ -237,14 +265,18 @@ def sensitivity(
     from sovsim.uncertainty import sensitivity as sa
     from sovsim.uncertainty.pool import default_workers
 
+    try:  # the sizes first, before any work
+        sa.check_n(n)
+    except SovsimError as exc:
+        _fail(exc)
+    check_count("--workers", workers, most=MAX_WORKERS)
+    check_count("--seed", seed)
     check_out_dir(out)
     check_plot(plot)
-    check_count("--workers", workers)
     workers = workers or default_workers()
     try:
         if fmt not in ("csv", "parquet"):
             raise SovsimError(f"--format: unknown {fmt!r} (allowed: csv, parquet)")
-        sa.check_n(n)
         names = [x.strip() for x in params.split(",") if x.strip()] if params else None
         priors = sa.select_priors(load_parameters().priors(), names)
         load_scenario(scenario)  # a bad scenario fails here, not in every worker

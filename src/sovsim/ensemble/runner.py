@@ -35,10 +35,17 @@ HOUSEHOLD_SUMMARY = "household_summary"  # a member's table in the store (househ
 # parameter draw and manifest take about 2 KB while the ensemble runs, and its stored annual
 # values about 20 KB: a million members is 2 GB of memory and 20 GB of disk.
 MAX_MEMBERS = 1_000_000
+# Local worker processes: each holds the compiled model (about 200 MB), so 256 is 50 GB.
+MAX_WORKERS = 256
 # Coarse members are written to the store in one part file every FLUSH_MEMBERS members
 # (``$SOVSIM_STORE_FLUSH`` to change it) or FLUSH_SECONDS, whichever comes first.
 FLUSH_MEMBERS = int(os.environ.get("SOVSIM_STORE_FLUSH", "512"))
 FLUSH_SECONDS = 5.0
+# An ensemble computed whole keeps its coarse members' annual values in memory for its bands
+# up to HOLD_BYTES (a member's are about ANNUAL_BYTES_PER_MEMBER: 42 variables x 20 years x
+# up to 7 columns x 8 bytes): about 12,000 members; a larger one reads its parts back.
+ANNUAL_BYTES_PER_MEMBER = 42 * 20 * 6 * 8
+HOLD_BYTES = 5e8
 
 
 def check_members(members: Any) -> int:
@@ -121,15 +128,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
     from sovsim.store.parts import StoredAnnual
     from sovsim.store.store import Store
 
-    if households:
-        _check_households(households)
-    members = check_members(members)
-    if scheduler is None and (not isinstance(workers, int) or isinstance(workers, bool)
-                              or not 1 <= workers <= 256):
-        raise SovsimError(f"--workers {workers!r}: from 1 to 256 local worker processes")
-    seed = int(seed)
-    if seed < 0:
-        raise SovsimError(f"--seed {seed}: a seed is a whole number >= 0")
+    members, seed = check_options(members=members, households=households, workers=workers,
+                                  seed=seed, scheduler=scheduler)
     if isinstance(scenarios, (str, Path, Scenario)):
         scenarios = [scenarios]
     scs = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
@@ -232,6 +232,12 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
         progress(done, total)
 
     annual_back = freq == "annual"  # coarse members need send back only annual values
+    # Coarse annual members computed here are kept in memory too, while they fit, so that the
+    # bands of an ensemble computed whole are made without reading its parts back.
+    held: dict[str, dict[str, np.ndarray]] = {}
+    hold = (st is not None and annual_back and not households
+            and members * ANNUAL_BYTES_PER_MEMBER <= HOLD_BYTES)
+    filled = {labels[k]: 0 for k in range(len(scs))}
 
     def on_result(key: tuple[int, int], result: Any) -> None:
         nonlocal done
@@ -251,6 +257,13 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             writers[name].link(i, rid)  # recorded in a part too, for a rebuilt index
         else:
             writers[name].add(i, ens.member_ids[name][i], manifests[k, i], records)
+            if hold:
+                arrays = held.setdefault(name, {})
+                for v, arr in records.items():
+                    if v not in arrays:
+                        arrays[v] = np.empty((members, *arr.shape))
+                    arrays[v][i] = arr
+                filled[name] += 1
         done += 1
         if progress:
             progress(done, total)
@@ -274,6 +287,8 @@ def run(scenarios: str | Path | Scenario | Iterable[str | Path | Scenario], *, m
             continue
         eid = ens.ids[name]
         ens.annual[name] = StoredAnnual(st, eid, members)
+        if hold and filled[name] == members:  # every member computed now: no read back
+            ens.annual[name].hold(held.pop(name))
         entry = st.get(eid)
         if entry.status != "complete" or st.sha256(st.rel(st.path(eid) / "bands.parquet")) is None:
             st.finish_ensemble(eid, band_table(name, ens.annual[name]))
@@ -288,6 +303,24 @@ def _check_households(households: Any) -> None:
             5 <= households <= real):
         raise SovsimError(f"--households {households!r}: household rows per member, from 5 "
                           f"to {real:,} (every household of 1921); 0 runs the cell model")
+
+
+def check_options(*, members: Any, households: Any = 0, workers: Any = 1, seed: Any = 0,
+                  scheduler: Any = None) -> tuple[int, int]:
+    """(members, seed) once the sizes of an ensemble are within their bounds (MAX_MEMBERS,
+    MAX_WORKERS, the households of 1921); a SovsimError naming the option otherwise. The
+    command line calls it before it shows anything, ``run`` before any work."""
+    if households:
+        _check_households(households)
+    members = check_members(members)
+    if scheduler is None and (not isinstance(workers, (int, np.integer))
+                              or isinstance(workers, bool) or not 1 <= workers <= MAX_WORKERS):
+        raise SovsimError(f"--workers {workers!r}: from 1 to {MAX_WORKERS} local worker "
+                          "processes")
+    seed = int(seed)
+    if seed < 0:
+        raise SovsimError(f"--seed {seed}: a seed is a whole number >= 0")
+    return members, seed
 
 
 def member_seed(seed: int, member: int) -> int:

@@ -130,6 +130,12 @@ class StoredAnnual(Mapping):
                 self._cache[v] = arr
         return self._cache[v]
 
+    def hold(self, arrays: Mapping[str, np.ndarray]) -> None:
+        """Take the values of every stored variable as they were just written (members x
+        years x columns each): read from memory, not from the parts."""
+        if set(arrays) == set(self._vars):
+            self._cache = dict(arrays)
+
     def __iter__(self):
         return iter(self._vars)
 
