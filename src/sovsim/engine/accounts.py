@@ -69,6 +69,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("export_earnings_rub", "rub (1926/27 prices)", "sum", False, "export earnings at world prices"),
     Variable("foreign_credit_rub", "rub (1926/27 prices)", "sum", False, "foreign credit drawn"),
     Variable("gross_output_rub", "rub (1926/27 prices)", "sum", False, "gross output: industry, agriculture, other branches"),
+    # issue 15 (measures): the blacklists' fines in kind
+    Variable("blacklist_fines_livestock_units", "livestock units", "sum", True, "livestock taken as fines in kind from blacklisted villages"),
+    Variable("blacklist_fines_food_kcal", "kcal", "sum", True, "non-grain food (potatoes) taken as fines in kind from blacklisted villages"),
 )
 BY_NAME = {v.name: v for v in VARIABLES}
 
@@ -83,7 +86,8 @@ REGIONAL_SERIES = (
     "rural_kcal_persons",  # kcal a day x persons, farming units
     "excess_deaths", "deported_persons",
     "individual_area_ha", "livestock_units", "individual_livestock_units",
-    "compulsory_t")  # delivered against obligations, and confiscated
+    "compulsory_t",  # delivered against obligations, and confiscated
+    "fined_lu", "fined_food_kcal")  # issue 15 (measures): the blacklists' fines in kind
 # ... and for the whole economy.
 SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "urban_excess_deaths", "births", "deaths", "net_migrants", "output_a_rub",
@@ -92,7 +96,7 @@ SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "credit_rub")
 (R_RURAL, R_SETTLE, R_PEASANT_HH, R_KOLKHOZ_HH, R_PRODUCTION, R_AREA, R_PRIVATE, R_PROCURED,
  R_HORSES, R_CATTLE, R_PIGS, R_SHEEP, R_KCAL, R_EXCESS, R_DEPORTED, R_IND_AREA, R_LU, R_IND_LU,
- R_COMPULSORY) = range(len(REGIONAL_SERIES))
+ R_COMPULSORY, R_FINED_LU, R_FINED_KCAL) = range(len(REGIONAL_SERIES))
 _S = {name: i for i, name in enumerate(SCALAR_SERIES)}
 # The booking generated from the declared flows (``engine.flows``): each unit flow summed by
 # region into the series its ``ledger`` names ((series, row) pairs) ...
@@ -256,4 +260,6 @@ def _records(regional: np.ndarray, scalars: np.ndarray, base_y: np.ndarray
     put("export_earnings_rub", sc["export_earnings_rub"])
     put("foreign_credit_rub", sc["credit_rub"])
     put("gross_output_rub", sc["gdp_rub"])
+    put_sum("blacklist_fines_livestock_units", rg["fined_lu"])
+    put_sum("blacklist_fines_food_kcal", rg["fined_food_kcal"])
     return rec

@@ -83,6 +83,11 @@ UNIT_FLOWS: tuple[Flow, ...] = (
     Flow("herds_before", "head", "trace", "herds before the month's livestock step", rows=4),
     Flow("herds_after", "head", "animals", "herds after the livestock step", rows=4),
     Flow("slaughter", "head", "animals", "animals slaughtered", rows=4),
+    # issue 15 (measures): the blacklists' fines in kind.
+    Flow("fined_lu", "livestock units", "animals", "livestock taken as fines in kind (blacklists)",
+         ledger=("fined_lu",)),
+    Flow("fined_food_kcal", "kcal", "food", "non-grain food (potatoes) taken as fines in kind "
+         "(blacklists), kcal in the month", ledger=("fined_food_kcal",)),
 )
 
 def _industry_unit(name: str) -> str:
