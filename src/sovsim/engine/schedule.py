@@ -270,9 +270,10 @@ def step_livestock(st, lab, P, POL, sc, t):
     herds += lv.births - lv.deaths - lv.slaughter
     herds[:] = np.maximum(herds, 0.0)
     # issue 15 (measures): blacklisted villages' meat fines, taken as live animals
-    fined = blacklist_fines(hv, lab, p, pol)
-    herds -= fined
-    uo[U.fined_lu] = (fined[1] + p.accounts_small_animal_unit * (fined[2] + fined[3]))
+    if pol.blacklist_share.max() > 0.0:
+        fined = blacklist_fines(hv, lab, p, pol)
+        herds -= fined
+        uo[U.fined_lu] = (fined[1] + p.accounts_small_animal_unit * (fined[2] + fined[3]))
     uo[U.herds_after:U.herds_after + 4] = herds
     uo[U.slaughter:U.slaughter + 4] = lv.slaughter
 
@@ -333,9 +334,10 @@ def step_demography(st, lab, P, POL, sc, t):
     hv, macro, p, pol, uo, so = st.hv, st.MA[0], P[0], POL[t.pm], sc.uo, sc.so
     kcal = food_energy(hv, lab, p, uo[U.food_t], uo[U.slaughter:U.slaughter + 4])
     # issue 15 (measures): blacklisted villages' potato fines, from the non-grain food
-    fine_kcal = np.minimum(potato_fine_kcal(lab, p, pol), kcal)
-    kcal = kcal - fine_kcal
-    uo[U.fined_food_kcal] = fine_kcal * hv[PERSONS] * (365.0 / 12.0)
+    if pol.blacklist_share.max() > 0.0:
+        fine_kcal = np.minimum(potato_fine_kcal(lab, p, pol), kcal)
+        kcal = kcal - fine_kcal
+        uo[U.fined_food_kcal] = fine_kcal * hv[PERSONS] * (365.0 / 12.0)
     vt = vital(hv, lab, p, kcal)
     _scale(hv[HOUSEHOLDS], hv[PERSONS], hv[PERSONS] + vt.births - vt.deaths)
     hv[FOOD_RATIO] = vt.food_ratio

@@ -49,7 +49,8 @@ def sowing(hv, lab, tractors_hp, tot, p, pol, cm):
     resp = incentive(tot, p.agriculture_sowing_price_elasticity,
                      p.agriculture_sowing_response_min, 1.0)
     # issue 15 (measures): blacklisted villages see no goods (by unit)
-    resp = goods_response(resp, lab, p, pol)
+    resp = goods_response(resp, lab, p, pol) if pol.blacklist_share.max() > 0.0 else (
+        np.full(hv.shape[1], resp))
     own_need_t = (hv[PERSONS] * p.procurement_food_norm_kg_per_person_year / 1000.0
                   + feed_need(hv, p, cm, 12))
     return _sown_area(
