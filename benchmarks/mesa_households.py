@@ -65,8 +65,12 @@ def constants(months: int, start: str = START) -> tuple[np.ndarray, np.ndarray]:
         season = winter if cm == 9 else (1 - winter if cm == 4 else 0.0)
         harvest = {7: july, 8: august / (1 - july), 9: 1.0}.get(cm, 0.0)
         quota = pol["procurement_mode"] == "quota"
-        rows.append([cm, season, harvest, float(np.mean(pol["quota_share"])) if quota else 0.0,
-                     float(np.mean(pol["planned_yield_t_per_ha"])),
+        share, planned = float(np.mean(pol["quota_share"])), float(
+            np.mean(pol["planned_yield_t_per_ha"]))
+        norm = float(np.mean(pol["delivery_norm_t_per_ha"]))  # issue 15 (measures)
+        if norm > 0:  # a per-hectare delivery norm: the obligation is norm x area
+            share, planned = 1.0, norm
+        rows.append([cm, season, harvest, share if quota else 0.0, planned,
                      float(np.mean(pol["enforcement_efficiency"]))])
     return k, np.array(rows)
 

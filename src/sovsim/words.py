@@ -40,6 +40,10 @@ INSTRUMENTS: dict[str, tuple[str, str, float]] = {
     "famine_relief_t": ("famine relief", "million tonnes a year", 1e6),
     "kolkhoz_private_plots": ("private plots for kolkhozniki", "yes or no", 1.0),
     "soft_budget": ("soft budget for state firms", "yes or no", 1.0),
+    # issue 15 (measures)
+    "delivery_norm_t_per_ha": ("grain delivery norm", "centners per hectare", 0.1),
+    "blacklist_share": ("villages on the black boards", "share of villages", 1.0),
+    "mobility_ban": ("ban on leaving the region", "share of flight stopped", 1.0),
 }
 
 

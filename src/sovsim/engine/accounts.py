@@ -76,6 +76,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("fled_within_ussr_persons", "persons", "sum", True, "persons fleeing hunger to elsewhere in the USSR (to the towns), by region left"),
     Variable("fled_abroad_persons", "persons", "sum", True, "persons fleeing hunger abroad, by region left"),
     Variable("livestock_procured_t", "t live weight", "sum", True, "animals taken by the state's meat and livestock procurement"),
+    # issue 15 (measures): the blacklists' fines in kind
+    Variable("blacklist_fines_livestock_units", "livestock units", "sum", True, "livestock taken as fines in kind from blacklisted villages"),
+    Variable("blacklist_fines_food_kcal", "kcal", "sum", True, "non-grain food (potatoes) taken as fines in kind from blacklisted villages"),
 )
 BY_NAME = {v.name: v for v in VARIABLES}
 
@@ -91,7 +94,8 @@ REGIONAL_SERIES = (
     "excess_deaths", "deported_persons",
     "individual_area_ha", "livestock_units", "individual_livestock_units",
     "compulsory_t",  # delivered against obligations, and confiscated
-    "fled_within_ussr", "fled_abroad", "livestock_procured_t")  # issue 15 (kazakh)
+    "fled_within_ussr", "fled_abroad", "livestock_procured_t",  # issue 15 (kazakh)
+    "fined_lu", "fined_food_kcal")  # issue 15 (measures): the blacklists' fines in kind
 # ... and for the whole economy.
 SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "urban_excess_deaths", "births", "deaths", "net_migrants", "output_a_rub",
@@ -101,7 +105,8 @@ SCALAR_SERIES = ("urban_persons", "exports_t", "state_grain_t", "urban_kcal",
                  "industrial_capital_rub")  # issue 17 (respond)
 (R_RURAL, R_SETTLE, R_PEASANT_HH, R_KOLKHOZ_HH, R_PRODUCTION, R_AREA, R_PRIVATE, R_PROCURED,
  R_HORSES, R_CATTLE, R_PIGS, R_SHEEP, R_KCAL, R_EXCESS, R_DEPORTED, R_IND_AREA, R_LU, R_IND_LU,
- R_COMPULSORY, R_FLED_WITHIN, R_FLED_ABROAD, R_LIVESTOCK_PROCURED) = range(len(REGIONAL_SERIES))
+ R_COMPULSORY, R_FLED_WITHIN, R_FLED_ABROAD, R_LIVESTOCK_PROCURED, R_FINED_LU,
+ R_FINED_KCAL) = range(len(REGIONAL_SERIES))
 _S = {name: i for i, name in enumerate(SCALAR_SERIES)}
 # The booking generated from the declared flows (``engine.flows``): each unit flow summed by
 # region into the series its ``ledger`` names ((series, row) pairs) ...
@@ -274,4 +279,6 @@ def _records(regional: np.ndarray, scalars: np.ndarray, base_y: np.ndarray
     put_sum("fled_within_ussr_persons", rg["fled_within_ussr"])  # issue 15 (kazakh)
     put_sum("fled_abroad_persons", rg["fled_abroad"])
     put_sum("livestock_procured_t", rg["livestock_procured_t"])
+    put_sum("blacklist_fines_livestock_units", rg["fined_lu"])
+    put_sum("blacklist_fines_food_kcal", rg["fined_food_kcal"])
     return rec

@@ -87,6 +87,11 @@ UNIT_FLOWS: tuple[Flow, ...] = (
     Flow("livestock_procured", "head", "animals", "animals taken by the state's meat and livestock procurement", rows=4),
     Flow("fled_within_ussr", "persons", "people", "persons fleeing hunger to elsewhere in the USSR (to the towns)", ledger=("fled_within_ussr",)),
     Flow("fled_abroad", "persons", "people", "persons fleeing hunger abroad (they leave the population)", ledger=("fled_abroad",)),
+    # issue 15 (measures): the blacklists' fines in kind.
+    Flow("fined_lu", "livestock units", "animals", "livestock taken as fines in kind (blacklists)",
+         ledger=("fined_lu",)),
+    Flow("fined_food_kcal", "kcal", "food", "non-grain food (potatoes) taken as fines in kind "
+         "(blacklists), kcal in the month", ledger=("fined_food_kcal",)),
 )
 
 def _industry_unit(name: str) -> str:

@@ -78,6 +78,7 @@ from sovsim.mechanisms.demography import (
     vital,
 )
 from sovsim.mechanisms.industry import goods_availability, produce
+from sovsim.mechanisms.measures import blacklist_fines, potato_fine_kcal
 from sovsim.mechanisms.prices import free_price_ratio, smoothed_market_ratio, terms_of_trade
 from sovsim.mechanisms.procurement import household_food, procure
 from sovsim.mechanisms.state_grain import allocate
@@ -231,7 +232,7 @@ def step_prices(st, lab, P, POL, sc, t):
 def step_sowing_harvest(st, lab, P, POL, sc, t):
     """3 Sowing, the crop set in July, and the harvest brought in."""
     hv, macro, mem, p, pol, uo = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.uo
-    sown = sowing(hv, lab, macro.tractors_hp, sc.carry[C.tot], p, t.cm)
+    sown = sowing(hv, lab, macro.tractors_hp, sc.carry[C.tot], p, pol, t.cm)
     uo[U.seed_t] = sown * p.agriculture_seed_norm_t_per_ha
     hv[GRAIN] -= uo[U.seed_t]
     hv[SOWN] += sown
@@ -283,6 +284,11 @@ def step_livestock(st, lab, P, POL, sc, t):
         uo[U.herds_before:U.herds_before + 4] = herds
     herds += lv.births - lv.deaths - lv.slaughter - lv.procured
     herds[:] = np.maximum(herds, 0.0)
+    # issue 15 (measures): blacklisted villages' meat fines, taken as live animals
+    if pol.blacklist_share.max() > 0.0:
+        fined = blacklist_fines(hv, lab, p, pol)
+        herds -= fined
+        uo[U.fined_lu] = (fined[1] + p.accounts_small_animal_unit * (fined[2] + fined[3]))
     # Herders short of food eat their animals (issue 15, kazakh: the pastoral diet).
     uo[U.slaughter:U.slaughter + 4] = lv.slaughter
     if (p.livestock_hunger_slaughter_share > 0).any():
@@ -350,6 +356,11 @@ def step_demography(st, lab, P, POL, sc, t):
     migration."""
     hv, macro, p, pol, uo, so = st.hv, st.MA[0], P[0], POL[t.pm], sc.uo, sc.so
     kcal = food_energy(hv, lab, p, uo[U.food_t], uo[U.slaughter:U.slaughter + 4])
+    # issue 15 (measures): blacklisted villages' potato fines, from the non-grain food
+    if pol.blacklist_share.max() > 0.0:
+        fine_kcal = np.minimum(potato_fine_kcal(lab, p, pol), kcal)
+        kcal = kcal - fine_kcal
+        uo[U.fined_food_kcal] = fine_kcal * hv[PERSONS] * (365.0 / 12.0)
     vt = vital(hv, lab, p, kcal)
     _scale(hv[HOUSEHOLDS], hv[PERSONS], hv[PERSONS] + vt.births - vt.deaths)
     hv[FOOD_RATIO] = vt.food_ratio

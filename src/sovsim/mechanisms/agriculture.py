@@ -16,6 +16,7 @@ from collections import namedtuple
 import numpy as np
 
 from sovsim.compiled import kernel, total
+from sovsim.mechanisms.measures import goods_response
 from sovsim.mechanisms.prices import incentive
 from sovsim.regions import TENURES
 from sovsim.state.table import CATTLE, CROP, GRAIN, HERD_ROWS, HORSES, PERSONS, PIGS, RETAINED, SOWN
@@ -30,7 +31,7 @@ Herds = namedtuple("Herds", "births deaths slaughter procured")
 
 
 @kernel
-def sowing(hv, lab, tractors_hp, tot, p, cm):
+def sowing(hv, lab, tractors_hp, tot, p, pol, cm):
     """Area sown this month (ha); the seed it takes is area x the seed norm."""
     if cm == 9:
         season = p.agriculture_winter_crop_share
@@ -47,6 +48,9 @@ def sowing(hv, lab, tractors_hp, tot, p, cm):
                   * access / max(total(access), 1e-300))
     resp = incentive(tot, p.agriculture_sowing_price_elasticity,
                      p.agriculture_sowing_response_min, 1.0)
+    # issue 15 (measures): blacklisted villages see no goods (by unit)
+    resp = goods_response(resp, lab, p, pol) if pol.blacklist_share.max() > 0.0 else (
+        np.full(hv.shape[1], resp))
     # (issue 15, kazakh: pastoral households eat less grain, ``food.grain_norm_share``)
     own_need_t = (hv[PERSONS] * p.procurement_food_norm_kg_per_person_year / 1000.0
                   * p.food_grain_norm_share[lab.region] + feed_need(hv, p, cm, 12))

@@ -238,14 +238,18 @@ def migration(hv, lab, p, pol, labour_gap_persons, urban_food_ratio, urban_grain
     passports = 1.0 - p.demography_passport_migration_cut * (1.0 if pol.passports else 0.0)
     return _migration(rural, hv[FOOD_RATIO], pull,
                       p.demography_migration_food_gap_response_per_month, urban_food_ratio,
-                      p.demography_migration_max_per_month, passports)
+                      p.demography_migration_max_per_month, passports,
+                      pol.mobility_ban[lab.region])
 
 
 @kernel
-def _migration(rural, food_ratio, pull, food_gap_response, urban_food_ratio, max_rate, passports):
-    # Hunger pushes: the food gap between village and town.
+def _migration(rural, food_ratio, pull, food_gap_response, urban_food_ratio, max_rate, passports,
+               ban):
+    # Hunger pushes: the food gap between village and town. A ban on leaving the region
+    # (issue 15, measures: the directive of 22 Jan 1933) stops that share of the flight from
+    # hunger, by unit; the pull of town jobs (recruitment under permit) is left.
     push = food_gap_response * np.maximum(min(urban_food_ratio, 1.0) - food_ratio, 0.0)
-    rate = np.minimum(pull + push, max_rate)
+    rate = np.minimum(pull + push * (1.0 - ban), max_rate)
     return rural * rate * passports
 
 

@@ -89,12 +89,13 @@ def set_obligations(hv, lab, p, pol):
     return _obligations(hv[AREA_LAST], lab.region, pol.planned_yield_t_per_ha,
                         p.agriculture_base_yield_t_per_ha, lab.individual, lab.deported,
                         p.procurement_individual_quota_factor, pol.procurement_plan_t,
-                        pol.regional_procurement_plan_t, pol.quota_share)
+                        pol.regional_procurement_plan_t, pol.quota_share,
+                        pol.delivery_norm_t_per_ha)
 
 
 @kernel
 def _obligations(area_last_ha, region, planned_yield, base_yield, individual, deported,
-                 individual_quota_factor, plan_t, regional_plan_t, quota_share):
+                 individual_quota_factor, plan_t, regional_plan_t, quota_share, norm_t_per_ha):
     # The harvest the plan expects of each unit; individual farms are asked more.
     if planned_yield > 0:
         planned = area_last_ha * planned_yield
@@ -102,6 +103,22 @@ def _obligations(area_last_ha, region, planned_yield, base_yield, individual, de
         planned = area_last_ha * base_yield[region]
     planned = planned * np.where(individual, individual_quota_factor, 1.0)
     planned = np.where(deported, 0.0, planned)
+    # issue 15 (measures): a region's per-hectare delivery norm (the zonal norms of 19 Jan
+    # 1933) sets its units' obligations where the region has no plan in tonnes.
+    factor = np.where(individual, individual_quota_factor, 1.0)
+    by_norm = np.where(deported, 0.0, area_last_ha * norm_t_per_ha[region] * factor)
+    normed = (norm_t_per_ha > 0) & (regional_plan_t <= 0)
+    if np.any(normed):
+        rest = _plan_obligations(planned, region, plan_t, regional_plan_t, quota_share,
+                                 normed)
+        return np.where(normed[region], by_norm, rest)
+    return _plan_obligations(planned, region, plan_t, regional_plan_t, quota_share, normed)
+
+
+@kernel
+def _plan_obligations(planned, region, plan_t, regional_plan_t, quota_share, normed):
+    """Obligations from the plans in tonnes, or from ``quota_share`` of the planned harvest;
+    regions under a norm (``normed``) take no share of the national plan."""
     if plan_t <= 0 and not np.any(regional_plan_t > 0):
         return quota_share * planned
     planned_r = np.zeros(regional_plan_t.size)
@@ -110,7 +127,7 @@ def _obligations(area_last_ha, region, planned_yield, base_yield, individual, de
     # Regions with their own plan get it; the rest of the national plan is spread over the
     # other regions by planned harvest. (Sums over a handful of regions, in order, as numpy.)
     rest = max(plan_t - np.sum(regional_plan_t), 0.0)
-    others = planned_r * (regional_plan_t <= 0)
+    others = planned_r * (regional_plan_t <= 0) * ~normed
     spread = rest * others / np.sum(others) if np.sum(others) > 0 else np.zeros_like(others)
     plan_r = np.where(regional_plan_t > 0, regional_plan_t, spread)
     return plan_r[region] * planned / np.maximum(planned_r[region], 1e-300)
@@ -141,6 +158,7 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
     delivered, deported, kulak, middle = hv[DELIVERED], lab.deported, lab.kulak, lab.middle
     months, floor_kg = months_to_harvest, pol.procurement_floor_kg_per_person_year
     eff, tax_in_kind_share = pol.enforcement_efficiency, pol.tax_in_kind_share
+    region = lab.region  # issue 15 (measures): the floor and enforcement are by region
     seed_norm, sowing_ahead = p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm)
     feed_t = feed_need(hv, p, cm, months_to_harvest)
     feed_reserve_share = p.procurement_feed_reserve_share
@@ -151,7 +169,8 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
     for unit in range(grain.size):  # (a loop: no temporary arrays)
         seed_t = area_last_ha[unit] * seed_norm * sowing_ahead  # seed still to sow
         farming = 0.0 if deported[unit] else 1.0
-        floor = kept_to_harvest(persons[unit], floor_kg, months, seed_t, 1.0, feed_t[unit])
+        floor = kept_to_harvest(persons[unit], floor_kg[region[unit]], months, seed_t, 1.0,
+                                feed_t[unit])
         taken = sales = 0.0
         if mode == MARKET or mode == TAX_IN_KIND or mode == EXTRAORDINARY:
             # Sellers guard food and seed but only part of the feed: good prices are paid for
@@ -163,11 +182,11 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
         if mode == TAX_IN_KIND:
             taken = np.minimum(tax_in_kind_share * harvest_t[unit], grain[unit] - sales)
         elif mode == REQUISITION:
-            taken = eff * (np.maximum(visible * grain[unit] - floor, 0.0) * farming)
+            taken = eff[region[unit]] * (np.maximum(visible * grain[unit] - floor, 0.0) * farming)
         elif mode == EXTRAORDINARY:
             above_floor = np.maximum(visible * grain[unit] - floor, 0.0) * farming
             weight = 1.0 if kulak[unit] else (middle_weight if middle[unit] else 0.0)
-            taken = np.minimum(eff * weight * np.maximum(above_floor - sales, 0.0),
+            taken = np.minimum(eff[region[unit]] * weight * np.maximum(above_floor - sales, 0.0),
                                grain[unit] - sales)
         elif mode == QUOTA and quota_month:
             # What a unit has delivered this agricultural year counts against its obligation.
@@ -175,7 +194,7 @@ def procure(hv, lab, free_price_ratio, tot, p, pol, cm, months_to_harvest, harve
             # Quotas reach below seed: only the food floor is protected.
             floor_food_only = floor - seed_t - feed_t[unit]
             collectable = np.maximum(visible * grain[unit] - floor_food_only, 0.0) * farming
-            taken = min(due, capacity * obligation[unit], eff * collectable)
+            taken = min(due, capacity * obligation[unit], eff[region[unit]] * collectable)
         private[unit] = sales * private_share
         procured[unit] = taken + sales - private[unit]
         delivered_now[unit] = taken
