@@ -153,19 +153,24 @@ def test_hunger_pushes_flight(world):
     regions' hunger moves people through migration instead."""
     hv = world.hv()
     hv[FOOD_RATIO] = 1.0
-    fed = flight(hv, world.lab, world.p)
+    fed = flight(hv, world.lab, world.p, world.pol("1931-01"))
     assert fed.within_ussr.sum() == 0 and fed.abroad.sum() == 0
     hv[FOOD_RATIO] = 0.3
-    hungry = flight(hv, world.lab, world.p)
+    hungry = flight(hv, world.lab, world.p, world.pol("1931-01"))
     kz = _kz(world) & (world.lab.farming > 0)
     assert hungry.within_ussr[kz].sum() > 0 and hungry.abroad[kz].sum() > 0
     assert hungry.within_ussr[~_kz(world)].sum() == 0
     share = hungry.abroad[kz].sum() / (hungry.abroad[kz].sum() + hungry.within_ussr[kz].sum())
     assert share == pytest.approx(world.p.demography_flight_abroad_share[KZ])
     hv[FOOD_RATIO] = 0.1
-    hungrier = flight(hv, world.lab, world.p)
+    hungrier = flight(hv, world.lab, world.p, world.pol("1931-01"))
     assert hungrier.abroad.sum() > hungry.abroad.sum()
     assert ((hungrier.within_ussr + hungrier.abroad) <= 0.2 * hv[PERSONS] + 1e-9).all()
+    # a mobility ban on Kazakhstan stops that share of its flight (issue 15, measures)
+    ban = np.zeros(len(REGIONS))
+    ban[KZ] = 0.75
+    banned = flight(hv, world.lab, world.p, world.pol("1931-01", mobility_ban=ban))
+    assert banned.abroad.sum() == pytest.approx(0.25 * hungrier.abroad.sum())
 
 
 def test_the_people_balance_closes_with_flight():

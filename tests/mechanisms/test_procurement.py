@@ -67,8 +67,8 @@ def test_households_eat_more_when_they_hold_more(world):
     pol = world.pol("1925-09")
     hv = world.hv()
     poor = household_food(hv * np.where(np.arange(hv.shape[0]) == GRAIN, 0.3, 1.0)[:, None],
-                          1.0, world.p, pol, 9, 10)
-    rich = household_food(hv, 1.0, world.p, pol, 9, 10)
+                          world.lab, 1.0, world.p, pol, 9, 10)
+    rich = household_food(hv, world.lab, 1.0, world.p, pol, 9, 10)
     assert rich.food_t.sum() > poor.food_t.sum() > 0
 
 
@@ -144,7 +144,8 @@ def _months_to_empty(world, exponent, cover=0.6, months=10):
     hv[GRAIN] = cover * norm * months
     eaten = []
     for k in range(months):
-        fd = household_food(hv, 1.0, p, pol, 9 + k if 9 + k <= 12 else k - 3, months - k)
+        fd = household_food(hv, world.lab, 1.0, p, pol, 9 + k if 9 + k <= 12 else k - 3,
+                            months - k)
         hv[GRAIN] -= fd.food_t + fd.feed_t
         eaten.append(fd.food_t.sum() / norm.sum())
     return np.array(eaten)

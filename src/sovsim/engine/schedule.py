@@ -267,7 +267,7 @@ def step_procurement_food(st, lab, P, POL, sc, t):
     macro.state_grain_t = macro.state_grain_t + total(pr.procured_t)
     uo[U.procured_t], uo[U.private_sales_t] = pr.procured_t, pr.private_sales_t
     uo[U.delivered_t] = pr.delivered_t
-    fd = household_food(hv, macro.free_price_ratio, p, pol, t.cm, t.to_harvest)
+    fd = household_food(hv, lab, macro.free_price_ratio, p, pol, t.cm, t.to_harvest)
     hv[GRAIN] -= fd.food_t + fd.feed_t
     uo[U.food_t], uo[U.feed_t] = fd.food_t, fd.feed_t
 
@@ -386,7 +386,7 @@ def step_demography(st, lab, P, POL, sc, t):
     mig = migration(hv, lab, p, pol, labour_gap, uv.food_ratio, so[S.urban_grain_ratio])
     mig = allen_migration(mig, hv, lab, p, pol, uv.food_ratio, macro.goods_availability)  # issue 17 (respond)
     back = return_migration(macro.urban_persons, p, uv.food_ratio)
-    fled = flight(hv, lab, p)  # issue 15 (kazakh): within the USSR to the towns; abroad out
+    fled = flight(hv, lab, p, pol)  # issue 15 (kazakh): within the USSR to the towns; abroad out
     farming = lab.farming * hv[PERSONS]
     back_rows = back * farming / max(total(farming), 1e-300)
     uo[U.persons_before_migration] = hv[PERSONS]

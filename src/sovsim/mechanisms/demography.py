@@ -267,24 +267,27 @@ Flight = namedtuple("Flight", "within_ussr abroad")
 
 
 @kernel
-def flight(hv, lab, p):
+def flight(hv, lab, p, pol):
     """Persons fleeing each unit this month, hunger's push (an outcome): within the USSR and
     abroad. The push is the shortfall of food energy below the famine threshold (the same
     measure as famine mortality) times ``demography.flight_response_per_month`` of the region
     (herders with their animals could leave; elsewhere hunger moves people through
-    ``migration``); ``demography.flight_abroad_share`` of those who flee cross the border."""
+    ``migration``); ``demography.flight_abroad_share`` of those who flee cross the border.
+    A region's ``mobility_ban`` stops that share of its flight, as it stops its hunger-driven
+    migration."""
     return _flight(hv[PERSONS] * lab.farming, hv[FOOD_RATIO], lab.region,
                    p.demography_famine_threshold_ratio, p.demography_flight_response_per_month,
-                   p.demography_flight_abroad_share)
+                   p.demography_flight_abroad_share, pol.mobility_ban)
 
 
 @kernel
-def _flight(rural, food_ratio, region, threshold, response, abroad_share):
+def _flight(rural, food_ratio, region, threshold, response, abroad_share, ban):
     out = np.empty((2, rural.size))
     for unit in range(rural.size):  # (a loop: no temporary arrays)
         short = max(threshold - food_ratio[unit], 0.0) / threshold
         # (numerical guard: at most a fifth of a unit flees in one month)
-        leaving = rural[unit] * min(response[region[unit]] * short, 0.2)
+        leaving = (rural[unit] * min(response[region[unit]] * short, 0.2)
+                   * (1.0 - min(max(ban[region[unit]], 0.0), 1.0)))
         out[1, unit] = leaving * abroad_share[region[unit]]
         out[0, unit] = leaving - out[1, unit]
     return Flight(out[0], out[1])

@@ -213,7 +213,7 @@ def visible_share(p, pol):
 
 
 @kernel
-def household_food(hv, free_price_ratio, p, pol, cm, months_to_harvest):
+def household_food(hv, lab, free_price_ratio, p, pol, cm, months_to_harvest):
     """Grain eaten and fed to animals this month: (2, units), food then feed.
 
     Households measure what they can eat (their grain less the seed they guard) against what
@@ -223,27 +223,29 @@ def household_food(hv, free_price_ratio, p, pol, cm, months_to_harvest):
     they hold over what the months ahead need), so short stocks run out before the harvest (an
     exponent of 1 is perfect smoothing, 0 eating the norm until the grain is gone). The month's
     budget is shared between people and animals, the animals getting
-    ``livestock.feed_priority`` of their proportional share.
+    ``livestock.feed_priority`` of their proportional share. The grain norm is the region's
+    share of it (``food.grain_norm_share``: herders live on their animals' milk and meat).
     """
     flows = _household_food(
         hv[PERSONS], hv[GRAIN], hv[CROP], feed_need(hv, p, cm, 1),
         feed_need(hv, p, cm, months_to_harvest), hv[AREA_LAST],
         p.agriculture_seed_norm_t_per_ha, sowing_ahead_share(p, cm),
         p.procurement_seed_protected_share,
-        food_norm_kg(free_price_ratio, p, pol.procurement_mode),
-        months_to_harvest, p.livestock_feed_priority, p.procurement_ration_cover_exponent)
+        food_norm_kg(free_price_ratio, p, pol.procurement_mode) * p.food_grain_norm_share,
+        lab.region, months_to_harvest, p.livestock_feed_priority,
+        p.procurement_ration_cover_exponent)
     return Food(flows[0], flows[1])
 
 
 @kernel
 def _household_food(persons, grain, crop, need, need_to_harvest, area_last_ha, seed_norm,
-                    sowing_ahead, seed_protected_share, norm_kg, months, feed_priority,
+                    sowing_ahead, seed_protected_share, norm_kg, region, months, feed_priority,
                     cover_exponent):
     flows = np.empty((2, grain.size))
     food, feed = flows[0], flows[1]
     for unit in range(grain.size):  # (a loop: no temporary arrays)
         seed_guarded = area_last_ha[unit] * seed_norm * sowing_ahead * seed_protected_share
-        norm = persons[unit] * norm_kg / 1000.0 / 12.0
+        norm = persons[unit] * norm_kg[region[unit]] / 1000.0 / 12.0
         total = norm * months + need_to_harvest[unit]
         # During the harvest months households count the crop still standing in the fields.
         edible = np.maximum(grain[unit] + crop[unit] - seed_guarded, 0.0)
