@@ -40,6 +40,13 @@ INSTRUMENTS: dict[str, tuple[str, str, float]] = {
     "famine_relief_t": ("famine relief", "million tonnes a year", 1e6),
     "kolkhoz_private_plots": ("private plots for kolkhozniki", "yes or no", 1.0),
     "soft_budget": ("soft budget for state firms", "yes or no", 1.0),
+    # issue 15 (stategrain)
+    "seed_loan_t_per_month": ("state seed loans to a region", "thousand tonnes a month", 1e3),
+    "food_loan_t_per_month": ("state food loans to a region", "thousand tonnes a month", 1e3),
+    "loan_repayment_share": ("loans repaid from the next harvest", "share of what is owed",
+                             1.0),
+    "gulag_persons": ("prisoners in the camps", "thousand persons", 1e3),
+    "state_reserve_target_t": ("the state's untouchable grain reserve", "million tonnes", 1e6),
 }
 
 

@@ -33,6 +33,10 @@ MEMORY_DTYPE = np.dtype([
     ("relief_in_year", "f8"),  # and famine relief (t)
     ("gdp_rub_month", "f8"),  # last month's gross output
     ("harvest_value_rub", "f8"),  # the year's harvest at 1926/27 prices
+    # issue 15 (stategrain): the untouchable reserve within the state's stock (t), and the
+    # seed and food loans each region owes the state (t)
+    ("reserve_t", "f8"),
+    ("loans_outstanding_t", "f8", (len(REGIONS),)),
 ])
 
 

@@ -81,7 +81,7 @@ def _profiled_run(scenario, p, inputs):
     n_years = calendar.N_MONTHS // 12
     jan = Januaries(np.empty((n_years, *h.values.shape)),
                     np.empty((n_years, len(macro.values.dtype.names))),
-                    np.empty((n_years, len(mem.dtype.names))),
+                    np.empty((n_years, mem.dtype.itemsize // 8)),
                     macro.values.view(np.float64), mem.view(np.float64))
     t1 = clock()
     month, code = run_months(
