@@ -47,6 +47,11 @@ INSTRUMENTS: dict[str, tuple[str, str, float]] = {
                              1.0),
     "gulag_persons": ("prisoners in the camps", "thousand persons", 1e3),
     "state_reserve_target_t": ("the state's untouchable grain reserve", "million tonnes", 1e6),
+    "cotton_zones_grain_t_per_year": ("grain shipped to the cotton zones",
+                                      "million tonnes a year", 1e6),
+    "timber_construction_grain_t_per_year": ("rations of timber and construction workers",
+                                             "million tonnes a year", 1e6),
+    "state_seed_feed_t_per_year": ("state seed and feed", "million tonnes a year", 1e6),
 }
 
 

@@ -110,14 +110,17 @@ def allocate(hv, lab, state_grain_t, urban_persons, p, pol, cm, to_harvest, priv
     free = state_grain_t + total(repaid) - mem.reserve_t  # the reserve is not drawn on
     army = _take(p.state_grain_army_t_per_year / 12.0, free)
     free -= army
-    # The towns: the ration norms by list under rationing (workers and dependants), less what
-    # the towns bought privately; before the new grain comes in (procurement resumes in
-    # August) the state spreads what it holds over the months left, cutting rations rather
-    # than running out.
+    # The state's own consumers: the towns (the ration norms by list under rationing, workers
+    # and dependants, less what the towns bought privately; without rationing the state's
+    # trade sells them what they did not buy privately), the camps, the special settlements
+    # (deported units: their food energy, as grain), the cotton zones, seasonal timber and
+    # construction workers, state seed and feed. Before the new grain comes in (procurement
+    # resumes in August) the state spreads what it holds over the months left, cutting every
+    # ration by the same share rather than running out.
     full_need = urban_persons * p.state_grain_urban_grain_kg_per_person_year / 1000.0 / 12.0
     spread = (8 - cm) if cm <= 7 else 1
-    workers = dependants = commercial = 0.0
     bread_to_grain = p.state_grain_grain_kg_per_kg_bread * DAYS_PER_MONTH / 1000.0
+    need_w = need_d = need_trade = 0.0
     if pol.rationing:
         share_w = p.industry_urban_labour_participation
         need_w = urban_persons * share_w * p.state_grain_ration_bread_kg_per_worker_day \
@@ -126,27 +129,25 @@ def allocate(hv, lab, state_grain_t, urban_persons, p, pol, cm, to_harvest, priv
             * p.state_grain_ration_bread_kg_per_dependant_day * bread_to_grain
         ration = need_w + need_d
         cut = max(ration - private_t, 0.0) / ration if ration > 0 else 0.0
-        workers = _take(need_w * cut, free / spread)
-        free -= workers
-        dependants = _take(need_d * cut, free / spread)
-        free -= dependants
-    else:  # the state's trade sells the towns what they did not buy privately
-        commercial = _take(full_need - private_t, free / spread)
-        free -= commercial
-    # The camps and the special settlements (deported units: their food energy, as grain).
-    gulag = _take(pol.gulag_persons * p.state_grain_gulag_ration_kg_per_day
-                  * DAYS_PER_MONTH / 1000.0, free)
-    free -= gulag
+        need_w *= cut
+        need_d *= cut
+    else:
+        need_trade = max(full_need - private_t, 0.0)
+    need_gulag = pol.gulag_persons * p.state_grain_gulag_ration_kg_per_day \
+        * DAYS_PER_MONTH / 1000.0
     settlers = total(hv[PERSONS] * lab.deported)
-    settlements = _take(settlers * p.food_special_settlement_kcal_per_person_day
-                        / p.food_grain_kcal_per_kg * DAYS_PER_MONTH / 1000.0, free)
-    free -= settlements
-    cotton = _take(p.state_grain_cotton_zones_t_per_year / 12.0, free)
-    free -= cotton
-    timber = _take(p.state_grain_timber_construction_t_per_year / 12.0, free)
-    free -= timber
-    seed_feed = _take(p.state_grain_state_seed_feed_t_per_year / 12.0, free)
-    free -= seed_feed
+    need_settle = settlers * p.food_special_settlement_kcal_per_person_day \
+        / p.food_grain_kcal_per_kg * DAYS_PER_MONTH / 1000.0
+    need_cotton = pol.cotton_zones_grain_t_per_year / 12.0
+    need_timber = pol.timber_construction_grain_t_per_year / 12.0
+    need_seed = pol.state_seed_feed_t_per_year / 12.0
+    claims = need_w + need_d + need_trade + need_gulag + need_settle + need_cotton \
+        + need_timber + need_seed
+    scale = min(max(free, 0.0) / spread / claims, 1.0) if claims > 0 else 0.0
+    workers, dependants, commercial = need_w * scale, need_d * scale, need_trade * scale
+    gulag, settlements = need_gulag * scale, need_settle * scale
+    cotton, timber, seed_feed = need_cotton * scale, need_timber * scale, need_seed * scale
+    free -= claims * scale
     # The loans decisions lent this month, by region; owed until repaid.
     seed_rows, seed_r = _lend(hv, lab, pol.seed_loan_t_per_month, free)
     free -= total(seed_rows)
@@ -172,10 +173,7 @@ def allocate(hv, lab, state_grain_t, urban_persons, p, pol, cm, to_harvest, priv
     # The untouchable reserve: filled toward its decided size from what is left above the
     # export floor; a lower decided size returns the excess to the working stock.
     gap = pol.state_reserve_target_t - mem.reserve_t
-    if gap >= 0:
-        to_reserve = _take(gap, free - p.state_grain_reserve_floor_t)
-    else:
-        to_reserve = gap
+    to_reserve = _take(gap, free - p.state_grain_reserve_floor_t) if gap >= 0 else gap
     free -= to_reserve
     mem.reserve_t += to_reserve
     # Under rationing, bread sold in the towns beyond the ration (the commercial shops of
