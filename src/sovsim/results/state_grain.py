@@ -86,11 +86,11 @@ def state_grain_months(scenario, p, inputs=None) -> StateGrainMonths:
 def state_stock_by_month(scenario="historical", p=None) -> dict[str, tuple[float, float]]:
     """The model's state grain stock at each month's end, month label -> (stock, of which the
     untouchable reserve), in t: for validation beside Davies, Tauger & Wheatcroft."""
-    from sovsim.api import shipped_parameters
+    from sovsim.params import load_parameters
     from sovsim.scenario import load_scenario
 
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
-    m = state_grain_months(sc, p or shipped_parameters())
+    m = state_grain_months(sc, p or load_parameters())
     return {lab: (float(s), float(r)) for lab, s, r in zip(m.labels(), m.stock_end,
                                                            m.reserve_end)}
 
