@@ -28,9 +28,9 @@ def test_rows_are_generated_from_the_declaration():
 def test_grain_balance_terms_are_the_declared_grain_flows():
     names_in = {f.name for f in UNIT_FLOWS if f.kind == "grain_in"}
     names_out = {f.name for f in UNIT_FLOWS if f.kind == "grain_out"}
-    assert names_in == {"harvest_t", "relief_t"}
+    assert names_in == {"harvest_t", "relief_t", "seed_loan_t", "food_loan_t"}
     assert names_out == {"seed_t", "feed_t", "food_t", "procured_t", "private_sales_t",
-                         "losses_t", "confiscated_t"}
+                         "losses_t", "confiscated_t", "loan_repaid_t"}
     assert set(GRAIN_IN) == {U._asdict()[n] for n in names_in}
     assert set(GRAIN_OUT) == {U._asdict()[n] for n in names_out}
 

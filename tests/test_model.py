@@ -27,7 +27,8 @@ def test_every_scenario_runs_clean(all_runs):
 
 def test_grain_balance_check_catches_a_leak():
     flows = dict.fromkeys(("harvest_t", "relief_t", "seed_t", "feed_t", "food_t", "procured_t",
-                           "private_sales_t", "losses_t", "confiscated_t"), 0.0)
+                           "private_sales_t", "losses_t", "confiscated_t", "seed_loan_t",
+                           "food_loan_t", "loan_repaid_t"), 0.0)
     flows["harvest_t"] = 100.0
     invariants.check_grain_balance(0, 0.0, 100.0, flows, "test")
     with pytest.raises(InvariantError, match="grain balance"):

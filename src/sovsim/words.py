@@ -44,6 +44,18 @@ INSTRUMENTS: dict[str, tuple[str, str, float]] = {
     "delivery_norm_t_per_ha": ("grain delivery norm", "centners per hectare", 0.1),
     "blacklist_share": ("villages on the black boards", "share of villages", 1.0),
     "mobility_ban": ("ban on leaving the region", "share of flight stopped", 1.0),
+    # issue 15 (stategrain)
+    "seed_loan_t_per_month": ("state seed loans to a region", "thousand tonnes a month", 1e3),
+    "food_loan_t_per_month": ("state food loans to a region", "thousand tonnes a month", 1e3),
+    "loan_repayment_share": ("loans repaid from the next harvest", "share of what is owed",
+                             1.0),
+    "gulag_persons": ("prisoners in the camps", "thousand persons", 1e3),
+    "state_reserve_target_t": ("the state's untouchable grain reserve", "million tonnes", 1e6),
+    "cotton_zones_grain_t_per_year": ("grain shipped to the cotton zones",
+                                      "million tonnes a year", 1e6),
+    "timber_construction_grain_t_per_year": ("rations of timber and construction workers",
+                                             "million tonnes a year", 1e6),
+    "state_seed_feed_t_per_year": ("state seed and feed", "million tonnes a year", 1e6),
 }
 
 

@@ -65,6 +65,10 @@ def run(
         "leaves, or by their stocks alone (which reproduces the cell run exactly)"),
     profile: bool = typer.Option(False, "--profile", help="run the month step by step and "
                                  "print each step's share of the run's time (not stored)"),
+    grain_balance: bool = typer.Option(
+        False, "--grain-balance", help="print the state's grain balance by crop year (opening "
+        "stock, sources, uses by region, closing stock) and the run beside "
+        "history/state_grain.csv (not stored; docs/state-grain.md)"),
 ) -> None:
     """Run one scenario; print headline outcomes, or write the tidy table to --out.
     The run is recorded in the results store; the same manifest again is read from it.
@@ -80,6 +84,35 @@ def run(
     check_count("--panel", panel)
     check_out_dir(out)  # before the run: nothing is computed for an output that cannot be written
     check_params(params_file)
+    if grain_balance:  # issue 15 (stategrain)
+        extra = [name for name, given in (("--out", out is not None), ("--households", households),
+                                           ("--store", store is not None), ("--no-store", no_store),
+                                           ("--seed", seed != 0), ("--format", fmt != "csv"),
+                                           ("--freq", freq != "annual"), ("--profile", profile))
+                 if given]
+        if extra:
+            _fail(SovsimError(f"--grain-balance prints the state's grain balance and writes "
+                              f"nothing: it does not take {', '.join(extra)}"))
+        from sovsim.api import shipped_parameters
+        from sovsim.params import load_overrides
+        from sovsim.results.state_grain import (
+            balance,
+            format_balance,
+            format_comparison,
+            state_grain_months,
+        )
+        from sovsim.scenario import load_scenario
+
+        try:
+            p = shipped_parameters()
+            if params_file is not None:
+                p = p.with_overrides(load_overrides(params_file))
+            months = state_grain_months(load_scenario(scenario), p)
+            console.print(format_balance(balance(months)), highlight=False, markup=False)
+            console.print("", format_comparison(months), highlight=False, markup=False)
+        except SovsimError as exc:
+            _fail(exc)
+        return
     if profile:
         extra = [name for name, given in (("--out", out is not None), ("--households", households),
                                            ("--store", store is not None), ("--no-store", no_store),

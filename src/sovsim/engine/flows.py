@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections import namedtuple
 from dataclasses import dataclass
 
+import numpy as np
+
 from sovsim.mechanisms.industry import RESULTS as INDUSTRY_RESULTS
 
 KINDS = {
@@ -54,23 +56,24 @@ class Flow:
     doc: str
     rows: int = 1  # rows it takes in ``uo`` (4: one per herd, in state.table.HERDS order)
     ledger: tuple[str, ...] = ()  # the accounts' regional series it is summed into by region
+    state: int = 0  # issue 15 (stategrain): +1 into the state's grain stock, -1 out of it
 
 
 # By unit (rows of ``uo``), in the order the month makes them.
 UNIT_FLOWS: tuple[Flow, ...] = (
-    Flow("confiscated_t", "t", "grain_out", "grain taken from deported households", ledger=("procured_t", "compulsory_t")),
+    Flow("confiscated_t", "t", "grain_out", "grain taken from deported households", ledger=("procured_t", "compulsory_t"), state=1),
     Flow("seed_t", "t", "grain_out", "seed sown"),
     Flow("production_t", "t", "grain", "the year's crop standing in July (barn harvest before losses)", ledger=("production_t",)),
     Flow("area_harvested_ha", "ha", "land", "grain area harvested (July)", ledger=("area_harvested_ha",)),
     Flow("harvest_t", "t", "grain_in", "grain brought in from the standing crop"),
     Flow("losses_t", "t", "grain_out", "harvest losses"),
-    Flow("procured_t", "t", "grain_out", "grain procured by the state", ledger=("procured_t",)),
+    Flow("procured_t", "t", "grain_out", "grain procured by the state", ledger=("procured_t",), state=1),
     Flow("private_sales_t", "t", "grain_out", "grain sold to private traders", ledger=("private_sales_t",)),
     Flow("delivered_t", "t", "grain", "the part of procurement delivered against an obligation",
          ledger=("compulsory_t",)),
     Flow("food_t", "t", "grain_out", "grain eaten"),
     Flow("feed_t", "t", "grain_out", "grain fed to animals"),
-    Flow("relief_t", "t", "grain_in", "famine relief and sales from the state's surplus stocks"),
+    Flow("relief_t", "t", "grain_in", "non-repayable famine relief from the state's stocks", state=-1),
     Flow("births", "persons", "people", "births"),
     Flow("deaths", "persons", "people", "deaths"),
     Flow("excess_deaths", "persons", "people", "deaths above the baseline rate", ledger=("excess_deaths",)),
@@ -92,6 +95,10 @@ UNIT_FLOWS: tuple[Flow, ...] = (
          ledger=("fined_lu",)),
     Flow("fined_food_kcal", "kcal", "food", "non-grain food (potatoes) taken as fines in kind "
          "(blacklists), kcal in the month", ledger=("fined_food_kcal",)),
+    # issue 15 (stategrain): the state's loans to the villages and their repayment
+    Flow("seed_loan_t", "t", "grain_in", "state seed loans received", state=-1),
+    Flow("food_loan_t", "t", "grain_in", "state food and forage loans received", state=-1),
+    Flow("loan_repaid_t", "t", "grain_out", "seed and food loans repaid to the state", state=1),
 )
 
 def _industry_unit(name: str) -> str:
@@ -104,9 +111,9 @@ def _industry_unit(name: str) -> str:
 
 # For the whole economy (``so``); industry's results follow, under their own names.
 SCALAR_FLOWS: tuple[Flow, ...] = (
-    Flow("army_t", "t", "state", "grain to the army"),
-    Flow("to_towns_t", "t", "state", "grain to the towns"),
-    Flow("exports_t", "t", "state", "grain exported"),
+    Flow("army_t", "t", "state", "grain to the army", state=-1),
+    Flow("to_towns_t", "t", "state", "grain to the towns (rations and commercial sales)"),
+    Flow("exports_t", "t", "state", "grain exported", state=-1),
     Flow("urban_grain_ratio", "share", "state", "grain the towns got over their need"),
     Flow("urban_need_t", "t", "state", "the towns' grain need"),
     Flow("urban_births", "persons", "towns", "births in the towns"),
@@ -123,6 +130,18 @@ SCALAR_FLOWS: tuple[Flow, ...] = (
     Flow("deaths", "persons", "people", "deaths, towns and villages"),
     Flow("terms_of_trade", "index, 1926/27 = 1", "index", "peasants' terms of trade, end of month"),
     Flow("collectivize_copied", "1 or 0", "flag", "the collectivized units' columns were kept (``micro``)"),
+    # issue 15 (stategrain): the state's other uses of grain, each a term of its balance
+    Flow("rations_workers_t", "t", "state", "town rations: workers and employees", state=-1),
+    Flow("rations_dependants_t", "t", "state", "town rations: dependants and children", state=-1),
+    Flow("commercial_sales_t", "t", "state", "bread sold in the towns beyond the ration (or, without rationing, the state's trade)", state=-1),
+    Flow("gulag_t", "t", "state", "the camps' prisoners' rations", state=-1),
+    Flow("settlements_t", "t", "state", "the special settlements' rations", state=-1),
+    Flow("cotton_zones_t", "t", "state", "grain shipped to the cotton zones of Central Asia", state=-1),
+    Flow("timber_construction_t", "t", "state", "rations of seasonal timber and construction workers", state=-1),
+    Flow("state_seed_feed_t", "t", "state", "state seed and feed (sovkhozes, MTS, state horses)", state=-1),
+    Flow("to_reserve_t", "t", "state", "grain put into (less taken out of) the untouchable reserve (an inner transfer)"),
+    Flow("reserve_t", "t", "state", "the untouchable reserve at the month's end (nepfond, gosfond)"),
+    Flow("loans_outstanding_t", "t", "state", "seed and food loans owed to the state at the month's end"),
     *(Flow(name, _industry_unit(name), "industry", f"industry: {name.replace('_', ' ')}")
       for name in INDUSTRY_RESULTS),
 )
@@ -146,6 +165,15 @@ S_INDUSTRY = S[len(SCALAR_FLOWS) - len(INDUSTRY_RESULTS)]  # where industry's re
 # The grain balance: inflows and outflows of the households' stocks.
 GRAIN_IN = tuple(U[i] for i, f in enumerate(UNIT_FLOWS) if f.kind == "grain_in")
 GRAIN_OUT = tuple(U[i] for i, f in enumerate(UNIT_FLOWS) if f.kind == "grain_out")
+# issue 15 (stategrain): the state's grain balance: flows into and out of its stock, by unit
+# (rows of ``uo``) and economy-wide (rows of ``so``).
+# (constant arrays: numba reads them as globals; an empty tuple would not type)
+STATE_IN_UNIT = np.array([U[i] for i, f in enumerate(UNIT_FLOWS) if f.state > 0], np.int64)
+STATE_OUT_UNIT = np.array([U[i] for i, f in enumerate(UNIT_FLOWS) if f.state < 0], np.int64)
+STATE_IN_SCALAR = np.array([i for i, f in enumerate(SCALAR_FLOWS) if f.state > 0], np.int64)
+STATE_OUT_SCALAR = np.array([i for i, f in enumerate(SCALAR_FLOWS) if f.state < 0], np.int64)
+for _a in (STATE_IN_UNIT, STATE_OUT_UNIT, STATE_IN_SCALAR, STATE_OUT_SCALAR):
+    _a.setflags(write=False)
 
 
 def _check() -> None:

@@ -18,6 +18,7 @@ TOL = 1e-9
 
 
 GRAIN, PEOPLE, STATE = 1, 2, 3  # the codes of ``month_checks``
+STATE_GRAIN = 4  # issue 15 (stategrain): the state's grain balance (``state_grain_check``)
 
 
 def check_grain_balance(month: int, before: float, after: float, flows: dict[str, float],
@@ -109,6 +110,10 @@ def raise_for(code: int, err: np.ndarray, month: int, h: HouseholdTable, macro: 
                              f"before, {err[3]:.6g} t after)")
     if code == PEOPLE:
         raise InvariantError(f"{calendar.label(month)}: people not conserved, off by {err[0]:.6g}")
+    if code == STATE_GRAIN:
+        raise InvariantError(f"{calendar.label(month)}: state grain balance off by "
+                             f"{err[0]:.6g} t ({err[1]:.2e} relative; stock {err[2]:.6g} t "
+                             f"before, {err[3]:.6g} t after, or its reserve above it)")
     if code == STATE:
         check_state(month, h, macro)
         raise InvariantError(f"{calendar.label(month)}: NaN, inf or a negative in the state")
@@ -142,3 +147,32 @@ def grain_flow_totals(uo, rows_in, rows_out):
     for r in rows_out:
         outflow += np.sum(uo[r])
     return inflow, outflow
+
+
+# issue 15 (stategrain): the state's grain balance.
+@kernel
+def state_flow_totals(uo, so, unit_in, unit_out, scalar_in, scalar_out):
+    """The month's grain into and out of the state's stock: the rows of ``uo`` and entries of
+    ``so`` of the flows marked ``state`` (``flows.STATE_IN_UNIT``, ...)."""
+    inflow = 0.0
+    outflow = 0.0
+    for r in unit_in:
+        inflow += np.sum(uo[r])
+    for r in unit_out:
+        outflow += np.sum(uo[r])
+    for i in scalar_in:
+        inflow += so[i]
+    for i in scalar_out:
+        outflow += so[i]
+    return inflow, outflow
+
+
+@kernel
+def state_grain_check(before, after, inflow, outflow, reserve, err):
+    """0 when the state's stock moved by its declared flows (to 1e-9 relative) and holds its
+    reserve; else ``STATE_GRAIN`` with the residual, its relative size, the stocks in ``err``."""
+    residual, rel = grain_residual(before, after, inflow, outflow)
+    if rel > TOL or after < reserve * (1.0 - TOL) - 1e-6:
+        err[0], err[1], err[2], err[3] = residual, rel, before, after
+        return STATE_GRAIN
+    return 0

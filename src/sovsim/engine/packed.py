@@ -36,6 +36,10 @@ MEMORY_DTYPE = np.dtype([
     ("harvest_value_rub", "f8"),  # the year's harvest at 1926/27 prices
     # issue 15 (kazakh): the share of each region's nomadic households settled so far
     ("settled_share", "f8", (len(REGIONS),)),
+    # issue 15 (stategrain): the untouchable reserve within the state's stock (t), and the
+    # seed and food loans each region owes the state (t)
+    ("reserve_t", "f8"),
+    ("loans_outstanding_t", "f8", (len(REGIONS),)),
 ])
 
 

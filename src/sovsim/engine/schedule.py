@@ -47,6 +47,10 @@ from sovsim.engine.flows import (
     N_SCALAR_OUT,
     N_UNIT_OUT,
     S_INDUSTRY,
+    STATE_IN_SCALAR,
+    STATE_IN_UNIT,
+    STATE_OUT_SCALAR,
+    STATE_OUT_UNIT,
     S,
     U,
     by_name,
@@ -153,8 +157,8 @@ class Clock(NamedTuple):
 
 
 # ``carry``: the stocks the month's balances start from, and the terms of trade in force.
-Carry = namedtuple("Carry", "grain_before people_before tot")
-C = Carry(0, 1, 2)
+Carry = namedtuple("Carry", "grain_before people_before tot state_before")
+C = Carry(0, 1, 2, 3)
 
 
 @kernel
@@ -213,6 +217,7 @@ def step_start(st, lab, P, POL, sc, t):
     grain_before, rural_before = invariants.stock_totals(hv[GRAIN], hv[PERSONS])
     sc.carry[C.grain_before] = grain_before
     sc.carry[C.people_before] = rural_before + macro.urban_persons
+    sc.carry[C.state_before] = macro.state_grain_t  # issue 15 (stategrain): its balance
     if t.cm == 7:
         mem.exported_in_year = 0.0
         mem.relief_in_year = 0.0
@@ -303,22 +308,46 @@ def step_livestock(st, lab, P, POL, sc, t):
 
 @step_kernel
 def step_state_grain(st, lab, P, POL, sc, t):
-    """6 The state's grain: the army, the towns, exports, relief and sales to the villages."""
+    """6 The state's grain: the army, the towns, the camps and settlements, the other state
+    users, the loans and relief to the villages and their repayment, exports, the reserve."""
     hv, macro, mem, p, pol, uo, so = st.hv, st.MA[0], st.ME[0], P[0], POL[t.pm], sc.uo, sc.so
     procured_t, private_t = total(uo[U.procured_t]), total(uo[U.private_sales_t])
-    al = allocate(hv, lab, macro.state_grain_t, macro.urban_persons, p, pol, t.cm, private_t,
-                  mem.exported_in_year, mem.relief_in_year)
-    inflow = al.relief_t + al.released_t  # famine relief, and sales from surplus stocks
-    spent = al.army_t + al.to_towns_t + al.exports_t + total(inflow)
-    macro.state_grain_t = max(macro.state_grain_t - spent, 0.0)
-    hv[GRAIN] += inflow
-    uo[U.relief_t] = inflow
-    mem.exported_in_year += al.exports_t
-    mem.relief_in_year += total(al.relief_t)
+    al = allocate(hv, lab, macro.state_grain_t, macro.urban_persons, p, pol, t.cm,
+                  t.to_harvest, private_t, mem)
+    hv[GRAIN] += al.relief_t + al.seed_loan_t + al.food_loan_t - al.loan_repaid_t
+    uo[U.relief_t], uo[U.seed_loan_t], uo[U.food_loan_t] = al.relief_t, al.seed_loan_t, \
+        al.food_loan_t
+    uo[U.loan_repaid_t] = al.loan_repaid_t
+    to_towns = al.rations_workers_t + al.rations_dependants_t + al.commercial_sales_t
+    so[S.army_t], so[S.to_towns_t], so[S.exports_t] = al.army_t, to_towns, al.exports_t
+    so[S.rations_workers_t], so[S.rations_dependants_t] = (al.rations_workers_t,
+                                                          al.rations_dependants_t)
+    so[S.commercial_sales_t], so[S.gulag_t] = al.commercial_sales_t, al.gulag_t
+    so[S.settlements_t], so[S.cotton_zones_t] = al.settlements_t, al.cotton_zones_t
+    so[S.timber_construction_t] = al.timber_construction_t
+    so[S.state_seed_feed_t], so[S.to_reserve_t] = al.state_seed_feed_t, al.to_reserve_t
+    so[S.reserve_t], so[S.loans_outstanding_t] = mem.reserve_t, total(mem.loans_outstanding_t)
+    # The stock moves by the declared flows only (``flows.STATE_*``; checked each month).
+    after = macro.state_grain_t + state_net(uo, so)
+    # (a stock drawn to nothing may come out a rounding below it: that noise, far inside the
+    # balance's tolerance, is zero; anything larger fails the month's checks)
+    macro.state_grain_t = 0.0 if -1e-6 < after < 0.0 else after
     mem.market_ratio = smoothed_market_ratio(mem.market_ratio, procured_t + private_t,
                                              al.urban_need_t, p)
-    so[S.army_t], so[S.to_towns_t], so[S.exports_t] = al.army_t, al.to_towns_t, al.exports_t
     so[S.urban_grain_ratio], so[S.urban_need_t] = al.urban_grain_ratio, al.urban_need_t
+
+
+@kernel
+def state_net(uo, so):
+    """The change the state grain step makes in the state's stock: the loans repaid, less
+    every use it books (the flows marked ``state`` in ``engine.flows``, but procurement and
+    confiscation, which are booked where they happen)."""
+    net = np.sum(uo[U.loan_repaid_t])
+    for r in STATE_OUT_UNIT:
+        net -= np.sum(uo[r])
+    for i in STATE_OUT_SCALAR:
+        net -= so[i]
+    return net
 
 
 @step_kernel
@@ -338,7 +367,7 @@ def step_industry(st, lab, P, POL, sc, t):
     # Grain in hand for the towns: the smoothed marketings plus the stock, over the towns' need
     # and the reserve the state means to keep.
     annual_need = max(12 * so[S.urban_need_t], 1e-300)
-    bread = ((mem.market_ratio + macro.state_grain_t / annual_need)
+    bread = ((mem.market_ratio + (macro.state_grain_t - mem.reserve_t) / annual_need)
              / (1 + p.state_grain_reserve_months_of_town_supply / 12))
     ind = produce(macro, p, pol, t.year, t.cm, so[S.machinery_imports_rub], mem.gdp_rub_month,
                   bread)
@@ -429,10 +458,17 @@ def step_checks(st, lab, P, POL, sc, t):
     hv, macro, so = st.hv, st.MA[0], sc.so
     grain_after, rural_after = invariants.stock_totals(hv[GRAIN], hv[PERSONS])
     inflow, outflow = invariants.grain_flow_totals(sc.uo, GRAIN_IN, GRAIN_OUT)
-    return invariants.month_checks(hv, st.MA, sc.carry[C.grain_before], grain_after, inflow,
+    code = invariants.month_checks(hv, st.MA, sc.carry[C.grain_before], grain_after, inflow,
                                    outflow, sc.carry[C.people_before],
                                    rural_after + macro.urban_persons, so[S.births],
                                    so[S.deaths], total(sc.uo[U.fled_abroad]), sc.err)
+    if code != 0:
+        return code
+    # issue 15 (stategrain): the state's grain balance, from the declared flows
+    s_in, s_out = invariants.state_flow_totals(sc.uo, so, STATE_IN_UNIT, STATE_OUT_UNIT,
+                                               STATE_IN_SCALAR, STATE_OUT_SCALAR)
+    return invariants.state_grain_check(sc.carry[C.state_before], macro.state_grain_t, s_in,
+                                        s_out, st.ME[0].reserve_t, sc.err)
 
 
 class Phase(NamedTuple):

@@ -33,10 +33,11 @@ def cell_inputs(h, S0: np.ndarray, out: Month, s: Step, hetero_cells: np.ndarray
     cp = np.zeros((N_CELLS, K.N_CP))
     P0, G0 = S0[:, K.P], S0[:, K.G]
     cp[:, K.CP.ref] = safe_div(P0, G0)
-    relief = u["relief_t"]
+    relief = u["relief_t"] + u["seed_loan_t"] + u["food_loan_t"]  # the state's grain received
     harvest_net = u["harvest_t"] - u["losses_t"]
     g_in = G0 + harvest_net + relief
-    other = u["seed_t"] + u["food_t"] + u["feed_t"] + u["private_sales_t"]
+    other = (u["seed_t"] + u["food_t"] + u["feed_t"] + u["private_sales_t"]
+             + u["loan_repaid_t"])
     cp[:, K.CP.relief] = safe_div(relief, P0)
     cp[:, K.CP.orate] = safe_div(other, g_in)
     cp[:, K.CP.prate] = safe_div(u["procured_t"], g_in)
@@ -218,7 +219,8 @@ def cell_flows(out: Month, cp: np.ndarray, S0: np.ndarray) -> np.ndarray:
     f[:, K.F_BIRTHS], f[:, K.F_DEATHS] = u["births"], u["deaths"]
     f[:, K.F_MIGRANTS], f[:, K.F_RETURNERS] = leavers(u), u["returners"]
     f[:, K.F_HARVEST] = u["harvest_t"] - u["losses_t"]
-    f[:, K.F_RELIEF], f[:, K.F_PROCURED] = u["relief_t"], u["procured_t"]
+    f[:, K.F_RELIEF] = u["relief_t"] + u["seed_loan_t"] + u["food_loan_t"]
+    f[:, K.F_PROCURED] = u["procured_t"]
     f[:, K.F_DEP_PERSONS] = u["deported_persons"]
     f[:, K.F_HORSES_LOST] = u["herds_before"][0] - u["herds_after"][0]
     f[:, K.F_HORSES_SLAUGHTERED] = u["slaughter"][0]

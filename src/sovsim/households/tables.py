@@ -253,11 +253,14 @@ def gap_rows(month: int, gaps: dict, raw: np.ndarray, target: np.ndarray) -> lis
     out = []
     for k, name in enumerate(STOCK_NAMES):
         total = target[:, k].sum()
-        held = (raw[:, k] > 0) & (target[:, k] > 1e-6 * total)
+        held = (raw[:, k] > 0) & (target[:, k] > 1e-6 * max(total, 1.0))
         g = np.abs(ratio[held, k] - 1.0)
         missing = target[(raw[:, k] <= 0) & (target[:, k] > 0), k].sum()
         out.append((period, name,
-                    float(abs(raw[:, k].sum() / total - 1.0)) if total > 0 else 0.0,
+                    # (over at least one unit: a stock emptied to rounding, as the villages'
+                    # grain in a famine's last month, has gaps of rounding over nothing;
+                    # issue 15, stategrain)
+                    float(abs(raw[:, k].sum() - total) / max(total, 1.0)),
                     float(g.max()) if g.size else 0.0,
                     float(missing / total) if total > 0 else 0.0))
     return out
