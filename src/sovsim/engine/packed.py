@@ -33,6 +33,11 @@ MEMORY_DTYPE = np.dtype([
     ("relief_in_year", "f8"),  # and famine relief (t)
     ("gdp_rub_month", "f8"),  # last month's gross output
     ("harvest_value_rub", "f8"),  # the year's harvest at 1926/27 prices
+    # issue 15 (births): the towns' food factor of conception, by trimester of pregnancy
+    # (mechanisms.demography.conceive; the villages' is in the state, rows fecundity_1..3)
+    ("urban_fecundity_1", "f8"),
+    ("urban_fecundity_2", "f8"),
+    ("urban_fecundity_3", "f8"),
 ])
 
 
@@ -40,6 +45,8 @@ def memory() -> np.recarray:
     """A fresh memory (one record): market ratio 1, the sums 0."""
     mem = np.zeros(1, MEMORY_DTYPE).view(np.recarray)
     mem.market_ratio[0] = 1.0
+    for k in (1, 2, 3):  # issue 15 (births): full fecundity at the start
+        mem[f"urban_fecundity_{k}"][0] = 1.0
     return mem
 
 

@@ -20,6 +20,7 @@ from sovsim.regions import CLASSES, REGIONS
 from sovsim.state import HouseholdTable
 from sovsim.state.table import (
     CATTLE,
+    FECUNDITY,
     FOOD_RATIO,
     HOUSEHOLDS,
     PERSONS,
@@ -88,14 +89,14 @@ def vital(hv, lab, p, kcal):
         p.demography_famine_threshold_ratio, p.demography_famine_mortality_per_month,
         p.demography_famine_exponent, p.demography_rural_death_rate_per_year,
         p.demography_rural_birth_rate_per_year,
-        p.demography_special_settlement_excess_death_rate_per_year)
+        p.demography_special_settlement_excess_death_rate_per_year, hv[FECUNDITY + 2])
     return Vital(out[0], out[1], out[2], out[3])
 
 
 @kernel
 def _vital(persons, kcal, deported, kcal_need, famine_threshold_ratio, famine_mortality_per_month,
            famine_exponent, death_rate_per_year, birth_rate_per_year,
-           settlement_excess_death_rate_per_year):
+           settlement_excess_death_rate_per_year, fecundity):
     base = death_rate_per_year / 12.0
     out = np.empty((4, persons.size))  # one array back to Python (each array costs to box)
     births, deaths, excess, ratio = out[0], out[1], out[2], out[3]
@@ -108,14 +109,16 @@ def _vital(persons, kcal, deported, kcal_need, famine_threshold_ratio, famine_mo
         # below)
         excess[unit] = persons[unit] * np.minimum(famine_rate + settle, 0.5)
         deaths[unit] = persons[unit] * base + excess[unit]
-        births[unit] = persons[unit] * birth_rate_per_year / 12.0 * np.minimum(ratio[unit], 1.0)
+        # issue 15 (births): at the food factor of the conceptions now due (``conceive``)
+        births[unit] = persons[unit] * birth_rate_per_year / 12.0 * fecundity[unit]
     return out
 
 
 @kernel
-def urban_vital(urban_persons, p, grain_ratio):
+def urban_vital(urban_persons, p, grain_ratio, fecundity):
     """Births, deaths, famine deaths, kcal per person a day and food energy against need in
-    the towns this month; famine deaths when bread runs short."""
+    the towns this month; famine deaths when bread runs short. ``fecundity``: the food factor
+    of the conceptions now due (``conceive``)."""
     kcal = (grain_ratio * p.state_grain_urban_grain_kg_per_person_year * p.food_grain_kcal_per_kg
             / 365.0 + p.food_urban_other_kcal_per_person_day)
     ratio = kcal / p.food_kcal_need_per_person_day
@@ -123,9 +126,42 @@ def urban_vital(urban_persons, p, grain_ratio):
     short = max(thr - ratio, 0.0) / thr
     famine = p.demography_famine_mortality_per_month * short ** p.demography_famine_exponent
     excess = urban_persons * min(famine, 0.5)
-    births = urban_persons * p.demography_urban_birth_rate_per_year / 12.0
+    births = urban_persons * p.demography_urban_birth_rate_per_year / 12.0 * fecundity
     deaths = urban_persons * p.demography_urban_death_rate_per_year / 12.0 + excess
     return UrbanVital(births, deaths, excess, kcal, ratio)
+
+
+# issue 15 (births) ------------------------------------------------------------------------
+@kernel
+def fecundity_of(food_ratio, p):
+    """The food factor of conception at food energy ``food_ratio`` of need: 1 when fed,
+    falling as ``min(ratio, 1) ** demography.fertility_food_exponent`` (hunger stops
+    ovulation and conception; the deaths of the hungry are ``vital``'s)."""
+    return np.minimum(np.maximum(food_ratio, 0.0), 1.0) ** p.demography_fertility_food_exponent
+
+
+@kernel
+def conceive(stages, factor, gestation_months):
+    """Carry the food factor of conception through pregnancy, one month: ``stages`` (3,
+    units), the trimesters, each holding the mean factor of the conceptions in it; this month's
+    conceptions enter the first at ``factor`` (units) and each trimester passes its content on
+    at the rate of 3 / ``gestation_months`` a month (a chain of three: the births of a month
+    come from conceptions a gestation earlier on average, spread over some months). In place;
+    births read the third trimester before this month is added."""
+    rate = min(3.0 / gestation_months, 1.0)
+    stages[2] += rate * (stages[1] - stages[2])
+    stages[1] += rate * (stages[0] - stages[1])
+    stages[0] += rate * (factor - stages[0])
+
+
+@kernel
+def conceive_urban(mem, p, urban_food_ratio):
+    """The towns' trimesters (``mem.urban_fecundity_1..3``), one month, as ``conceive``."""
+    rate = min(3.0 / p.demography_gestation_months, 1.0)
+    factor = min(max(urban_food_ratio, 0.0), 1.0) ** p.demography_fertility_food_exponent
+    mem.urban_fecundity_3 += rate * (mem.urban_fecundity_2 - mem.urban_fecundity_3)
+    mem.urban_fecundity_2 += rate * (mem.urban_fecundity_1 - mem.urban_fecundity_2)
+    mem.urban_fecundity_1 += rate * (factor - mem.urban_fecundity_1)
 
 
 @kernel

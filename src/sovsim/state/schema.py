@@ -31,6 +31,11 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     Column("delivered_t", "float64", "t", "grain delivered against quotas this agricultural year"),
     Column("food_ratio", "float64", "share", "last month's food energy against need", False),
     Column("retained_kg", "float64", "kg per person", "grain left per person after last campaign", False),
+    # issue 15 (births): the food factor of conception carried through pregnancy, by trimester
+    # (mechanisms.demography.conceive); births come from the third.
+    Column("fecundity_1", "float64", "share", "food factor of conceptions now in trimester 1", False),
+    Column("fecundity_2", "float64", "share", "food factor of conceptions now in trimester 2", False),
+    Column("fecundity_3", "float64", "share", "food factor of conceptions now in trimester 3", False),
 )
 
 MACRO_COLUMNS: tuple[Column, ...] = (
