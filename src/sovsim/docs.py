@@ -138,6 +138,13 @@ def validation_markdown() -> str:
               f"- Collectivization: peak {coll['peak_share']:.1%} in {coll['peak_month']}; "
               f"{coll['share_1930_07']:.1%} in July 1930; surge and retreat visible: "
               f"{coll['surge_and_retreat']}."]
+    # issue 15 (births): the famine where and when it happened, beside the series
+    from sovsim.results import famine as famine_checks
+
+    lines += ["", "## The famine where and when it happened (issue 15)", "",
+              "Out of sample: no row below is a calibration target. Misses are shown as they "
+              "are (`src/sovsim/results/famine.py`).", "",
+              *famine_checks.markdown(rep["famine_validation"])]
     return "\n".join(lines) + "\n"
 
 
