@@ -35,6 +35,8 @@ RECORD = pd.DataFrame([
     _row("state_grain_stock_t", USSR, "1933-07-01", 1_000_000, variant="total"),
     _row("births_persons", USSR, "1933", 4_100_000, grade="official"),
     _row("crude_birth_rate_per_1000", USSR, "1934", 30.4),
+    _row("total_fertility_rate", USSR, "1927", 6.4),
+    _row("total_fertility_rate", USSR, "1934", 3.8),
 ])
 POP = pd.Series({"ukraine": 25e6, "north_caucasus": 8e6, "volga": 11e6, "kazakhstan": 5e6,
                  "rest": 70e6})
@@ -133,3 +135,5 @@ def test_births_by_year_beside_the_record():
     assert b.loc[1933, "births_record"] == 4_100_000
     assert b.loc[1934, "cbr"] == pytest.approx(1000 * 5e6 / 160e6)
     assert b.loc[1934, "cbr_lo"] == 30.4 and np.isnan(b.loc[1930, "cbr_lo"])
+    assert b.loc[1934, "tfr_index"] == pytest.approx(3.8 / 6.4)
+    assert b.loc[1934, "cbr_index"] == pytest.approx(1.0)  # births flat in the made-up run

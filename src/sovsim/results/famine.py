@@ -54,6 +54,8 @@ SHARE_REGION = {"kazakhstan": "kazakhstan", "ukraine": "ukraine", "north_caucasu
 #: numbers are shown whatever the verdict.
 LATER_FAMINE_SHARE = 0.25
 FAMINE_YEARS = (1930, 1934)
+#: The year the births' indices start from: the last before the collectivization drive.
+BIRTHS_BASE_YEAR = 1927
 
 
 # -- what a run gives ----------------------------------------------------------------------
@@ -245,19 +247,27 @@ def state_stocks(stock: pd.Series, record: pd.DataFrame,
 def births_by_year(births: pd.Series, population: pd.Series, record: pd.DataFrame,
                    first: int = 1926, last: int = 1940) -> pd.DataFrame:
     """Births and the crude birth rate (per 1000 of the mid-year population) by year, beside
-    the record's best-graded births (``births_persons``) and crude birth rates
-    (``crude_birth_rate_per_1000``, USSR)."""
+    the record's best-graded births (``births_persons``), crude birth rates
+    (``crude_birth_rate_per_1000``) and total fertility (``total_fertility_rate``), USSR; and
+    the model's crude birth rate and the record's total fertility as indices of ``base`` (the
+    shape of the fall, which the age structure blurs less than the levels)."""
     rows = []
     for y in range(first, last + 1):
         b, pop = float(births[str(y)]), float(population[str(y)])
-        blo, bhi, bsrc = _band(record[record["period"] == str(y)], "births_persons", USSR)
-        clo, chi, csrc = _band(record[record["period"] == str(y)], "crude_birth_rate_per_1000",
-                               USSR)
+        year = record[record["period"] == str(y)]
+        blo, bhi, bsrc = _band(year, "births_persons", USSR)
+        clo, chi, csrc = _band(year, "crude_birth_rate_per_1000", USSR)
+        tlo, thi, tsrc = _band(year, "total_fertility_rate", USSR)
         rows.append({"year": y, "births": b, "births_record": blo if blo == bhi else np.nan,
                      "births_lo": blo, "births_hi": bhi, "cbr": 1000 * b / pop if pop else np.nan,
-                     "cbr_lo": clo, "cbr_hi": chi,
-                     "sources": ", ".join(s for s in (bsrc, csrc) if s)})
-    return pd.DataFrame(rows)
+                     "cbr_lo": clo, "cbr_hi": chi, "tfr": (tlo + thi) / 2,
+                     "sources": ", ".join(sorted({s for s in (bsrc, csrc, tsrc) if s}))})
+    out = pd.DataFrame(rows)
+    at = out.set_index("year")
+    base = BIRTHS_BASE_YEAR if BIRTHS_BASE_YEAR in at.index else first
+    out["cbr_index"] = out["cbr"] / at.loc[base, "cbr"]
+    out["tfr_index"] = out["tfr"] / at.loc[base, "tfr"]
+    return out
 
 
 # -- all of it ------------------------------------------------------------------------------
@@ -363,10 +373,17 @@ def markdown(fv: dict) -> list[str]:
             "Births and the crude birth rate (per 1000 of the mid-year population) beside the "
             "best-graded record (registered births, TsUNKhU; the reconstruction of Andreev, "
             "Darsky & Kharkova 1993).", "",
-            "| year | births (M) | record (M) | CBR | record CBR | sources |",
-            "| --- | --- | --- | --- | --- | --- |"]
+            f"Indices: of {BIRTHS_BASE_YEAR}; the record's total fertility (ADK, from "
+            "age-specific rates) gives the shape of the fall.", "",
+            "| year | births (M) | record (M) | CBR | record CBR | model CBR index | "
+            "record TFR | TFR index | sources |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def num(x, fmt):
+        return "n/a" if x is None or x != x else format(x, fmt)
     for r in fv["births"]:
-        cbr = "n/a" if r["cbr_lo"] is None else f"{r['cbr_lo']:.1f}"
         out.append(f"| {r['year']} | {_m(r['births'])} | {_m(r['births_record'])} | "
-                   f"{r['cbr']:.1f} | {cbr} | {r['sources']} |")
+                   f"{num(r['cbr'], '.1f')} | {num(r['cbr_lo'], '.1f')} | "
+                   f"{num(r['cbr_index'], '.2f')} | {num(r['tfr'], '.2f')} | "
+                   f"{num(r['tfr_index'], '.2f')} | {r['sources']} |")
     return out
