@@ -1,6 +1,7 @@
 """Mechanism 2, demography: births, deaths, famine, deportation, collectivization, migration.
 
-Baseline births and deaths at the rates of the late 1920s. Famine mortality rises with the
+Baseline births and deaths at the rates of the late 1920s; births fall with hunger a
+gestation later (the food factor of conception is carried through pregnancy). Famine mortality rises with the
 shortfall of food energy against need, below a threshold, by unit (region x class x tenure).
 Households labelled kulak are deported to special settlements (their grain confiscated, their
 animals and land given to the kolkhoz), where mortality is higher. Households enter kolkhozy at
