@@ -56,7 +56,7 @@ def _births_by_month(world, hungry_months, months=24, hunger=0.5):
         vt = vital(hv, world.lab, p, kcal)
         out.append(vt.births.sum())
         conceive(hv[FECUNDITY:FECUNDITY + 3], fecundity_of(vt.food_ratio, p),
-                 p.demography_gestation_months)
+                 p.demography_gestation_months, hv[PERSONS])
     return np.array(out)
 
 
@@ -113,3 +113,17 @@ def test_towns_lower_the_crude_birth_rate(world):
     # each point of urban share moves the rate by the gap between the two rates
     gap = 1000 * (p.demography_rural_birth_rate_per_year - p.demography_urban_birth_rate_per_year)
     assert abs((rates[0] - rates[2]) - 0.15 * gap) < 0.05 * gap
+
+
+def test_an_empty_unit_holds_full_fecundity(world):
+    """A unit nobody lives in (a kolkhoz before collectivization) eats nothing, but its first
+    members are not taken for hungry: its trimesters stay at 1."""
+    hv, p = world.hv(), world.p
+    empty = np.flatnonzero(hv[PERSONS] == 0)
+    assert empty.size  # the kolkhoz and special-settlement units of 1921
+    for _ in range(12):
+        conceive(hv[FECUNDITY:FECUNDITY + 3], np.full(hv.shape[1], 0.2),
+                 p.demography_gestation_months, hv[PERSONS])
+    assert (hv[FECUNDITY:FECUNDITY + 3, empty] == 1.0).all()
+    lived_in = np.flatnonzero(hv[PERSONS] > 0)
+    assert (hv[FECUNDITY + 2, lived_in] < 0.6).all()

@@ -339,7 +339,7 @@ def step_demography(st, lab, P, POL, sc, t):
     macro.urban_persons = macro.urban_persons + uv.births - uv.deaths
     # issue 15 (births): this month's conceptions, at this month's food, enter pregnancy
     conceive(hv[FECUNDITY:FECUNDITY + 3], fecundity_of(vt.food_ratio, p),
-             p.demography_gestation_months)
+             p.demography_gestation_months, hv[PERSONS])
     conceive_urban(st.ME[0], p, uv.food_ratio)
     _deport(hv, lab, macro, pol, uo, sc.fr_dep)
     sc.fr_col[:] = collectivize(lab, p, pol, sc.share_r)

@@ -142,17 +142,25 @@ def fecundity_of(food_ratio, p):
 
 
 @kernel
-def conceive(stages, factor, gestation_months):
+def conceive(stages, factor, gestation_months, persons):
     """Carry the food factor of conception through pregnancy, one month: ``stages`` (3,
     units), the trimesters, each holding the mean factor of the conceptions in it; this month's
     conceptions enter the first at ``factor`` (units) and each trimester passes its content on
     at the rate of 3 / ``gestation_months`` a month (a chain of three: the births of a month
     come from conceptions a gestation earlier on average, spread over some months). In place;
-    births read the third trimester before this month is added."""
+    births read the third trimester before this month is added.
+
+    A unit with no ``persons`` (a kolkhoz before anyone joined, a special settlement before
+    the deportations) has no food of its own to conceive by: it holds full fecundity, so that
+    the first households to arrive are not taken for hungry."""
     rate = min(3.0 / gestation_months, 1.0)
-    stages[2] += rate * (stages[1] - stages[2])
-    stages[1] += rate * (stages[0] - stages[1])
-    stages[0] += rate * (factor - stages[0])
+    for unit in range(persons.size):  # (a loop: no temporary arrays)
+        if persons[unit] <= 0.0:
+            stages[0, unit] = stages[1, unit] = stages[2, unit] = 1.0
+            continue
+        stages[2, unit] += rate * (stages[1, unit] - stages[2, unit])
+        stages[1, unit] += rate * (stages[0, unit] - stages[1, unit])
+        stages[0, unit] += rate * (factor[unit] - stages[0, unit])
 
 
 @kernel
