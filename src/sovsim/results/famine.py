@@ -23,8 +23,9 @@ the 1930 population by region, the annual excess deaths, the state's stock by mo
 year), so a test can give them a small made-up run.
 
 The model has no regional towns (the towns are one national unit): a region's population is its
-rural population (peasant households and special settlers of the region are counted by the
-accounts as ``rural_population_persons``), and its excess deaths are rural. The reconstructions
+rural population, peasant households (``rural_population_persons``) and the special settlers
+deported from it (``special_settlement_persons``), and its excess deaths are theirs. The
+reconstructions
 divide by the whole population of the republic, so the model's per-head figures are rural
 rates beside whole-population ones; Ukraine's rural rate, 16.5 % of the 1933 rural population
 (Rudnytskyi et al. 2015), is shown beside them where the data hold it.
@@ -68,7 +69,8 @@ def frames(res) -> dict:
     monthly = pd.DataFrame({r: res.series("excess_deaths_persons", r, freq="monthly")
                             for r in (USSR, *REGIONS)})
     annual = pd.DataFrame({r: res.series("excess_deaths_persons", r) for r in (USSR, *REGIONS)})
-    pop = pd.Series({r: float(res.series("rural_population_persons", r)["1930"])
+    pop = pd.Series({r: float(res.series("rural_population_persons", r)["1930"]
+                              + res.series("special_settlement_persons", r)["1930"])
                      for r in REGIONS})
     return {"monthly": monthly, "annual": annual, "population_1930": pop,
             "stock": res.series("state_grain_stock_t", freq="monthly"),
@@ -307,8 +309,9 @@ def _verdict(x) -> str:
 def markdown(fv: dict) -> list[str]:
     """The checks of ``validate.famine_validation`` (JSON form) as markdown lines."""
     out = ["### Per-head losses by region, 1930-34", "",
-           "Excess deaths 1930-34 over the region's 1930 (mid-year) rural population: the model "
-           "has no regional towns, so these are rural rates; the reconstructions' shares are of "
+           "Excess deaths 1930-34 over the region's 1930 (mid-year) population in the model: "
+           "peasants and the special settlers deported from the region; the model has no "
+           "regional towns, so these are rural rates; the reconstructions' shares are of "
            "the whole population of the republic (Levchuk et al. 2015 as reported; `rsfsr` for "
            "the RSFSR regions as a whole). Worst first, as the model ranks them.", "",
            "| region | excess deaths 1930-34 (M) | population 1930 (M) | model per head | "
