@@ -65,11 +65,17 @@ def test_validate_json_reports_misses():
     for s in payload["series"]:
         assert s["n"] == len(s["points"]) and s["mape"] >= 0
     assert {"inside_range", "regions_by_deaths_per_head"} <= set(payload["famine"])
+    # issue 15: the famine where and when, beside the series (results/famine.py)
+    fv = payload["famine_validation"]
+    assert {"regional_losses", "order", "totals", "calendar", "months", "later_famines",
+            "no_later_famine", "state_stocks", "births"} <= set(fv)
+    assert isinstance(fv["order"]["holds"], bool) and len(fv["months"]) == 36
 
 
 def test_validate_table_prints():
     r = runner.invoke(app, ["validate"])
     assert r.exit_code == 0 and "MAPE" in r.output
+    assert "Per-head losses by region" in r.output and "The calendar of 1932-34" in r.output
 
 
 def test_scenarios_data_params():

@@ -334,6 +334,13 @@ def validate(
                   f"worst-hit regions (per head): {', '.join(famine['regions_by_deaths_per_head'][:3])}")
     console.print(f"collectivization: peak {coll['peak_share']:.0%} in {coll['peak_month']}, "
                   f"{coll['share_1930_07']:.0%} in 1930-07; surge and retreat: {coll['surge_and_retreat']}")
+    # issue 15 (births): the famine where and when it happened
+    from rich.markdown import Markdown
+
+    from sovsim.results import famine as famine_checks
+
+    console.print(Markdown("\n".join(["## The famine where and when it happened (out of sample)",
+                                      "", *famine_checks.markdown(payload["famine_validation"])])))
 
 
 def _coverage(members: int, seed: int, draws_from: str, params_file: Path | None,

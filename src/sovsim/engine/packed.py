@@ -40,6 +40,11 @@ MEMORY_DTYPE = np.dtype([
     # seed and food loans each region owes the state (t)
     ("reserve_t", "f8"),
     ("loans_outstanding_t", "f8", (len(REGIONS),)),
+    # issue 15 (births): the towns' food factor of conception, by trimester of pregnancy
+    # (mechanisms.demography.conceive; the villages' is in the state, rows fecundity_1..3)
+    ("urban_fecundity_1", "f8"),
+    ("urban_fecundity_2", "f8"),
+    ("urban_fecundity_3", "f8"),
 ])
 
 
@@ -47,6 +52,8 @@ def memory() -> np.recarray:
     """A fresh memory (one record): market ratio 1, the sums 0."""
     mem = np.zeros(1, MEMORY_DTYPE).view(np.recarray)
     mem.market_ratio[0] = 1.0
+    for k in (1, 2, 3):  # issue 15 (births): full fecundity at the start
+        mem[f"urban_fecundity_{k}"][0] = 1.0
     return mem
 
 

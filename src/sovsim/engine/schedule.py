@@ -70,7 +70,10 @@ from sovsim.mechanisms.allen_migration import allen_migration  # issue 17 (respo
 from sovsim.mechanisms.context import Step
 from sovsim.mechanisms.demography import (
     collectivize,
+    conceive,
+    conceive_urban,
     deport,
+    fecundity_of,
     flight,
     food_energy,
     kolkhoz_share,
@@ -95,6 +98,7 @@ from sovsim.state.table import (
     CROP,
     DELIVERED,
     DEPLETION,
+    FECUNDITY,
     FOOD_RATIO,
     GRAIN,
     HERD_ROWS,
@@ -394,8 +398,13 @@ def step_demography(st, lab, P, POL, sc, t):
     _scale(hv[HOUSEHOLDS], hv[PERSONS], hv[PERSONS] + vt.births - vt.deaths)
     hv[FOOD_RATIO] = vt.food_ratio
     hv[DEPLETION] = vt.depletion  # issue 15 (calendar)
-    uv = urban_vital(macro.urban_persons, p, so[S.urban_grain_ratio])
+    uv = urban_vital(macro.urban_persons, p, so[S.urban_grain_ratio],
+                     st.ME[0].urban_fecundity_3)
     macro.urban_persons = macro.urban_persons + uv.births - uv.deaths
+    # issue 15 (births): this month's conceptions, at this month's food, enter pregnancy
+    conceive(hv[FECUNDITY:FECUNDITY + 3], fecundity_of(vt.food_ratio, p),
+             p.demography_gestation_months, hv[PERSONS])
+    conceive_urban(st.ME[0], p, uv.food_ratio)
     _deport(hv, lab, macro, pol, uo, sc.fr_dep)
     sc.fr_col[:] = collectivize(lab, p, pol, sc.share_r)
     so[S.collectivize_copied] = 0.0

@@ -1,10 +1,12 @@
 """Mechanism 2, demography: births, deaths, famine, deportation, collectivization, migration.
 
-Baseline births and deaths at the rates of the late 1920s. Famine mortality rises with the
-body reserves that hunger has used up, by unit (region x class x tenure): each month below a
-threshold of food energy against need depletes them, in proportion to the shortfall, and each
-month a share of what is used up comes back (recovery when fed, adaptation when half-fed);
-deaths follow months of hunger, not the hungry month itself.
+Baseline births and deaths at the rates of the late 1920s; births fall with hunger a
+gestation later (the food factor of conception is carried through pregnancy). Famine
+mortality rises with the body reserves that hunger has used up, by unit (region x class x
+tenure): each month below a threshold of food energy against need depletes them, in
+proportion to the shortfall, and each month a share of what is used up comes back (recovery
+when fed, adaptation when half-fed); deaths follow months of hunger, not the hungry month
+itself.
 Households labelled kulak are deported to special settlements (their grain confiscated, their
 animals and land given to the kolkhoz), where mortality is higher. Households enter kolkhozy at
 the pace policy drives them toward its target, and leave when exit is allowed. Rural people
@@ -24,6 +26,7 @@ from sovsim.state import HouseholdTable
 from sovsim.state.table import (
     CATTLE,
     DEPLETION,
+    FECUNDITY,
     FOOD_RATIO,
     HORSES,
     HOUSEHOLDS,
@@ -99,7 +102,7 @@ def vital(hv, lab, p, kcal):
         p.demography_rural_birth_rate_per_year,
         p.demography_special_settlement_excess_death_rate_per_year,
         hv[DEPLETION], p.demography_famine_reserve_months,
-        p.demography_famine_recovery_per_month)
+        p.demography_famine_recovery_per_month, hv[FECUNDITY + 2])
     return Vital(out[0], out[1], out[2], out[3], out[4])
 
 
@@ -107,7 +110,7 @@ def vital(hv, lab, p, kcal):
 def _vital(persons, kcal, deported, kcal_need, famine_threshold_ratio, famine_mortality_per_month,
            famine_exponent, death_rate_per_year, birth_rate_per_year,
            settlement_excess_death_rate_per_year, depletion_before, reserve_months,
-           recovery_per_month):
+           recovery_per_month, fecundity):
     base = death_rate_per_year / 12.0
     out = np.empty((5, persons.size))  # one array back to Python (each array costs to box)
     births, deaths, excess, ratio, depletion = out[0], out[1], out[2], out[3], out[4]
@@ -130,14 +133,16 @@ def _vital(persons, kcal, deported, kcal_need, famine_threshold_ratio, famine_mo
         # below)
         excess[unit] = persons[unit] * np.minimum(famine_rate + settle, 0.5)
         deaths[unit] = persons[unit] * base + excess[unit]
-        births[unit] = persons[unit] * birth_rate_per_year / 12.0 * np.minimum(ratio[unit], 1.0)
+        # issue 15 (births): at the food factor of the conceptions now due (``conceive``)
+        births[unit] = persons[unit] * birth_rate_per_year / 12.0 * fecundity[unit]
     return out
 
 
 @kernel
-def urban_vital(urban_persons, p, grain_ratio):
+def urban_vital(urban_persons, p, grain_ratio, fecundity):
     """Births, deaths, famine deaths, kcal per person a day and food energy against need in
-    the towns this month; famine deaths when bread runs short."""
+    the towns this month; famine deaths when bread runs short. ``fecundity``: the food factor
+    of the conceptions now due (``conceive``)."""
     kcal = (grain_ratio * p.state_grain_urban_grain_kg_per_person_year * p.food_grain_kcal_per_kg
             / 365.0 + p.food_urban_other_kcal_per_person_day)
     ratio = kcal / p.food_kcal_need_per_person_day
@@ -145,9 +150,50 @@ def urban_vital(urban_persons, p, grain_ratio):
     short = max(thr - ratio, 0.0) / thr
     famine = p.demography_famine_mortality_per_month * short ** p.demography_famine_exponent
     excess = urban_persons * min(famine, 0.5)
-    births = urban_persons * p.demography_urban_birth_rate_per_year / 12.0
+    births = urban_persons * p.demography_urban_birth_rate_per_year / 12.0 * fecundity
     deaths = urban_persons * p.demography_urban_death_rate_per_year / 12.0 + excess
     return UrbanVital(births, deaths, excess, kcal, ratio)
+
+
+# issue 15 (births) ------------------------------------------------------------------------
+@kernel
+def fecundity_of(food_ratio, p):
+    """The food factor of conception at food energy ``food_ratio`` of need: 1 when fed,
+    falling as ``min(ratio, 1) ** demography.fertility_food_exponent`` (hunger stops
+    ovulation and conception; the deaths of the hungry are ``vital``'s)."""
+    return np.minimum(np.maximum(food_ratio, 0.0), 1.0) ** p.demography_fertility_food_exponent
+
+
+@kernel
+def conceive(stages, factor, gestation_months, persons):
+    """Carry the food factor of conception through pregnancy, one month: ``stages`` (3,
+    units), the trimesters, each holding the mean factor of the conceptions in it; this month's
+    conceptions enter the first at ``factor`` (units) and each trimester passes its content on
+    at the rate of 3 / ``gestation_months`` a month (a chain of three: the births of a month
+    come from conceptions a gestation earlier on average, spread over some months). In place;
+    births read the third trimester before this month is added.
+
+    A unit with no ``persons`` (a kolkhoz before anyone joined, a special settlement before
+    the deportations) has no food of its own to conceive by: it holds full fecundity, so that
+    the first households to arrive are not taken for hungry."""
+    rate = min(3.0 / gestation_months, 1.0)
+    for unit in range(persons.size):  # (a loop: no temporary arrays)
+        if persons[unit] <= 0.0:
+            stages[0, unit] = stages[1, unit] = stages[2, unit] = 1.0
+            continue
+        stages[2, unit] += rate * (stages[1, unit] - stages[2, unit])
+        stages[1, unit] += rate * (stages[0, unit] - stages[1, unit])
+        stages[0, unit] += rate * (factor[unit] - stages[0, unit])
+
+
+@kernel
+def conceive_urban(mem, p, urban_food_ratio):
+    """The towns' trimesters (``mem.urban_fecundity_1..3``), one month, as ``conceive``."""
+    rate = min(3.0 / p.demography_gestation_months, 1.0)
+    factor = min(max(urban_food_ratio, 0.0), 1.0) ** p.demography_fertility_food_exponent
+    mem.urban_fecundity_3 += rate * (mem.urban_fecundity_2 - mem.urban_fecundity_3)
+    mem.urban_fecundity_2 += rate * (mem.urban_fecundity_1 - mem.urban_fecundity_2)
+    mem.urban_fecundity_1 += rate * (factor - mem.urban_fecundity_1)
 
 
 @kernel

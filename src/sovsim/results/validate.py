@@ -339,6 +339,19 @@ def _records(df: pd.DataFrame) -> list[dict]:
             for r in df.to_dict(orient="records")]
 
 
+def famine_validation(res: Results) -> dict:
+    """The famine where and when it happened (``results.famine``): per-head losses by region
+    and their order, Ukraine and Kazakhstan against the reconstructions, the calendar of
+    1932-34, no famine in 1935-40 on the 1932-33 scale, the state's stocks, births by year;
+    tables as lists of records (JSON), verdicts as they are."""
+    from sovsim.results import famine
+
+    rep = famine.report(famine.frames(res))
+    months = rep["months"].reset_index(names="month")
+    return {k: (_records(months) if k == "months" else
+                _records(v) if isinstance(v, pd.DataFrame) else v) for k, v in rep.items()}
+
+
 def report(res: Results, scenario: str = "historical") -> dict:
     """Everything ``sovsim validate --json`` prints: the fit on the declared targets and the
     out-of-sample series (each with its points: period, band of the chosen rows, model), every
@@ -365,5 +378,6 @@ def report(res: Results, scenario: str = "historical") -> dict:
                                       (row["series"], row["region"], row["variant"])]}
                    for row in _records(table(res))],
         "famine": famine_check(res),
+        "famine_validation": famine_validation(res),
         "collectivization": collectivization_check(res),
     }

@@ -34,6 +34,11 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     # issue 15 (calendar): hunger's toll carried from month to month
     Column("famine_depletion", "float64", "share of lethal depletion",
            "body reserves used up by hunger (0 fed, 1 the depletion that kills)", False),
+    # issue 15 (births): the food factor of conception carried through pregnancy, by trimester
+    # (mechanisms.demography.conceive); births come from the third.
+    Column("fecundity_1", "float64", "share", "food factor of conceptions now in trimester 1", False),
+    Column("fecundity_2", "float64", "share", "food factor of conceptions now in trimester 2", False),
+    Column("fecundity_3", "float64", "share", "food factor of conceptions now in trimester 3", False),
 )
 
 MACRO_COLUMNS: tuple[Column, ...] = (

@@ -26,6 +26,8 @@ N_EXTENSIVE = len(EXTENSIVE)
     "households", "persons", "sown_area_ha", "area_last_ha", "crop_t", "horses", "cattle",
     "pigs", "sheep_goats", "grain_t", "delivered_t", "food_ratio", "retained_kg",
     "famine_depletion"))
+# issue 15 (births): the three trimesters of the food factor of conception (``FECUNDITY + k``)
+FECUNDITY = ROW["fecundity_1"]
 HERD_ROWS = HORSES  # the four herds are rows HORSES .. HORSES + 3, in HERDS order
 
 
@@ -218,6 +220,8 @@ def initial_state(p: ParameterSet) -> tuple[HouseholdTable, MacroState]:
     cols["food_ratio"] = np.ones(n)
     cols["retained_kg"] = np.full(n, p["initial.grain_stock_kg_per_person"])
     cols["famine_depletion"] = np.zeros(n)
+    for k in (1, 2, 3):  # issue 15 (births): conceptions of 1920 at full fecundity
+        cols[f"fecundity_{k}"] = np.ones(n)
     table = HouseholdTable(cols)
     macro = MacroState()
     macro["urban_persons"] = p["initial.population_persons"] * p["initial.urban_share"]
