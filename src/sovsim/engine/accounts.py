@@ -53,6 +53,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("births_persons", "persons", "sum", False, "births"),
     Variable("deaths_persons", "persons", "sum", False, "deaths"),
     Variable("death_rate_index", "index, 1928 = 1", "ratio_own_1928", False, "crude death rate against this run's 1928"),
+    Variable("crude_birth_rate_per_1000", "per 1000", "mean", False, "births a year per 1000 persons (the year's mean of each month's births x 12 over the population)"),
+    Variable("crude_death_rate_per_1000", "per 1000", "mean", False, "deaths a year per 1000 persons (the year's mean of each month's deaths x 12 over the population)"),
     Variable("migrants_to_towns_persons", "persons", "sum", False, "net rural-urban migrants (to towns, less those going back)"),
     Variable("industrial_output_index", "index, 1928 = 100", "mean", False, "industrial output, base: the 1928 output of the parameters"),
     Variable("group_a_output_index", "index, 1928 = 100", "mean", False, "producer goods output"),
@@ -255,6 +257,8 @@ def _records(regional: np.ndarray, scalars: np.ndarray, base_y: np.ndarray
     put("births_persons", sc["births"])
     put("deaths_persons", sc["deaths"])
     put("death_rate_index", sc["deaths"] * 12 / pop)
+    put("crude_birth_rate_per_1000", sc["births"] * 12 / pop * 1000)
+    put("crude_death_rate_per_1000", sc["deaths"] * 12 / pop * 1000)
     put("migrants_to_towns_persons", sc["net_migrants"])
     ya, yb = sc["output_a_rub"] * 12, sc["output_b_rub"] * 12
     ba, bb = base_y[..., 0], base_y[..., 1]

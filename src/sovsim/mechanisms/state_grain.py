@@ -50,7 +50,8 @@ def repayments(hv, lab, p, pol, cm, to_harvest, owed):
     rows = np.zeros(hv.shape[1])
     if cm < 8 or cm > 10:
         return rows
-    floor_t = pol.procurement_floor_kg_per_person_year / 1000.0 * to_harvest / 12.0
+    # (the floor is regional since issue 15's regional measures)
+    floor_t = pol.procurement_floor_kg_per_person_year[lab.region] / 1000.0 * to_harvest / 12.0
     spare = np.maximum(hv[GRAIN] - hv[PERSONS] * floor_t, 0.0) * lab.farming
     for r in range(N_REGIONS):
         due = owed[r] * min(pol.loan_repayment_share[r], 1.0) / (11 - cm)
