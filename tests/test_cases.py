@@ -30,7 +30,8 @@ from sovsim.scenario import scenario_from_dict, shipped_scenarios
 
 CASES = Path(__file__).parent / "cases"
 
-CASE_KEYS = {"name", "why", "reference", "scenario", "period", "change", "parameters", "expect"}
+CASE_KEYS = {"name", "why", "reference", "scenario", "period", "change", "parameters", "expect",
+             "known_miss"}
 REQUIRED = ("name", "why", "period", "expect")
 EXPECT_KEYS = {"variable", "region", "period", "change", "at_least", "min", "max", "note"}
 CHANGES = {"up", "down", "same"}
@@ -69,6 +70,8 @@ class Case:
     changes: list[dict] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     expect: list[Expectation] = field(default_factory=list)
+    # A case the model fails today, and why (a strict xfail: it must fail, so a fix is seen)
+    known_miss: str = ""
 
 
 def _periods(text: Any, file: str, key: str) -> list[str]:
@@ -175,7 +178,8 @@ def load_cases(path: Path) -> list[Case]:
         case = Case(id=f"{path.stem}:{_slug(name)}", file=file, name=name, why=str(item["why"]),
                     scenario=scenario, changes=changes, parameters=parameters,
                     expect=[_expectation(e, item["period"], file, f"{where}.expect[{j}]")
-                            for j, e in enumerate(expect)])
+                            for j, e in enumerate(expect)],
+                    known_miss=str(item.get("known_miss", "")))
         if all(e.change == "same" and e.min is None and e.max is None for e in case.expect):
             # "same" alone would pass whatever the model does (it cannot be turned round)
             raise InputError(file, f"{where}.expect", "only change = \"same\": add an up, down "
@@ -265,7 +269,9 @@ def _collect() -> list:
     params = []
     for path in sorted(CASES.glob("*.toml")):
         try:
-            params += [pytest.param(c, id=c.id) for c in load_cases(path)]
+            params += [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(
+                strict=True, reason=f"known miss: {c.known_miss}")] if c.known_miss else [])
+                for c in load_cases(path)]
         except SovsimError as exc:  # a broken file is one failing test that says what is wrong
             params.append(pytest.param(str(exc), id=f"{path.stem}:(file)"))
     return params
@@ -283,7 +289,11 @@ def test_case(case):
         pytest.fail(f"{case.file}: {case.name}\n  " + "\n  ".join(wrong), pytrace=False)
 
 
-@pytest.mark.parametrize("case", [p for p in ALL if not isinstance(p.values[0], str)])
+@pytest.mark.parametrize("case", [
+    pytest.param(p.values[0], id=p.id, marks=[pytest.mark.xfail(
+        strict=False, reason=f"known miss: {p.values[0].known_miss}")]
+        if p.values[0].known_miss else [])
+    for p in ALL if not isinstance(p.values[0], str)])
 def test_case_would_fail_if_the_response_were_reversed(case):
     """No case passes whatever the model does: turned round, each direction fails in every
     period, and each band is not met by the unchanged run in some period."""

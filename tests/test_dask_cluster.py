@@ -285,7 +285,7 @@ def test_interrupt_on_a_cluster_stops_with_one_line_and_keeps_the_stored(two_wor
     from sovsim.store.maintenance import verify
 
     store = tmp_path / "st"
-    n = 2000
+    n = 6000  # (2,000 could all finish on two workers before the signal landed)
     args = ["ensemble", "historical", "--members", str(n), "--seed", "6", "--format",
             "parquet"]
     log = tmp_path / "cli.err"

@@ -66,7 +66,13 @@ def test_a_regional_plan_in_tonnes_wins_over_the_norm(world):
 def _procured_by_region(world, pol, grain_factor=3.0):
     hv = world.hv()
     hv[GRAIN] *= grain_factor
-    pr = procure(hv, world.lab, 1.0, 1.0, world.p, pol, 10, 9, np.zeros(hv.shape[1]))
+    # the campaign's monthly capacity (issue 15, calendar) must not bind, or floors and
+    # enforcement would not show: what the collectors can reach is what these tests vary
+    rec = np.empty(1, world.p.dtype)
+    rec[0] = world.p
+    rec = rec.view(np.recarray)
+    rec["procurement_collection_capacity_share_per_month"][0] = 1.0
+    pr = procure(hv, world.lab, 1.0, 1.0, rec[0], pol, 10, 9, np.zeros(hv.shape[1]))
     return _by_region(world, pr.procured_t)
 
 

@@ -140,7 +140,9 @@ def _months_to_empty(world, exponent, cover=0.6, months=10):
     hv[CROP] = 0.0
     hv[CATTLE:CATTLE + 1] = 0.0
     hv[HORSES] = hv[PIGS] = hv[SHEEP_GOATS] = 0.0
-    norm = hv[PERSONS] * world.p.procurement_food_norm_kg_per_person_year / 1000 / 12
+    # (each region's grain norm: herders eat less grain, food.grain_norm_share)
+    norm = (hv[PERSONS] * world.p.procurement_food_norm_kg_per_person_year / 1000 / 12
+            * world.p.food_grain_norm_share[world.lab.region])
     hv[GRAIN] = cover * norm * months
     eaten = []
     for k in range(months):

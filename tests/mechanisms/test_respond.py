@@ -19,7 +19,7 @@ def _spring_sowing(world, tot):
     hv = world.hv()
     hv[GRAIN] *= 100.0  # seed is not what binds here
     hv[HORSES] *= 5.0  # nor draught power: the land does
-    return sowing(hv, world.lab, 0.0, tot, world.p, 4)
+    return sowing(hv, world.lab, 0.0, tot, world.p, world.pol("1926-04"), 4)
 
 
 def test_sowing_falls_below_the_land_cap_when_terms_of_trade_worsen(world):
