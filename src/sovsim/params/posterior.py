@@ -6,9 +6,10 @@ The shipped posterior is the particle sample of an ABC-SMC calibration of the sh
 
 - ``data/calibration/posterior.csv``: one column per fitted parameter, ``weight`` (summing to
   1) and ``distance`` (the particle's distance to the record);
-- ``data/calibration/posterior.toml``: how it was made (method, particles, generations, runs,
-  the last tolerance, the date, the targets file, the sovsim version and the code hash of the
-  model it calibrated) and the command that remakes it.
+- ``data/calibration/posterior.toml``: what sources every row (``source``: calibrated, each
+  row a particle of the run), how it was made (method, particles, generations, runs, the last
+  tolerance, the date, the targets file, the sovsim version and the code hash of the model it
+  calibrated) and the command that remakes it.
 
 Member ``i`` of an ensemble with seed ``s`` draws from its own stream (``s``, ``i``): the same
 whoever runs it and however often it is resumed. It takes a particle by weight and moves it
@@ -40,8 +41,12 @@ PRIORS = "priors"
 POSTERIOR = "posterior"
 _SALT = zlib.crc32(b"posterior")
 LIU_WEST_DELTA = 0.98  # Liu & West (2001): the discount factor of the kernel shrinkage
-PROVENANCE_FIELDS = ("method", "particles", "generations", "runs", "tolerance", "date",
-                     "targets", "sovsim_version", "code_hash", "command")
+PROVENANCE_FIELDS = ("source", "method", "particles", "generations", "runs", "tolerance",
+                     "date", "targets", "sovsim_version", "code_hash", "command")
+#: What sources every row of a posterior sample (the sidecar's ``source``): calibrated values.
+SAMPLE_SOURCE = ("calibrated: every row is a particle of the ABC-SMC run described here (its "
+                 "parameter values, weight and distance to the record), fitted to the declared "
+                 "targets of the file named by 'targets'; no row is read from a publication")
 
 
 def shipped_path() -> Path:
@@ -164,6 +169,7 @@ def write_posterior_files(sample: pd.DataFrame, provenance: dict, path: str | Pa
     """Write a posterior sample as CSV and its provenance beside it (default: the shipped
     files, ``sovsim calibrate --method abc-rm --ship``); ``provenance`` holds
     ``PROVENANCE_FIELDS``."""
+    provenance = {"source": SAMPLE_SOURCE, **provenance}
     missing = [k for k in PROVENANCE_FIELDS if k not in provenance]
     if missing:
         raise DataError("<provenance>", "(fields)", f"lacks {', '.join(missing)}")
