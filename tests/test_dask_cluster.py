@@ -23,6 +23,7 @@ from pathlib import Path
 import distributed
 import pandas as pd
 import pytest
+from processes import live_group
 
 from sovsim import ensemble
 from sovsim.ensemble.cluster import WorkerRefused
@@ -255,20 +256,6 @@ def test_the_scheduler_going_away_stops_with_one_line_and_keeps_the_stored(two_w
     same_files(tmp_path / "resumed", tmp_path / "local")
 
 
-def _group(pgid: int) -> list[str]:
-    """Live (not zombie) processes of a process group."""
-    import psutil
-
-    out = []
-    for p in psutil.process_iter(["pid", "status"]):
-        try:
-            if os.getpgid(p.info["pid"]) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
-                out.append(" ".join(p.cmdline())[:80])
-        except (ProcessLookupError, psutil.Error):
-            pass
-    return out
-
-
 def _scheduler_tasks(address: str) -> int:
     with distributed.Client(address, timeout=30, set_as_default=False) as client:
         return client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
@@ -310,9 +297,9 @@ def test_interrupt_on_a_cluster_stops_with_one_line_and_keeps_the_stored(two_wor
         proc.wait(timeout=60)
         took = time.monotonic() - t0
         deadline = time.monotonic() + 10
-        while _group(proc.pid) and time.monotonic() < deadline:
+        while live_group(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _group(proc.pid) == [], "processes of the command left behind"
+        assert live_group(proc.pid) == [], "processes of the command left behind"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -9,7 +9,7 @@ The packages stand in layers; a module imports from its own layer or below, neve
     outputs       results
     model         mechanisms, engine, state, inputs, population, households
     declarations  params, scenario, history
-    base          errors, regions, calendar, compiled, _numba_cache, _version, fingerprint, tomlfile
+    base          errors, regions, calendar, compiled, _numba_cache, _version, fingerprint, tomlfile, markdown
 
 and, within and across the layers, a few rules that say what a part of the model is:
 the mechanisms are arithmetic on arrays, the state knows no mechanism, the model never reads
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1] / "src" / "sovsim"
 
 LAYERS = {
     "base": ("errors", "regions", "calendar", "compiled", "_numba_cache", "_version",
-             "fingerprint", "tomlfile"),
+             "fingerprint", "tomlfile", "markdown"),
     "declarations": ("params", "scenario", "history"),
     "model": ("mechanisms", "engine", "state", "inputs", "population", "households"),
     "outputs": ("results",),

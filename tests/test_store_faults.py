@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from processes import live_group
 from typer.testing import CliRunner
 
 from sovsim import ensemble
@@ -391,28 +392,14 @@ def test_first_layout_store_is_migrated_and_read(tmp_path, historical):
 
 
 # -- interrupts and bounds ------------------------------------------------------------------
-def _group(pgid: int) -> list[str]:
-    """Live (not zombie) processes of a process group."""
-    import psutil
-
-    out = []
-    for p in psutil.process_iter(["pid", "status"]):
-        try:
-            if os.getpgid(p.info["pid"]) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
-                out.append(" ".join(p.cmdline())[:80])
-        except (ProcessLookupError, psutil.Error):
-            pass
-    return out
-
-
 def _workers_started(store: Path, pgid: int, timeout: float = 300) -> None:
     """Wait until the ensemble's two workers run and a first part is stored."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _parts(store) and len(_group(pgid)) >= 4:  # parent, forkserver, 2 workers
+        if _parts(store) and len(live_group(pgid)) >= 4:  # parent, forkserver, 2 workers
             return
         time.sleep(0.2)
-    pytest.fail(f"the workers did not start: {_group(pgid)}")
+    pytest.fail(f"the workers did not start: {live_group(pgid)}")
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "kill -9"])
@@ -435,9 +422,9 @@ def test_interrupt_stops_every_worker_and_keeps_what_was_stored(tmp_path, how):
         proc.wait(timeout=30)
         assert time.monotonic() - t0 < 10
         deadline = time.monotonic() + 10  # workers of a killed parent exit by themselves
-        while _group(proc.pid) and time.monotonic() < deadline:
+        while live_group(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _group(proc.pid) == [], "orphaned workers"
+        assert live_group(proc.pid) == [], "orphaned workers"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

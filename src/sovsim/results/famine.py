@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from sovsim import history
+from sovsim.markdown import table as md_table
 from sovsim.regions import REGIONS, USSR
 
 #: The order of the reconstructions, worst first (Levchuk et al. 2015 give Kazakhstan, Ukraine
@@ -308,85 +309,81 @@ def _verdict(x) -> str:
 
 def markdown(fv: dict) -> list[str]:
     """The checks of ``validate.famine_validation`` (JSON form) as markdown lines."""
+    def rec(r):
+        return (f"{_p(r['reconstruction_lo'])} ({r['reconstruction_region']})"
+                if r["reconstruction_lo"] is not None else "none in the data")
     out = ["### Per-head losses by region, 1930-34", "",
            "Excess deaths 1930-34 over the region's 1930 (mid-year) population in the model: "
            "peasants and the special settlers deported from the region; the model has no "
            "regional towns, so these are rural rates; the reconstructions' shares are of "
            "the whole population of the republic (Levchuk et al. 2015 as reported; `rsfsr` for "
-           "the RSFSR regions as a whole). Worst first, as the model ranks them.", "",
-           "| region | excess deaths 1930-34 (M) | population 1930 (M) | model per head | "
-           "reconstruction (region) | source |", "| --- | --- | --- | --- | --- | --- |"]
-    for r in fv["regional_losses"]:
-        rec = (f"{_p(r['reconstruction_lo'])} ({r['reconstruction_region']})"
-               if r["reconstruction_lo"] is not None else "none in the data")
-        out.append(f"| {r['region']} | {_m(r['excess_deaths'])} | {_m(r['population_1930'], 1e6, 1)}"
-                   f" | {_p(r['per_head'])} | {rec} | {r['sources']} |")
+           "the RSFSR regions as a whole). Worst first, as the model ranks them.", ""]
+    out += md_table(("region", "excess deaths 1930-34 (M)", "population 1930 (M)",
+                     "model per head", "reconstruction (region)", "source"),
+                    [(r["region"], _m(r["excess_deaths"]), _m(r["population_1930"], 1e6, 1),
+                      _p(r["per_head"]), rec(r), r["sources"]) for r in fv["regional_losses"]])
     o = fv["order"]
     out += ["", f"Order of the reconstructions: {' > '.join(o['expected'])}. Model: "
             f"{' > '.join(o['model'])}. Holds: **{'yes' if o['holds'] else 'no'}**"
             + ("" if o["holds"] else f" (first break: {o['first_break']})") + ".", "",
             "### Ukraine and Kazakhstan against the reconstructions", "",
             "Best-graded usable rows of `excess_deaths_total_persons`, grouped by the span each "
-            "names; the model's excess deaths summed over the same years.", "",
-            "| region | span | reconstructions (M) | model (M) | verdict | miss | grade | sources |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for r in fv["totals"]:
-        band = (_m(r["lo"]) if r["lo"] == r["hi"] else f"{_m(r['lo'])} to {_m(r['hi'])}")
-        out.append(f"| {r['region']} | {r['span']} | {band} | {_m(r['model'])} | "
-                   f"{_verdict(r['inside'])} | {_p(r['miss'])} | {r['grade']} | {r['sources']} |")
+            "names; the model's excess deaths summed over the same years.", ""]
+    out += md_table(("region", "span", "reconstructions (M)", "model (M)", "verdict", "miss",
+                     "grade", "sources"),
+                    [(r["region"], r["span"],
+                      _m(r["lo"]) if r["lo"] == r["hi"] else f"{_m(r['lo'])} to {_m(r['hi'])}",
+                      _m(r["model"]), _verdict(r["inside"]), _p(r["miss"]), r["grade"],
+                      r["sources"]) for r in fv["totals"]])
     out += ["", "### The calendar of 1932-34", "",
             "Out-of-sample checks, never calibration targets (the rows are in "
-            "`data/history/famine_regional.csv`). The model's regional deaths are rural.", "",
-            "| check (Ukraine) | reconstructions | model | verdict | sources |",
-            "| --- | --- | --- | --- | --- |"]
-    for r in fv["calendar"]:
+            "`data/history/famine_regional.csv`). The model's regional deaths are rural.", ""]
+
+    def calendar_row(r):
         ratio = r["series"].startswith("excess_deaths_ratio")
 
-        def fmt(x, ratio=ratio):
+        def fmt(x):
             return "n/a" if x is None or x != x else (f"{x:.1f}" if ratio else _p(x))
         band = fmt(r["lo"]) if r["lo"] == r["hi"] else f"{fmt(r['lo'])} to {fmt(r['hi'])}"
-        out.append(f"| {r['check']} | {band} | {fmt(r['model'])} | {_verdict(r['inside'])} | "
-                   f"{r['sources']} |")
+        return (r["check"], band, fmt(r["model"]), _verdict(r["inside"]), r["sources"])
+    out += md_table(("check (Ukraine)", "reconstructions", "model", "verdict", "sources"),
+                    [calendar_row(r) for r in fv["calendar"]])
     regions = [k for k in fv["months"][0] if k != "month"] if fv["months"] else []
-    out += ["", "Excess deaths by month, 1932-34 (thousands; USSR includes the towns):", "",
-            "| month | " + " | ".join(regions) + " |", "| --- |" + " --- |" * len(regions)]
-    for r in fv["months"]:
-        out.append(f"| {r['month']} | " + " | ".join(_m(r[c], 1e3, 0) for c in regions) + " |")
+    out += ["", "Excess deaths by month, 1932-34 (thousands; USSR includes the towns):", ""]
+    out += md_table(("month", *regions),
+                    [(r["month"], *(_m(r[c], 1e3, 0) for c in regions)) for r in fv["months"]])
     out += ["", "### No famine in 1935-40 on the scale of 1932-33", "",
             f"A year fails when its excess deaths pass {LATER_FAMINE_SHARE:.0%} of the mean of "
             "1932 and 1933 (an assumption: the hungry year of 1936-37 was regional and far "
-            f"smaller). All years below: **{'yes' if fv['no_later_famine'] else 'no'}**.", "",
-            "| year | excess deaths (M) | of the 1932-33 mean | below | worst region (M) |",
-            "| --- | --- | --- | --- | --- |"]
-    for r in fv["later_famines"]:
-        out.append(f"| {r['year']} | {_m(r['excess_deaths'])} | {_p(r['ratio'])} | "
-                   f"{'yes' if r['below'] else '**no**'} | {r['worst_region']} "
-                   f"({_m(r['worst_region_deaths'])}) |")
+            f"smaller). All years below: **{'yes' if fv['no_later_famine'] else 'no'}**.", ""]
+    out += md_table(("year", "excess deaths (M)", "of the 1932-33 mean", "below",
+                     "worst region (M)"),
+                    [(r["year"], _m(r["excess_deaths"]), _p(r["ratio"]),
+                      "yes" if r["below"] else "**no**",
+                      f"{r['worst_region']} ({_m(r['worst_region_deaths'])})")
+                     for r in fv["later_famines"]])
     out += ["", "### The state's grain stocks", "",
             "Against Davies, Tauger & Wheatcroft (1995) and Davies & Wheatcroft (2004), rows "
             "of `state_grain_stock_t`; the model's stock is all state grain at the end of the "
-            "month before the date.", "",
-            "| date | variant | record (Mt) | model (Mt) | model / record | grade | source |",
-            "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in fv["state_stocks"]:
-        ratio = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}"
-        out.append(f"| {r['date']} | {r['variant']} | {_m(r['record'])} | {_m(r['model'])} | "
-                   f"{ratio} | {r['grade']} | {r['source']} |")
+            "month before the date.", ""]
+    out += md_table(("date", "variant", "record (Mt)", "model (Mt)", "model / record", "grade",
+                     "source"),
+                    [(r["date"], r["variant"], _m(r["record"]), _m(r["model"]),
+                      "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}", r["grade"],
+                      r["source"]) for r in fv["state_stocks"]])
     out += ["", "### Births by year", "",
             "Births and the crude birth rate (per 1000 of the mid-year population) beside the "
             "best-graded record (registered births, TsUNKhU; the reconstruction of Andreev, "
             "Darsky & Kharkova 1993).", "",
             f"Indices: of {BIRTHS_BASE_YEAR}; the record's total fertility (ADK, from "
-            "age-specific rates) gives the shape of the fall.", "",
-            "| year | births (M) | record (M) | CBR | record CBR | model CBR index | "
-            "record TFR | TFR index | sources |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            "age-specific rates) gives the shape of the fall.", ""]
 
     def num(x, fmt):
         return "n/a" if x is None or x != x else format(x, fmt)
-    for r in fv["births"]:
-        out.append(f"| {r['year']} | {_m(r['births'])} | {_m(r['births_record'])} | "
-                   f"{num(r['cbr'], '.1f')} | {num(r['cbr_lo'], '.1f')} | "
-                   f"{num(r['cbr_index'], '.2f')} | {num(r['tfr'], '.2f')} | "
-                   f"{num(r['tfr_index'], '.2f')} | {r['sources']} |")
+    out += md_table(("year", "births (M)", "record (M)", "CBR", "record CBR", "model CBR index",
+                     "record TFR", "TFR index", "sources"),
+                    [(r["year"], _m(r["births"]), _m(r["births_record"]), num(r["cbr"], ".1f"),
+                      num(r["cbr_lo"], ".1f"), num(r["cbr_index"], ".2f"),
+                      num(r["tfr"], ".2f"), num(r["tfr_index"], ".2f"), r["sources"])
+                     for r in fv["births"]])
     return out
